@@ -1,0 +1,169 @@
+package hookd
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// DeliveryState is a delivery's stored state.
+type DeliveryState string
+
+// Delivery states. A pending delivery with Attempts > 0 is waiting for a
+// retry; the API shows it as "failed" with next_retry set.
+const (
+	StatePending   DeliveryState = "pending"
+	StateSuccess   DeliveryState = "success"
+	StateFailed    DeliveryState = "failed"    // failed for good
+	StateCancelled DeliveryState = "cancelled" // its webhook was deleted
+)
+
+// Error types recorded on failed attempts and counted in error_breakdown.
+const (
+	ErrTypeTimeout    = "timeout"
+	ErrTypeConnection = "connection_error"
+	ErrTypeDNS        = "dns_error"
+	ErrTypeTLS        = "tls_error"
+	ErrTypeBlocked    = "blocked_target"
+	// HTTP failures are "http_<code>", for example "http_500".
+)
+
+// Delivery is one event's delivery to one webhook (the API's "log entry"),
+// with the outcome of its latest attempt folded in.
+type Delivery struct {
+	ID             int64
+	Tenant         string
+	WebhookID      int64
+	EventID        string
+	EventType      string
+	Payload        json.RawMessage // the event's payload, joined in for logs
+	State          DeliveryState
+	Attempts       int        // attempts made so far
+	NextAttemptAt  *time.Time // when pending: when the next attempt is due
+	Test           bool       // a test send: logged but left out of counts and stats
+	ResponseCode   *int       // last attempt's
+	ResponseTimeMs *int64     // last attempt's
+	ResponseBody   string     // last attempt's, at most 4 KiB
+	ErrorType      string     // last attempt's
+	ErrorMessage   string     // last attempt's
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+	CompletedAt    *time.Time // when it reached success or failed
+}
+
+// APIStatus is the status the API shows: success, failed or pending.
+func (d *Delivery) APIStatus() string {
+	switch {
+	case d.State == StateSuccess:
+		return "success"
+	case d.State == StatePending && d.Attempts == 0:
+		return "pending"
+	case d.State == StateCancelled:
+		return "cancelled"
+	default:
+		return "failed"
+	}
+}
+
+// NextRetry is the time of the next retry while one is scheduled.
+func (d *Delivery) NextRetry() *time.Time {
+	if d.State == StatePending && d.Attempts > 0 {
+		return d.NextAttemptAt
+	}
+	return nil
+}
+
+// Attempt is one HTTP request made for a delivery.
+type Attempt struct {
+	ID             int64
+	DeliveryID     int64
+	Number         int // 1 for the first
+	StartedAt      time.Time
+	RequestHeaders map[string]string // secrets masked
+	ResponseCode   *int
+	ResponseBody   string // at most 4 KiB
+	ResponseTimeMs int64
+	ErrorType      string // "" on success
+	ErrorMessage   string
+}
+
+// DeliveryQuery selects a webhook's delivery logs.
+type DeliveryQuery struct {
+	Status string // "", "success", "failed", "pending"
+	Event  string
+	Start  *time.Time
+	End    *time.Time
+	Limit  int
+	Offset int
+}
+
+// DeliverySummary counts a webhook's deliveries for the logs answer.
+type DeliverySummary struct {
+	Successful   int64
+	Failed       int64 // failed for good
+	PendingRetry int64 // failed at least once, retry scheduled
+}
+
+// Claim is a delivery leased to one sender. Completing it is conditional
+// on LeaseToken still being the delivery's lease, so a delivery whose lease
+// expired and was claimed again is never completed twice.
+type Claim struct {
+	Delivery   Delivery
+	Event      Event
+	LeaseToken string
+	LeaseUntil time.Time
+}
+
+// AttemptResult is the outcome of one attempt, handed back to the store.
+type AttemptResult struct {
+	DeliveryID int64
+	LeaseToken string
+	Attempt    Attempt
+	Success    bool
+	// NextAttemptAt is when to retry; nil means no retry (success, or failed
+	// for good).
+	NextAttemptAt *time.Time
+	// DisableWebhook switches the webhook off with this reason ("" keeps it).
+	DisableWebhook string
+}
+
+// StatsQuery selects the window and bucket size of webhook stats.
+type StatsQuery struct {
+	Start   time.Time
+	End     time.Time
+	GroupBy string // hour, day, week, month
+}
+
+// WebhookStatsReport is the stats answer for one webhook.
+type WebhookStatsReport struct {
+	TotalEvents     int64
+	Successful      int64
+	Failed          int64
+	AvgResponseTime float64
+	TotalRetries    int64
+	EventsByType    []EventTypeCount
+	TimeSeries      []TimeBucket
+	ErrorBreakdown  []ErrorCount
+}
+
+// EventTypeCount is one row of events_by_type.
+type EventTypeCount struct {
+	Event      string
+	Count      int64
+	Successful int64
+	Failed     int64
+}
+
+// TimeBucket is one row of time_series; Label is formatted per GroupBy.
+type TimeBucket struct {
+	Label           string
+	Total           int64
+	Successful      int64
+	Failed          int64
+	AvgResponseTime float64
+}
+
+// ErrorCount is one row of error_breakdown.
+type ErrorCount struct {
+	ErrorType string
+	Count     int64
+}

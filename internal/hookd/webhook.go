@@ -1,0 +1,93 @@
+package hookd
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// Owner identifies who a webhook or integration setting belongs to: the
+// JWT's tenant claim (the account) and sub claim (the user).
+type Owner struct {
+	Tenant string
+	User   string
+}
+
+// RetryConfig says how often and how patiently a failed delivery is retried.
+// RetryDelay is in milliseconds.
+type RetryConfig struct {
+	MaxRetries        int     `json:"max_retries"`
+	RetryDelay        int64   `json:"retry_delay"`
+	BackoffMultiplier float64 `json:"backoff_multiplier"`
+}
+
+// DefaultRetryConfig is applied when a webhook is created without one.
+var DefaultRetryConfig = RetryConfig{MaxRetries: 3, RetryDelay: 5000, BackoffMultiplier: 2}
+
+// Webhook is a user's HTTP endpoint subscribed to event types.
+type Webhook struct {
+	ID          int64
+	Owner       Owner
+	Name        string
+	Description string
+	URL         string
+	Events      []string          // catalog names, "category.*" or "*"
+	Headers     map[string]string // sent with every delivery
+	Secret      string            // current signing secret (whsec_… or plain)
+	// PreviousSecret still signs deliveries until PreviousSecretExpiresAt,
+	// so receivers can switch keys without losing a message.
+	PreviousSecret          string
+	PreviousSecretExpiresAt *time.Time
+	IsActive                bool
+	DisabledReason          string // why hookd switched the webhook off, if it did
+	RetryConfig             RetryConfig
+	Filters                 json.RawMessage // the filters object as the user sent it; "{}" when none
+	RateLimit               *int            // deliveries per second; nil means unlimited
+	CreatedAt               time.Time
+	UpdatedAt               time.Time
+}
+
+// WebhookStats are the delivery counters shown with a webhook. Test sends
+// are not counted.
+type WebhookStats struct {
+	LastTriggered      *time.Time // last time an event was queued for it
+	SuccessCount       int64      // deliveries that succeeded
+	FailureCount       int64      // deliveries that failed for good
+	PendingCount       int64      // deliveries not yet finished
+	AvgResponseTime    float64    // ms, over finished attempts
+	LastResponseTime   *int64     // ms, of the latest attempt
+	ConsecutiveFailure int64      // deliveries failed for good in a row
+}
+
+// WebhookQuery selects webhooks in a list.
+type WebhookQuery struct {
+	Active *bool  // nil: any status
+	Event  string // matches webhooks whose subscriptions cover this event name (wildcards included)
+	Limit  int
+	Offset int
+}
+
+// WebhookSummary is the list summary over all of a user's webhooks.
+type WebhookSummary struct {
+	TotalWebhooks  int64
+	ActiveWebhooks int64
+	TotalEvents    int64    // deliveries over the user's webhooks (tests excluded)
+	AvgSuccessRate *float64 // mean of the webhooks' success rates that are defined
+}
+
+// SuccessRate returns successful/(successful+failed)×100 to one decimal, or
+// nil before any delivery has finished.
+func SuccessRate(successful, failed int64) *float64 {
+	if successful+failed == 0 {
+		return nil
+	}
+	r := Round1(float64(successful) * 100 / float64(successful+failed))
+	return &r
+}
+
+// Round1 rounds to one decimal place.
+func Round1(f float64) float64 {
+	if f < 0 {
+		return -Round1(-f)
+	}
+	return float64(int64(f*10+0.5)) / 10
+}
