@@ -38,3 +38,28 @@ type Event struct {
 // IdempotencyWindow is how long an idempotency key keeps answering with
 // the first event it published.
 const IdempotencyWindow = 24 * time.Hour
+
+// MatchesPattern reports whether a subscription pattern covers an event
+// name: the exact name, "x.*" for every event whose first segment is x, or
+// "*" for all events.
+func MatchesPattern(pattern, event string) bool {
+	switch {
+	case pattern == "*":
+		return true
+	case len(pattern) > 2 && pattern[len(pattern)-2:] == ".*":
+		prefix := pattern[:len(pattern)-1] // keeps the dot
+		return len(event) > len(prefix) && event[:len(prefix)] == prefix
+	default:
+		return pattern == event
+	}
+}
+
+// SubscribesTo reports whether any of patterns covers event.
+func SubscribesTo(patterns []string, event string) bool {
+	for _, p := range patterns {
+		if MatchesPattern(p, event) {
+			return true
+		}
+	}
+	return false
+}

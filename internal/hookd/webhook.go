@@ -49,7 +49,7 @@ type Webhook struct {
 // WebhookStats are the delivery counters shown with a webhook. Test sends
 // are not counted.
 type WebhookStats struct {
-	LastTriggered      *time.Time // last time an event was queued for it
+	LastTriggered      *time.Time // time of the latest delivery attempt
 	SuccessCount       int64      // deliveries that succeeded
 	FailureCount       int64      // deliveries that failed for good
 	PendingCount       int64      // deliveries not yet finished
