@@ -116,6 +116,7 @@ type Claim struct {
 // AttemptResult is the outcome of one attempt, handed back to the store.
 type AttemptResult struct {
 	DeliveryID int64
+	WebhookID  int64
 	LeaseToken string
 	Attempt    Attempt
 	Success    bool

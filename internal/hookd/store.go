@@ -93,8 +93,10 @@ type EventStore interface {
 // QueueStore is the durable delivery queue.
 type QueueStore interface {
 	// ClaimDeliveries leases up to limit pending deliveries due at now whose
-	// lease is free or expired, until now+lease.
-	ClaimDeliveries(ctx context.Context, now time.Time, limit int, lease time.Duration) ([]Claim, error)
+	// lease is free or expired, until now+lease. Deliveries of inactive
+	// webhooks and of the webhooks in exclude (at their concurrency cap or
+	// rate limit in this process) are left for later.
+	ClaimDeliveries(ctx context.Context, now time.Time, limit int, lease time.Duration, exclude []int64) ([]Claim, error)
 	// CompleteAttempts records attempts in one transaction. A result whose
 	// LeaseToken is no longer the delivery's lease is ignored. A final
 	// failure increments the webhook's consecutive failures; when they reach
@@ -119,7 +121,11 @@ type LogStore interface {
 	// RecoverDeliveries makes due again every delivery of the webhook that
 	// failed for good at or after since, and returns how many.
 	RecoverDeliveries(ctx context.Context, owner Owner, webhookID int64, since, now time.Time) (int64, error)
-	// RecordTestSend stores a test send: its event, delivery and attempt.
+	// RecordTestSend stores a test send in two steps, since the request
+	// names its delivery id: with a == nil it stores the event and the
+	// delivery (failed, no attempt yet) and sets d.ID; with a != nil it
+	// records the attempt and the outcome on delivery d.ID. Test sends are
+	// never claimed, retried or counted.
 	RecordTestSend(ctx context.Context, ev *Event, d *Delivery, a *Attempt) error
 	Stats(ctx context.Context, owner Owner, webhookID int64, q StatsQuery) (*WebhookStatsReport, error)
 	// PruneDeliveries deletes finished deliveries (with their attempts)

@@ -1,0 +1,223 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"path/filepath"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/hookd/hookd/internal/auth"
+	"github.com/hookd/hookd/internal/catalog"
+	"github.com/hookd/hookd/internal/config"
+	"github.com/hookd/hookd/internal/crypto"
+	"github.com/hookd/hookd/internal/delivery"
+	"github.com/hookd/hookd/internal/hookd"
+	"github.com/hookd/hookd/internal/httpapi"
+	"github.com/hookd/hookd/internal/store/sqlite"
+)
+
+// serve runs the server until ctx ends (SIGINT/SIGTERM).
+func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	cfg, fs, err := config.Parse("serve", args, getenv)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		fs.SetOutput(stderr)
+		return fmt.Errorf("configuration: %w", err)
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	if cfg.Dev {
+		if cfg.JWTSecret == "" {
+			b := make([]byte, 32)
+			if _, err := rand.Read(b); err != nil {
+				return err
+			}
+			cfg.JWTSecret = base64.RawURLEncoding.EncodeToString(b)
+		}
+		if getenv("HOOKD_ALLOW_PRIVATE_TARGETS") == "" {
+			cfg.AllowPrivateTargets = true // so a receiver on localhost works in development
+		}
+	}
+
+	store, err := openStore(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+
+	cat, err := catalog.Builtin()
+	if err != nil {
+		return fmt.Errorf("event catalog: %w", err)
+	}
+	verifier, err := auth.NewVerifier(ctx, auth.Options{
+		HS256Secret: []byte(cfg.JWTSecret), JWKSURL: cfg.JWKSURL, Issuer: cfg.JWTIssuer, Audience: cfg.JWTAudience,
+	})
+	if err != nil {
+		return fmt.Errorf("authentication: %w", err)
+	}
+	defer verifier.Close()
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+
+	guard := &delivery.Guard{AllowPrivate: cfg.AllowPrivateTargets, Allowed: cfg.AllowedTargets}
+	transport := delivery.NewTransport(guard, cfg.DeliveryTimeout, 0)
+	sender := &delivery.Sender{Client: delivery.NewClient(transport, cfg.DeliveryTimeout), UserAgent: "hookd/" + version, Now: time.Now}
+	dispatcher := delivery.NewDispatcher(delivery.Config{
+		Workers: cfg.Workers, AttemptTimeout: cfg.DeliveryTimeout, AutoDisableAfter: cfg.AutoDisableAfter,
+		ShutdownGrace: cfg.ShutdownTimeout,
+	}, store, sender, delivery.RetryPolicy{}, delivery.NewMetrics(reg, store, time.Now), log)
+	publisher := delivery.NewPublisher(store, cat, time.Now, rand.Reader)
+	publisher.OnPublish = func([]hookd.Event) { dispatcher.Notify() }
+
+	api := httpapi.NewServer(httpapi.Deps{
+		Store: store, Catalog: cat, Verifier: verifier, Logger: log, Registry: reg,
+		Now: time.Now, Random: rand.Reader, Version: version,
+		RateLimit: cfg.RateLimit, RateBurst: cfg.RateBurst,
+		Publisher: publisher, Sender: sender, AttemptTimeout: cfg.DeliveryTimeout, Notify: dispatcher.Notify,
+	})
+
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	log.Info("hookd listening", "addr", ln.Addr().String(), "database", redactDSN(cfg.DatabaseURL), "version", version)
+	if cfg.Dev {
+		printDevBanner(stdout, cfg, ln.Addr().String())
+	}
+
+	// A single-node store frees the leases a crashed process left behind,
+	// so its deliveries go out at once instead of after lease expiry.
+	if r, ok := store.(interface{ ReleaseAllLeases(context.Context) (int64, error) }); ok {
+		if n, err := r.ReleaseAllLeases(ctx); err != nil {
+			return fmt.Errorf("release leases: %w", err)
+		} else if n > 0 {
+			log.Info("resuming deliveries interrupted by the last stop", "count", n)
+		}
+	}
+	workCtx, stopWork := context.WithCancel(context.Background())
+	dispatched := make(chan struct{})
+	go func() {
+		defer close(dispatched)
+		_ = dispatcher.Run(workCtx)
+	}()
+	go prune(workCtx, store, cfg.LogRetention, log)
+
+	var serveErr error
+	select {
+	case serveErr = <-errc:
+	case <-ctx.Done():
+	}
+	log.Info("shutting down: no new requests; in-flight deliveries get up to the shutdown timeout")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		log.Warn("http shutdown", "err", err)
+	}
+	stopWork()
+	<-dispatched
+	log.Info("stopped")
+	return serveErr
+}
+
+// prune deletes delivery logs older than the retention, hourly.
+func prune(ctx context.Context, store hookd.Store, retention time.Duration, log *slog.Logger) {
+	if retention <= 0 {
+		return
+	}
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		n, err := store.PruneDeliveries(ctx, time.Now().Add(-retention))
+		switch {
+		case err != nil && ctx.Err() == nil:
+			log.Warn("prune delivery logs", "err", err)
+		case n > 0:
+			log.Info("pruned delivery logs", "deleted", n, "older_than", retention)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// openStore opens the configured database with secrets sealed by the
+// configured key (or a key file beside the SQLite database).
+func openStore(ctx context.Context, cfg *config.Config, log *slog.Logger) (hookd.Store, error) {
+	if cfg.IsPostgres() {
+		return nil, errors.New("this build serves the embedded SQLite store only; PostgreSQL support is not built yet")
+	}
+	path := cfg.SQLitePath()
+	key := cfg.EncryptionKey
+	if key == nil {
+		keyPath := filepath.Join(filepath.Dir(path), filepath.Base(path)+".key")
+		var err error
+		if key, err = crypto.LoadOrCreateKeyFile(keyPath); err != nil {
+			return nil, fmt.Errorf("encryption key: %w", err)
+		}
+		log.Info("secrets encrypted with the key file", "path", keyPath)
+	}
+	box, err := crypto.New(key)
+	if err != nil {
+		return nil, err
+	}
+	st, err := sqlite.Open(ctx, path, sqlite.Options{Cipher: box})
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	return st, nil
+}
+
+// redactDSN hides a password in a database URL for logs.
+func redactDSN(dsn string) string {
+	if u, err := url.Parse(dsn); err == nil && u.User != nil {
+		if _, has := u.User.Password(); has {
+			u.User = url.UserPassword(u.User.Username(), "xxxxx")
+			return u.String()
+		}
+	}
+	return dsn
+}
+
+func printDevBanner(w io.Writer, cfg *config.Config, addr string) {
+	tok, err := auth.Issue([]byte(cfg.JWTSecret), auth.Principal{Tenant: "default", User: "dev", Scopes: []string{auth.ScopePublish, auth.ScopeAdmin}}, 24*time.Hour, time.Now())
+	if err != nil {
+		fmt.Fprintln(w, "cannot issue a development token:", err)
+		return
+	}
+	host := addr
+	if h, p, err := net.SplitHostPort(addr); err == nil && (h == "::" || h == "0.0.0.0" || h == "") {
+		host = net.JoinHostPort("localhost", p)
+	}
+	fmt.Fprintf(w, `
+hookd is running in development mode (a generated JWT secret; deliveries may reach localhost).
+
+  JWT secret:  %s
+  token (user "dev", tenant "default", scopes events:publish events:admin, valid 24h):
+
+    export HOOKD_TOKEN=%s
+
+  try it:
+
+    curl -s http://%s/api/webhooks/events/ -H "Authorization: Bearer $HOOKD_TOKEN"
+
+`, cfg.JWTSecret, tok, host)
+}

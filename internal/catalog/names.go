@@ -1,0 +1,120 @@
+package catalog
+
+import (
+	"iter"
+	"strings"
+)
+
+// Bounds on event type and category names.
+const (
+	MaxNameLen     = 100
+	MaxCategoryLen = 50
+)
+
+// ValidName reports whether name can name an event type: two or three
+// lower-case segments joined by dots ("order.created",
+// "order.line_item.added"), each a letter followed by letters, digits or
+// underscores, at most MaxNameLen characters in all.
+func ValidName(name string) bool {
+	if len(name) > MaxNameLen {
+		return false
+	}
+	n := strings.Count(name, ".") + 1
+	if n < 2 || n > 3 {
+		return false
+	}
+	for seg := range strings.SplitSeq(name, ".") {
+		if !validSegment(seg) {
+			return false
+		}
+	}
+	return true
+}
+
+// ValidCategory reports whether name can name a category: one lower-case
+// segment ("sales", "customer_success") of at most MaxCategoryLen characters.
+func ValidCategory(name string) bool {
+	return len(name) <= MaxCategoryLen && validSegment(name)
+}
+
+// validSegment reports whether s matches [a-z][a-z0-9_]*.
+func validSegment(s string) bool {
+	if s == "" || s[0] < 'a' || s[0] > 'z' {
+		return false
+	}
+	for i := 1; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// MatchesPattern reports whether a subscription pattern covers an event
+// name. A pattern is "*" (every event), "prefix.*" (every event whose name
+// starts with "prefix.", so "order.*" covers order.created but not
+// payment.received), or an exact event name.
+func MatchesPattern(pattern, event string) bool {
+	if pattern == "*" || pattern == event {
+		return true
+	}
+	prefix, ok := strings.CutSuffix(pattern, "*")
+	if !ok || !strings.HasSuffix(prefix, ".") || len(prefix) < 2 {
+		return false
+	}
+	return len(event) > len(prefix) && strings.HasPrefix(event, prefix)
+}
+
+// MatchesAny reports whether any of the patterns covers the event.
+func MatchesAny(patterns []string, event string) bool {
+	for _, p := range patterns {
+		if MatchesPattern(p, event) {
+			return true
+		}
+	}
+	return false
+}
+
+// ValidPattern reports whether a subscription pattern is acceptable given
+// the event names a tenant knows (built-in and its own): "*"; "x.*" when x
+// is one or two name segments and some known name starts with "x."; or a
+// known name.
+func ValidPattern(pattern string, known iter.Seq[string]) bool {
+	if pattern == "*" {
+		return true
+	}
+	if prefix, ok := strings.CutSuffix(pattern, ".*"); ok {
+		if !validPrefix(prefix) {
+			return false
+		}
+		for name := range known {
+			if MatchesPattern(pattern, name) {
+				return true
+			}
+		}
+		return false
+	}
+	if !ValidName(pattern) {
+		return false
+	}
+	for name := range known {
+		if name == pattern {
+			return true
+		}
+	}
+	return false
+}
+
+// validPrefix reports whether p is one or two valid name segments.
+func validPrefix(p string) bool {
+	if strings.Count(p, ".") > 1 {
+		return false
+	}
+	for seg := range strings.SplitSeq(p, ".") {
+		if !validSegment(seg) {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,119 @@
+package delivery
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/hookd/hookd/internal/hookd"
+)
+
+// Classify names the outcome of one delivery attempt with the error types
+// of the contract (§6) and a message for the log. err is the error from
+// sending the request or reading its response, resp the response when
+// there is one; err wins when both are given. A 2xx response without an
+// error is a success: ("", ""). Any other response is "http_<code>" with
+// a message such as "HTTP 500 Internal Server Error"; the caller may
+// append the start of the response body.
+//
+// Errors are checked in this order: blocked_target (a *BlockedError
+// anywhere in the chain), dns_error (*net.DNSError, including lookup
+// timeouts), timeout, tls_error, then connection_error for everything else
+// (refused, reset, EOF, and context.Canceled, which the dispatcher may
+// want to treat as an interrupted attempt instead).
+func Classify(err error, resp *http.Response) (errType, message string) {
+	if err == nil {
+		switch {
+		case resp == nil:
+			return hookd.ErrTypeConnection, "no response"
+		case resp.StatusCode >= 200 && resp.StatusCode <= 299:
+			return "", ""
+		default:
+			return "http_" + strconv.Itoa(resp.StatusCode), statusMessage(resp)
+		}
+	}
+	message = errorMessage(err)
+	var blocked *BlockedError
+	var dnsErr *net.DNSError
+	switch {
+	case errors.As(err, &blocked):
+		return hookd.ErrTypeBlocked, blocked.Error()
+	case errors.As(err, &dnsErr):
+		return hookd.ErrTypeDNS, message
+	case isTimeout(err):
+		return hookd.ErrTypeTimeout, message
+	case isTLS(err):
+		return hookd.ErrTypeTLS, message
+	default:
+		return hookd.ErrTypeConnection, message
+	}
+}
+
+// statusMessage is "HTTP <code> <reason>" for a response.
+func statusMessage(resp *http.Response) string {
+	code := strconv.Itoa(resp.StatusCode)
+	if reason, ok := strings.CutPrefix(resp.Status, code+" "); ok && reason != "" {
+		return "HTTP " + code + " " + reason
+	}
+	if text := http.StatusText(resp.StatusCode); text != "" {
+		return "HTTP " + code + " " + text
+	}
+	return "HTTP " + code
+}
+
+// errorMessage drops the *url.Error wrapper's `Post "<url>":` prefix,
+// which repeats what the log already shows.
+func errorMessage(err error) string {
+	var ue *url.Error
+	if errors.As(err, &ue) && ue.Err != nil {
+		return ue.Err.Error()
+	}
+	return err.Error()
+}
+
+// isTimeout reports a context deadline, a net.Error timeout (dial, read,
+// http.Client.Timeout, TLS handshake timeout) or an expired I/O deadline.
+func isTimeout(err error) bool {
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, os.ErrDeadlineExceeded) {
+		return true
+	}
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+// isTLS reports a failed TLS handshake or certificate check. The typed
+// errors cover the usual cases; crypto/tls and crypto/x509 still return
+// some failures as plain errors (a peer's alert is "remote error: tls: …"),
+// recognised by their "tls: " or "x509: " text, and net/http replaces the
+// record error of an https request to a plain HTTP server with its own.
+func isTLS(err error) bool {
+	var (
+		recordErr   tls.RecordHeaderError
+		verifyErr   *tls.CertificateVerificationError
+		alertErr    tls.AlertError
+		echErr      *tls.ECHRejectionError
+		unknownAuth x509.UnknownAuthorityError
+		hostErr     x509.HostnameError
+		invalidErr  x509.CertificateInvalidError
+		systemErr   x509.SystemRootsError
+		constraint  x509.ConstraintViolationError
+		insecureAlg x509.InsecureAlgorithmError
+	)
+	switch {
+	case errors.As(err, &recordErr), errors.As(err, &verifyErr), errors.As(err, &alertErr),
+		errors.As(err, &echErr), errors.As(err, &unknownAuth), errors.As(err, &hostErr),
+		errors.As(err, &invalidErr), errors.As(err, &systemErr), errors.As(err, &constraint),
+		errors.As(err, &insecureAlg):
+		return true
+	}
+	msg := errorMessage(err)
+	return strings.Contains(msg, "tls: ") || strings.Contains(msg, "x509: ") ||
+		strings.Contains(msg, "server gave HTTP response to HTTPS client")
+}

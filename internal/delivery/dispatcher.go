@@ -1,0 +1,387 @@
+package delivery
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/hookd/hookd/internal/hookd"
+)
+
+// Config tunes a Dispatcher.
+type Config struct {
+	Workers          int           // concurrent sends
+	PerWebhook       int           // concurrent sends to one webhook (default Workers/2)
+	Lease            time.Duration // how long a claim is held before another sender may take it
+	AttemptTimeout   time.Duration // one attempt's limit
+	AutoDisableAfter int           // consecutive final failures that switch a webhook off
+	// ShutdownGrace is how long Run waits for in-flight sends after its
+	// context ends.
+	ShutdownGrace time.Duration
+	// Idle is the longest the claim loop sleeps when it knows of no work.
+	Idle time.Duration
+}
+
+// Dispatcher claims due deliveries from the store, sends them with a bounded
+// pool of workers and records each outcome, scheduling retries. One slow
+// endpoint cannot take more than PerWebhook workers.
+type Dispatcher struct {
+	cfg      Config
+	store    hookd.Store
+	sender   *Sender
+	policy   RetryPolicy
+	limiters *Limiters
+	metrics  *Metrics
+	log      *slog.Logger
+	now      func() time.Time
+
+	wake chan struct{} // Notify: new work may be due
+
+	mu          sync.Mutex
+	cond        *sync.Cond
+	outstanding int                 // claims sent to workers and not yet completed
+	inflight    map[int64]int       // per webhook
+	pausedUntil map[int64]time.Time // rate-limited webhooks
+}
+
+// job is one claimed delivery ready to send.
+type job struct {
+	claim   hookd.Claim
+	webhook *hookd.Webhook
+}
+
+// NewDispatcher returns a dispatcher; call Run to start it.
+func NewDispatcher(cfg Config, store hookd.Store, sender *Sender, policy RetryPolicy, metrics *Metrics, log *slog.Logger) *Dispatcher {
+	if cfg.Workers < 1 {
+		cfg.Workers = 1
+	}
+	if cfg.PerWebhook < 1 {
+		cfg.PerWebhook = max(1, cfg.Workers/2)
+	}
+	if cfg.AttemptTimeout <= 0 {
+		cfg.AttemptTimeout = 15 * time.Second
+	}
+	if cfg.Lease <= 0 {
+		cfg.Lease = 2*cfg.AttemptTimeout + 30*time.Second
+	}
+	if cfg.ShutdownGrace <= 0 {
+		cfg.ShutdownGrace = 30 * time.Second
+	}
+	if cfg.Idle <= 0 {
+		cfg.Idle = time.Second
+	}
+	d := &Dispatcher{
+		cfg: cfg, store: store, sender: sender, policy: policy, metrics: metrics, log: log,
+		now: sender.Now, limiters: &Limiters{Now: sender.Now},
+		wake: make(chan struct{}, 1), inflight: map[int64]int{}, pausedUntil: map[int64]time.Time{},
+	}
+	d.cond = sync.NewCond(&d.mu)
+	return d
+}
+
+// Notify tells the dispatcher that new deliveries may be due now.
+func (d *Dispatcher) Notify() {
+	select {
+	case d.wake <- struct{}{}:
+	default:
+	}
+}
+
+// maxOutstanding bounds claimed-but-unfinished deliveries.
+func (d *Dispatcher) maxOutstanding() int { return 2 * d.cfg.Workers }
+
+// Run delivers until ctx ends, then lets in-flight sends finish (up to
+// ShutdownGrace), records them, releases claims not started and returns.
+func (d *Dispatcher) Run(ctx context.Context) error {
+	work := make(chan job, d.maxOutstanding())
+	results := make(chan hookd.AttemptResult, d.maxOutstanding())
+	sendCtx, cancelSends := context.WithCancel(context.Background())
+	defer cancelSends()
+
+	var workers sync.WaitGroup
+	for range d.cfg.Workers {
+		workers.Add(1)
+		go func() {
+			defer workers.Done()
+			for j := range work {
+				results <- d.attempt(sendCtx, j)
+			}
+		}()
+	}
+	go func() { // wake a claim loop waiting for capacity
+		<-ctx.Done()
+		d.mu.Lock()
+		d.cond.Broadcast()
+		d.mu.Unlock()
+	}()
+	completerDone := make(chan struct{})
+	go func() {
+		defer close(completerDone)
+		d.complete(results)
+	}()
+
+	unsent := d.claimLoop(ctx, work)
+
+	// Shutdown: stop feeding workers; what is still queued is released.
+	close(work)
+	for j := range work {
+		unsent = append(unsent, j.claim)
+	}
+	d.release(unsent)
+	waited := make(chan struct{})
+	go func() { workers.Wait(); close(waited) }()
+	select {
+	case <-waited:
+	case <-time.After(d.cfg.ShutdownGrace):
+		d.log.Warn("shutdown grace ended with sends in flight; their leases will expire")
+		cancelSends()
+		<-waited
+	}
+	close(results)
+	<-completerDone
+	return nil
+}
+
+// claimLoop claims work while ctx lasts. It returns claims it could not
+// hand to a worker.
+func (d *Dispatcher) claimLoop(ctx context.Context, work chan<- job) []hookd.Claim {
+	batch := max(16, d.cfg.Workers)
+	for ctx.Err() == nil {
+		d.mu.Lock()
+		for d.outstanding >= d.maxOutstanding() && ctx.Err() == nil {
+			d.cond.Wait()
+		}
+		free := d.maxOutstanding() - d.outstanding
+		exclude := d.excludedLocked()
+		d.mu.Unlock()
+		if ctx.Err() != nil {
+			break
+		}
+		now := d.now()
+		claims, err := d.store.ClaimDeliveries(ctx, now, min(free, batch), d.cfg.Lease, exclude)
+		if err != nil {
+			if ctx.Err() == nil {
+				d.log.Error("claim deliveries", "err", err)
+				d.sleep(ctx, time.Second)
+			}
+			continue
+		}
+		if len(claims) == 0 {
+			d.idle(ctx)
+			continue
+		}
+		if unsent := d.dispatch(ctx, claims, work); unsent != nil {
+			return unsent
+		}
+	}
+	return nil
+}
+
+// excludedLocked lists webhooks that must not be claimed for now: at their
+// concurrency cap or waiting for their rate limit.
+func (d *Dispatcher) excludedLocked() []int64 {
+	var ids []int64
+	now := d.now()
+	for id, n := range d.inflight {
+		if n >= d.cfg.PerWebhook {
+			ids = append(ids, id)
+		}
+	}
+	for id, until := range d.pausedUntil {
+		if now.Before(until) {
+			ids = append(ids, id)
+		} else {
+			delete(d.pausedUntil, id)
+		}
+	}
+	return ids
+}
+
+// dispatch hands claims to workers, releasing those over a webhook's cap
+// or rate limit. On shutdown it returns the claims not handed over.
+func (d *Dispatcher) dispatch(ctx context.Context, claims []hookd.Claim, work chan<- job) []hookd.Claim {
+	ids := make([]int64, 0, len(claims))
+	for _, c := range claims {
+		ids = append(ids, c.Delivery.WebhookID)
+	}
+	hooks, err := d.store.LookupWebhooks(ctx, ids)
+	if err != nil {
+		d.log.Error("look up webhooks", "err", err)
+		d.release(claims)
+		return nil
+	}
+	var release []hookd.Claim
+	for i, c := range claims {
+		wh := hooks[c.Delivery.WebhookID]
+		if wh == nil || !wh.IsActive {
+			release = append(release, c) // deleted or switched off meanwhile
+			continue
+		}
+		d.mu.Lock()
+		if d.inflight[wh.ID] >= d.cfg.PerWebhook {
+			d.mu.Unlock()
+			release = append(release, c)
+			continue
+		}
+		if wh.RateLimit != nil && *wh.RateLimit > 0 {
+			if wait := d.limiters.Delay(wh.ID, wh.RateLimit); wait > 0 {
+				d.pausedUntil[wh.ID] = d.now().Add(wait)
+				d.mu.Unlock()
+				release = append(release, c)
+				continue
+			}
+		}
+		d.inflight[wh.ID]++
+		d.outstanding++
+		d.mu.Unlock()
+		select {
+		case work <- job{claim: c, webhook: wh}:
+		case <-ctx.Done():
+			d.mu.Lock()
+			d.doneLocked(wh.ID)
+			d.mu.Unlock()
+			return append(release, claims[i:]...)
+		}
+	}
+	d.release(release)
+	return nil
+}
+
+func (d *Dispatcher) doneLocked(webhookID int64) {
+	d.outstanding--
+	if d.inflight[webhookID]--; d.inflight[webhookID] <= 0 {
+		delete(d.inflight, webhookID)
+	}
+	d.cond.Broadcast()
+}
+
+// release frees claims so they can be claimed again.
+func (d *Dispatcher) release(claims []hookd.Claim) {
+	if len(claims) == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := d.store.ReleaseClaims(ctx, claims); err != nil {
+		d.log.Warn("release claims; their leases will expire", "count", len(claims), "err", err)
+	}
+}
+
+// idle waits for a Notify, the next due delivery or the idle limit.
+func (d *Dispatcher) idle(ctx context.Context) {
+	wait := d.cfg.Idle
+	if next, err := d.store.NextDue(ctx); err == nil && next != nil {
+		if w := next.Sub(d.now()); w < wait {
+			wait = max(w, time.Millisecond)
+		}
+	}
+	d.mu.Lock()
+	if len(d.pausedUntil) > 0 || d.outstanding > 0 {
+		// Capped or paused webhooks free up on their own schedule.
+		wait = min(wait, 50*time.Millisecond)
+	}
+	d.mu.Unlock()
+	d.sleep(ctx, wait)
+}
+
+func (d *Dispatcher) sleep(ctx context.Context, wait time.Duration) {
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-d.wake:
+	case <-t.C:
+	}
+}
+
+// attempt sends one delivery and decides what happens next.
+func (d *Dispatcher) attempt(ctx context.Context, j job) hookd.AttemptResult {
+	c, wh := j.claim, j.webhook
+	msg := Message{
+		URL: wh.URL, Headers: wh.Headers, Secret: wh.Secret, PreviousSecret: ActivePrevious(wh, d.now()),
+		EventID: c.Event.ID, EventType: c.Event.Type, DeliveryID: c.Delivery.ID,
+		Body: EventBody(&c.Event, false),
+	}
+	actx, cancel := context.WithTimeout(ctx, d.cfg.AttemptTimeout)
+	out := d.sender.Send(actx, msg)
+	cancel()
+	n := c.Delivery.Attempts + 1
+	out.Attempt.Number = n
+	out.Attempt.DeliveryID = c.Delivery.ID
+	res := hookd.AttemptResult{DeliveryID: c.Delivery.ID, WebhookID: wh.ID, LeaseToken: c.LeaseToken, Attempt: out.Attempt, Success: out.Success}
+	outcome := "success"
+	switch {
+	case out.Success:
+	case out.Status == 410:
+		res.DisableWebhook = "the endpoint answered 410 Gone"
+		outcome = "failed"
+	default:
+		if wait, retry := d.policy.Next(wh.RetryConfig, n, out.RetryAfter); retry {
+			next := d.now().Add(wait)
+			res.NextAttemptAt = &next
+			outcome = "retry"
+		} else {
+			outcome = "failed"
+		}
+	}
+	d.metrics.observeAttempt(outcome, out.Attempt.ResponseTimeMs)
+	return res
+}
+
+// ActivePrevious returns the rotated-out secret while it still signs.
+func ActivePrevious(wh *hookd.Webhook, now time.Time) string {
+	if wh.PreviousSecret != "" && wh.PreviousSecretExpiresAt != nil && now.Before(*wh.PreviousSecretExpiresAt) {
+		return wh.PreviousSecret
+	}
+	return ""
+}
+
+// complete records results in batches: whatever has arrived by the time
+// the previous batch is written goes into the next one.
+func (d *Dispatcher) complete(results <-chan hookd.AttemptResult) {
+	const maxBatch = 512
+	batch := make([]hookd.AttemptResult, 0, maxBatch)
+	for first := range results {
+		batch = append(batch[:0], first)
+	fill:
+		for len(batch) < maxBatch {
+			select {
+			case r, ok := <-results:
+				if !ok {
+					break fill
+				}
+				batch = append(batch, r)
+			default:
+				break fill
+			}
+		}
+		d.record(batch)
+	}
+}
+
+// record writes one batch of results, retrying while the store fails; a
+// batch that cannot be written is left to lease expiry (at least once).
+func (d *Dispatcher) record(batch []hookd.AttemptResult) {
+	var err error
+	for try := 0; try < 5; try++ {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		err = d.store.CompleteAttempts(ctx, batch, d.cfg.AutoDisableAfter)
+		cancel()
+		if err == nil {
+			break
+		}
+		time.Sleep(time.Duration(try+1) * 200 * time.Millisecond)
+	}
+	if err != nil {
+		d.log.Error("record delivery attempts; they will be retried after their lease", "count", len(batch), "err", err)
+	}
+	d.mu.Lock()
+	for _, r := range batch {
+		d.doneLocked(r.WebhookID)
+	}
+	d.mu.Unlock()
+	if err == nil {
+		d.Notify() // retries may be due at once, and capacity was freed
+	}
+}

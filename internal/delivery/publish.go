@@ -1,0 +1,253 @@
+package delivery
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"sync"
+	"time"
+
+	"github.com/hookd/hookd/internal/catalog"
+	"github.com/hookd/hookd/internal/filter"
+	"github.com/hookd/hookd/internal/hookd"
+)
+
+// cacheTTL bounds how stale the fan-out caches may be for changes made on
+// other nodes; changes made through this node invalidate them at once.
+const cacheTTL = time.Second
+
+// PublishInput is one event a publisher sends.
+type PublishInput struct {
+	Event          string
+	Payload        json.RawMessage
+	IdempotencyKey string
+}
+
+// Published is the outcome of one PublishInput: the stored event, or Err
+// (a validation_error) when it was refused.
+type Published struct {
+	Event     hookd.Event
+	Duplicate bool
+	Err       error
+}
+
+// Publisher validates events, fans them out to the tenant's matching
+// webhooks and stores each event with its deliveries in one transaction.
+type Publisher struct {
+	store   hookd.Store
+	catalog *catalog.Catalog
+	now     func() time.Time
+	random  io.Reader
+	// OnPublish is called after a commit that queued deliveries, with the
+	// stored events (for the dispatcher and streams).
+	OnPublish func(events []hookd.Event)
+
+	mu    sync.Mutex
+	hooks map[string]*tenantHooks // by tenant
+	types map[string]*eventTypeInfo
+}
+
+type tenantHooks struct {
+	loaded time.Time
+	hooks  []matchingHook
+}
+
+type matchingHook struct {
+	webhook *hookd.Webhook
+	filter  *filter.Filter
+}
+
+type eventTypeInfo struct {
+	loaded time.Time
+	et     hookd.EventType
+	schema *catalog.Schema
+	fields *filter.Fields
+	err    error // ENotFound when the tenant has no such type
+}
+
+// NewPublisher returns a Publisher.
+func NewPublisher(store hookd.Store, cat *catalog.Catalog, now func() time.Time, random io.Reader) *Publisher {
+	return &Publisher{store: store, catalog: cat, now: now, random: random,
+		hooks: map[string]*tenantHooks{}, types: map[string]*eventTypeInfo{}}
+}
+
+// Invalidate drops the cached webhooks and event types of a tenant after
+// they changed.
+func (p *Publisher) Invalidate(tenant string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	delete(p.hooks, tenant)
+	for k, t := range p.types {
+		if t.et.Tenant == tenant || t.err != nil {
+			delete(p.types, k)
+		}
+	}
+}
+
+// Publish validates every input, then stores the valid ones with their
+// deliveries in one transaction. Invalid inputs come back with Err set and
+// do not stop the others.
+func (p *Publisher) Publish(ctx context.Context, tenant, publisher string, inputs []PublishInput) ([]Published, error) {
+	out := make([]Published, len(inputs))
+	hooks, err := p.tenantHooks(ctx, tenant)
+	if err != nil {
+		return nil, err
+	}
+	now := p.now().UTC()
+	reqs := make([]hookd.PublishRequest, 0, len(inputs))
+	index := make([]int, 0, len(inputs)) // reqs[i] answers inputs[index[i]]
+	for i, in := range inputs {
+		info, err := p.eventType(ctx, tenant, in.Event)
+		if err != nil {
+			if hookd.IsNotFound(err) {
+				err = hookd.Invalid(hookd.FieldError{Field: "event", Message: "unknown event type " + quote(in.Event)})
+			}
+			out[i].Err = err
+			continue
+		}
+		if info.et.Deprecated {
+			out[i].Err = hookd.Invalid(hookd.FieldError{Field: "event", Message: quote(in.Event) + " is deprecated"})
+			continue
+		}
+		if details := info.schema.Validate(in.Payload); len(details) > 0 {
+			out[i].Err = hookd.Invalid(details...)
+			continue
+		}
+		payload, err := decodePayload(in.Payload)
+		if err != nil {
+			out[i].Err = hookd.Invalid(hookd.FieldError{Field: "payload", Message: "must be a JSON object"})
+			continue
+		}
+		id, err := hookd.NewEventID(now, p.random)
+		if err != nil {
+			return nil, err
+		}
+		var ids []int64
+		for _, h := range hooks {
+			if hookd.SubscribesTo(h.webhook.Events, in.Event) && h.filter.Match(in.Event, info.fields, payload) {
+				ids = append(ids, h.webhook.ID)
+			}
+		}
+		reqs = append(reqs, hookd.PublishRequest{
+			Event: hookd.Event{
+				ID: id, Tenant: tenant, Publisher: publisher, Type: in.Event, Version: info.et.Version,
+				Payload: compact(in.Payload), IdempotencyKey: in.IdempotencyKey, CreatedAt: now,
+				WebhooksMatched: len(ids),
+			},
+			WebhookIDs: ids,
+		})
+		index = append(index, i)
+	}
+	if len(reqs) == 0 {
+		return out, nil
+	}
+	results, err := p.store.PublishEvents(ctx, reqs)
+	if err != nil {
+		return nil, err
+	}
+	var fresh []hookd.Event
+	for k, r := range results {
+		out[index[k]] = Published{Event: r.Event, Duplicate: r.Duplicate}
+		if !r.Duplicate {
+			fresh = append(fresh, r.Event)
+		}
+	}
+	if len(fresh) > 0 && p.OnPublish != nil {
+		p.OnPublish(fresh)
+	}
+	return out, nil
+}
+
+// tenantHooks returns the tenant's active webhooks with compiled filters.
+func (p *Publisher) tenantHooks(ctx context.Context, tenant string) ([]matchingHook, error) {
+	now := time.Now()
+	p.mu.Lock()
+	th := p.hooks[tenant]
+	p.mu.Unlock()
+	if th != nil && now.Sub(th.loaded) < cacheTTL {
+		return th.hooks, nil
+	}
+	list, err := p.store.ActiveWebhooks(ctx, tenant)
+	if err != nil {
+		return nil, err
+	}
+	th = &tenantHooks{loaded: now, hooks: make([]matchingHook, 0, len(list))}
+	for _, wh := range list {
+		f, err := filter.Compile(wh.Filters)
+		if err != nil {
+			// Stored filters were validated when saved; a filter that no
+			// longer compiles matches nothing rather than everything.
+			continue
+		}
+		th.hooks = append(th.hooks, matchingHook{webhook: wh, filter: f})
+	}
+	p.mu.Lock()
+	p.hooks[tenant] = th
+	p.mu.Unlock()
+	return th.hooks, nil
+}
+
+// eventType returns a built-in or tenant event type with its compiled
+// schema and filter fields.
+func (p *Publisher) eventType(ctx context.Context, tenant, name string) (*eventTypeInfo, error) {
+	key := tenant + "\x00" + name
+	now := time.Now()
+	p.mu.Lock()
+	info := p.types[key]
+	p.mu.Unlock()
+	if info != nil && (info.et.Tenant == "" || now.Sub(info.loaded) < cacheTTL) {
+		return info, info.err
+	}
+	info = &eventTypeInfo{loaded: now}
+	if et, ok := p.catalog.Get(name); ok {
+		info.et = et
+	} else {
+		et, err := p.store.GetEventType(ctx, tenant, name)
+		if err != nil && !hookd.IsNotFound(err) {
+			return nil, err
+		}
+		if err != nil {
+			info.err = err
+		} else {
+			info.et = *et
+		}
+	}
+	if info.err == nil {
+		schema, err := p.catalog.SchemaFor(info.et)
+		if err != nil {
+			return nil, err
+		}
+		info.schema = schema
+		info.fields = filter.FieldsFromSchema(info.et.PayloadSchema)
+	}
+	p.mu.Lock()
+	p.types[key] = info
+	p.mu.Unlock()
+	return info, info.err
+}
+
+func decodePayload(raw json.RawMessage) (map[string]any, error) {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var m map[string]any
+	if err := dec.Decode(&m); err != nil {
+		return nil, err
+	}
+	if m == nil {
+		return nil, errors.New("payload is null")
+	}
+	return m, nil
+}
+
+// compact removes insignificant whitespace from a payload.
+func compact(raw json.RawMessage) json.RawMessage {
+	var b bytes.Buffer
+	if err := json.Compact(&b, raw); err != nil {
+		return raw
+	}
+	return b.Bytes()
+}
+
+func quote(s string) string { b, _ := json.Marshal(s); return string(b) }

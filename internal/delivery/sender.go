@@ -1,0 +1,155 @@
+package delivery
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/hookd/hookd/internal/hookd"
+)
+
+// Response bodies are read up to maxReadBody and stored up to maxStoredBody
+// (CONTRACT §6).
+const (
+	maxReadBody   = 64 << 10
+	maxStoredBody = 4 << 10
+)
+
+// Message is one HTTP request to make for a delivery.
+type Message struct {
+	URL            string
+	Headers        map[string]string // the webhook's own
+	Secret         string
+	PreviousSecret string // "" unless still within its overlap
+	EventID        string
+	EventType      string
+	DeliveryID     int64
+	Body           []byte
+}
+
+// Outcome is what one attempt found.
+type Outcome struct {
+	Attempt    hookd.Attempt
+	Success    bool
+	Status     int           // 0 when no response came
+	RetryAfter time.Duration // from Retry-After on 429/502/503/504
+}
+
+// Sender signs and sends deliveries over a guarded HTTP client.
+type Sender struct {
+	Client    *http.Client
+	UserAgent string
+	Now       func() time.Time
+}
+
+// eventBody is the JSON body of every delivery (CONTRACT §6).
+type eventBody struct {
+	ID        string          `json:"id"`
+	Event     string          `json:"event"`
+	Version   string          `json:"version"`
+	Timestamp string          `json:"timestamp"`
+	Data      json.RawMessage `json:"data"`
+	Test      bool            `json:"test,omitempty"`
+}
+
+// EventBody renders the body sent for an event.
+func EventBody(ev *hookd.Event, test bool) []byte {
+	version := ev.Version
+	if version == "" {
+		version = "1.0"
+	}
+	b, err := json.Marshal(eventBody{
+		ID: ev.ID, Event: ev.Type, Version: version,
+		Timestamp: ev.CreatedAt.UTC().Truncate(time.Millisecond).Format(time.RFC3339Nano),
+		Data:      ev.Payload, Test: test,
+	})
+	if err != nil { // a payload that is not valid JSON never passes validation
+		panic("delivery: event payload is not JSON: " + err.Error())
+	}
+	return b
+}
+
+// Send makes one attempt. It never returns an error: failures are
+// classified into the Outcome.
+func (s *Sender) Send(ctx context.Context, m Message) Outcome {
+	now := s.Now()
+	xSig, whSig := SignatureHeaders(m.EventID, now, m.Body, m.Secret, m.PreviousSecret)
+	h := make(http.Header, len(m.Headers)+9)
+	for k, v := range m.Headers {
+		h.Set(k, v)
+	}
+	h.Set("Content-Type", "application/json")
+	h.Set("User-Agent", s.UserAgent)
+	h.Set("X-Webhook-Event", m.EventType)
+	h.Set("X-Webhook-ID", m.EventID)
+	h.Set("X-Webhook-Delivery", strconv.FormatInt(m.DeliveryID, 10))
+	h.Set("X-Webhook-Signature", xSig)
+	// Standard Webhooks header names are lower-case; set them verbatim.
+	h["webhook-id"] = []string{m.EventID}
+	h["webhook-timestamp"] = []string{strconv.FormatInt(now.Unix(), 10)}
+	h["webhook-signature"] = []string{whSig}
+
+	out := Outcome{Attempt: hookd.Attempt{StartedAt: now, RequestHeaders: flatten(h)}}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, m.URL, bytes.NewReader(m.Body))
+	if err != nil {
+		out.Attempt.ErrorType, out.Attempt.ErrorMessage = hookd.ErrTypeConnection, "invalid URL: "+err.Error()
+		return out
+	}
+	req.Header = h
+	start := time.Now()
+	resp, err := s.Client.Do(req)
+	var body []byte
+	if err == nil {
+		body, err = io.ReadAll(io.LimitReader(resp.Body, maxReadBody))
+		// Drain a little more so the connection can be reused, then close.
+		_, _ = io.CopyN(io.Discard, resp.Body, maxReadBody)
+		resp.Body.Close()
+	}
+	out.Attempt.ResponseTimeMs = time.Since(start).Milliseconds()
+	if resp != nil {
+		code := resp.StatusCode
+		out.Status = code
+		out.Attempt.ResponseCode = &code
+		out.Attempt.ResponseBody = truncateUTF8(body, maxStoredBody)
+		if HonorsRetryAfter(code) {
+			out.RetryAfter = ParseRetryAfter(resp.Header.Get("Retry-After"), s.Now())
+		}
+	}
+	if err == nil && resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		out.Success = true
+		return out
+	}
+	out.Attempt.ErrorType, out.Attempt.ErrorMessage = Classify(err, resp)
+	return out
+}
+
+// flatten turns headers into the stored form, secrets masked.
+func flatten(h http.Header) map[string]string {
+	out := make(map[string]string, len(h))
+	for k, vs := range h {
+		v := ""
+		if len(vs) > 0 {
+			v = vs[0]
+		}
+		if hookd.SensitiveHeader(k) {
+			v = hookd.Masked
+		}
+		out[k] = v
+	}
+	return out
+}
+
+// truncateUTF8 cuts b to at most n bytes without splitting a rune.
+func truncateUTF8(b []byte, n int) string {
+	if len(b) <= n {
+		return string(b)
+	}
+	for n > 0 && b[n]&0xC0 == 0x80 {
+		n--
+	}
+	return string(b[:n])
+}

@@ -1,0 +1,227 @@
+package httpapi
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+)
+
+// openAPI serves an OpenAPI 3.1 document built from the route table, so
+// the document and the router cannot drift apart.
+func (s *Server) openAPI(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, s.openAPIDocument())
+}
+
+type obj = map[string]any
+
+func (s *Server) openAPIDocument() obj {
+	paths := obj{}
+	for _, rt := range s.routes {
+		path := rt.Pattern
+		if strings.HasPrefix(path, "/api/") {
+			path += "/" // the document's canonical form; both forms are served
+		}
+		item, _ := paths[path].(obj)
+		if item == nil {
+			item = obj{}
+			paths[path] = item
+		}
+		item[strings.ToLower(rt.Method)] = operation(rt)
+	}
+	return obj{
+		"openapi": "3.1.0",
+		"info": obj{
+			"title":       "hookd",
+			"version":     s.version,
+			"description": "Webhooks & integrations server. Every path works with and without its trailing slash.",
+		},
+		"servers": []obj{{"url": "/"}},
+		"paths":   paths,
+		"components": obj{
+			"securitySchemes": obj{"bearer": obj{"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
+			"schemas":         openAPISchemas(),
+		},
+	}
+}
+
+func operation(rt *route) obj {
+	op := obj{
+		"operationId": operationID(rt),
+		"summary":     rt.Summary,
+		"tags":        []string{rt.Tag},
+	}
+	var params []obj
+	for _, seg := range splitPath(rt.Pattern) {
+		if strings.HasPrefix(seg, "{") {
+			name := seg[1 : len(seg)-1]
+			typ := "string"
+			if strings.HasSuffix(name, "_id") && name != "event_id" {
+				typ = "integer"
+			}
+			params = append(params, obj{"name": name, "in": "path", "required": true, "schema": obj{"type": typ}})
+		}
+	}
+	for _, q := range rt.Query {
+		params = append(params, obj{"name": q.Name, "in": "query", "required": false, "description": q.Description, "schema": obj{"type": q.Type}})
+	}
+	if params != nil {
+		op["parameters"] = params
+	}
+	if rt.Body != "" {
+		op["requestBody"] = obj{"required": true, "content": obj{"application/json": obj{"schema": ref(rt.Body)}}}
+	}
+	success := obj{"type": "object"}
+	if rt.Result != "" {
+		success = obj{"allOf": []obj{ref("Success"), {"properties": obj{"data": ref(rt.Result)}}}}
+	}
+	responses := obj{strconv.Itoa(rt.Status): obj{"description": "success", "content": obj{"application/json": obj{"schema": success}}}}
+	if rt.Pattern == "/metrics" {
+		responses[strconv.Itoa(rt.Status)] = obj{"description": "Prometheus text format", "content": obj{"text/plain": obj{"schema": obj{"type": "string"}}}}
+	}
+	errResp := obj{"description": "error", "content": obj{"application/json": obj{"schema": ref("Error")}}}
+	if rt.Auth {
+		op["security"] = []obj{{"bearer": []string{}}}
+		responses["401"] = errResp
+		responses["429"] = errResp
+	}
+	if rt.Scope != "" {
+		responses["403"] = errResp
+		op["description"] = "Needs scope " + rt.Scope + "."
+	}
+	if rt.Body != "" {
+		responses["400"] = errResp
+		responses["413"] = errResp
+		responses["422"] = errResp
+	}
+	if strings.Contains(rt.Pattern, "{") {
+		responses["404"] = errResp
+	}
+	op["responses"] = responses
+	return op
+}
+
+func operationID(rt *route) string {
+	var b strings.Builder
+	b.WriteString(strings.ToLower(rt.Method))
+	for _, seg := range splitPath(rt.Pattern) {
+		seg = strings.Trim(seg, "{}")
+		for _, part := range strings.FieldsFunc(seg, func(r rune) bool { return r == '_' || r == '-' || r == '.' }) {
+			b.WriteString(strings.ToUpper(part[:1]) + part[1:])
+		}
+	}
+	return b.String()
+}
+
+func ref(name string) obj { return obj{"$ref": "#/components/schemas/" + name} }
+
+func openAPISchemas() obj {
+	str := obj{"type": "string"}
+	integer := obj{"type": "integer"}
+	num := obj{"type": "number"}
+	boolean := obj{"type": "boolean"}
+	strArr := obj{"type": "array", "items": str}
+	strMap := obj{"type": "object", "additionalProperties": str}
+	nullable := func(t string) obj { return obj{"type": []string{t, "null"}} }
+	retry := obj{"type": "object", "additionalProperties": false, "properties": obj{
+		"max_retries":        obj{"type": "integer", "minimum": 0, "maximum": 25},
+		"retry_delay":        obj{"type": "integer", "minimum": 100, "maximum": 86400000, "description": "milliseconds"},
+		"backoff_multiplier": obj{"type": "number", "minimum": 1, "maximum": 10},
+	}}
+	webhookInput := func(required ...string) obj {
+		o := obj{"type": "object", "additionalProperties": false, "properties": obj{
+			"name": obj{"type": "string", "minLength": 1, "maxLength": 100}, "description": str,
+			"url": obj{"type": "string", "format": "uri", "maxLength": 2048}, "events": obj{"type": "array", "minItems": 1, "items": str},
+			"headers": strMap, "secret": obj{"type": "string", "minLength": 16, "maxLength": 128}, "is_active": boolean,
+			"retry_config": retry, "filters": obj{"type": "object"}, "rate_limit": obj{"type": []string{"integer", "null"}, "minimum": 1},
+		}}
+		if len(required) > 0 {
+			o["required"] = required
+		}
+		return o
+	}
+	webhook := obj{"type": "object", "properties": obj{
+		"id": integer, "name": str, "description": str, "url": str, "events": strArr, "headers": strMap, "secret": str,
+		"is_active": boolean, "disabled_reason": nullable("string"), "created_at": str, "updated_at": str,
+		"last_triggered": nullable("string"), "success_count": integer, "failure_count": integer,
+		"success_rate": nullable("number"), "retry_config": retry, "filters": obj{"type": "object"}, "rate_limit": nullable("integer"),
+		"delivery_stats": obj{"type": "object", "properties": obj{
+			"total_deliveries": integer, "successful_deliveries": integer, "failed_deliveries": integer,
+			"pending_deliveries": integer, "avg_response_time": integer, "last_response_time": nullable("integer"),
+		}},
+	}}
+	eventType := obj{"type": "object", "properties": obj{
+		"name": str, "description": str, "category": str, "version": str, "deprecated": boolean, "builtin": boolean,
+		"payload_schema": obj{"type": "object"}, "example_payload": obj{"type": "object"},
+		"webhooks_count": integer, "last_triggered": nullable("string"),
+	}}
+	eventTypeInput := func(required ...string) obj {
+		o := obj{"type": "object", "additionalProperties": false, "properties": obj{
+			"name": str, "description": str, "category": str, "version": str,
+			"payload_schema": obj{"type": "object"}, "example_payload": obj{"type": "object"}, "deprecated": boolean,
+		}}
+		if len(required) > 0 {
+			o["required"] = required
+		}
+		return o
+	}
+	logEntry := obj{"type": "object", "properties": obj{
+		"id": integer, "event_id": str, "event": str, "status": obj{"enum": []string{"success", "failed", "pending", "cancelled"}},
+		"response_code": nullable("integer"), "response_time": nullable("integer"), "timestamp": str, "payload": obj{"type": "object"},
+		"response_body": str, "error_type": str, "error_message": str, "retry_count": integer, "next_retry": nullable("string"), "test": boolean,
+		"attempts": obj{"type": "array", "items": obj{"type": "object", "properties": obj{"number": integer, "timestamp": str,
+			"request_headers": strMap, "response_code": nullable("integer"), "response_body": str, "response_time": integer, "error_type": str, "error_message": str}}},
+	}}
+	publish := obj{"type": "object", "additionalProperties": false, "required": []string{"event", "payload"}, "properties": obj{
+		"event": str, "payload": obj{"type": "object"}, "idempotency_key": obj{"type": "string", "maxLength": 255}}}
+	published := obj{"type": "object", "properties": obj{"id": str, "event": str, "timestamp": str, "webhooks_matched": integer, "integrations_matched": integer}}
+	return obj{
+		"Success": obj{"type": "object", "required": []string{"success"}, "properties": obj{
+			"success": obj{"const": true}, "data": obj{"type": "object"}, "message": str}},
+		"Error": obj{"type": "object", "required": []string{"success", "error"}, "properties": obj{
+			"success": obj{"const": false},
+			"error": obj{"type": "object", "required": []string{"code", "message"}, "properties": obj{
+				"code": obj{"type": "string", "enum": []string{"bad_request", "unauthorized", "forbidden", "not_found",
+					"method_not_allowed", "conflict", "payload_too_large", "validation_error", "rate_limited", "internal_error"}},
+				"message": str,
+				"details": obj{"type": "array", "items": obj{"type": "object", "properties": obj{"field": str, "message": str}}},
+			}},
+		}},
+		"Webhook":         webhook,
+		"WebhookCreate":   webhookInput("name", "url", "events"),
+		"WebhookUpdate":   webhookInput(),
+		"WebhookResult":   obj{"type": "object", "properties": obj{"webhook": ref("Webhook")}},
+		"WebhookList":     obj{"type": "object", "properties": obj{"webhooks": obj{"type": "array", "items": ref("Webhook")}, "total": integer, "summary": obj{"type": "object", "properties": obj{"total_webhooks": integer, "active_webhooks": integer, "total_events": integer, "avg_success_rate": nullable("number")}}}},
+		"Deleted":         obj{"type": "object", "properties": obj{"id": integer, "deleted": boolean}},
+		"SecretRotated":   obj{"type": "object", "properties": obj{"webhook_id": integer, "secret": str, "previous_secret_expires_at": str}},
+		"EventType":       eventType,
+		"EventTypeCreate": eventTypeInput("name", "category", "payload_schema"),
+		"EventTypeUpdate": eventTypeInput(),
+		"EventTypeResult": obj{"type": "object", "properties": obj{"event": ref("EventType")}},
+		"EventTypeList": obj{"type": "object", "properties": obj{"events": obj{"type": "array", "items": ref("EventType")},
+			"categories": obj{"type": "array", "items": obj{"type": "object", "properties": obj{"name": str, "display_name": str, "event_count": integer}}}}},
+		"TestSend": obj{"type": "object", "additionalProperties": false, "properties": obj{"event": str, "payload": obj{"type": "object"}}},
+		"TestResult": obj{"type": "object", "properties": obj{"test_result": obj{"type": "object", "properties": obj{
+			"status": obj{"enum": []string{"success", "failed"}}, "response_code": nullable("integer"), "response_time": integer,
+			"response_body": str, "headers_sent": strMap, "timestamp": str, "error_type": str, "error_message": str, "log_id": integer, "event_id": str}}}},
+		"Log":       logEntry,
+		"LogList":   obj{"type": "object", "properties": obj{"logs": obj{"type": "array", "items": ref("Log")}, "total": integer, "summary": obj{"type": "object", "properties": obj{"successful": integer, "failed": integer, "pending_retry": integer}}}},
+		"LogResult": obj{"type": "object", "properties": obj{"log": ref("Log")}},
+		"Recover":   obj{"type": "object", "additionalProperties": false, "required": []string{"since"}, "properties": obj{"since": str}},
+		"Recovered": obj{"type": "object", "properties": obj{"webhook_id": integer, "since": str, "recovered": integer}},
+		"Stats": obj{"type": "object", "properties": obj{
+			"webhook_id": integer, "period": obj{"type": "object", "properties": obj{"start_date": str, "end_date": str}}, "group_by": str,
+			"summary": obj{"type": "object", "properties": obj{"total_events": integer, "successful_deliveries": integer, "failed_deliveries": integer,
+				"success_rate": nullable("number"), "avg_response_time": integer, "total_retries": integer}},
+			"events_by_type":  obj{"type": "array", "items": obj{"type": "object", "properties": obj{"event": str, "count": integer, "success_rate": nullable("number")}}},
+			"time_series":     obj{"type": "array", "items": obj{"type": "object", "properties": obj{"date": str, "total_events": integer, "successful": integer, "failed": integer, "avg_response_time": integer}}},
+			"error_breakdown": obj{"type": "array", "items": obj{"type": "object", "properties": obj{"error_type": str, "count": integer, "percentage": num}}},
+		}},
+		"Publish":        publish,
+		"PublishBatch":   obj{"type": "object", "additionalProperties": false, "required": []string{"events"}, "properties": obj{"events": obj{"type": "array", "minItems": 1, "maxItems": 500, "items": publish}}},
+		"Published":      obj{"type": "object", "properties": obj{"event": published}},
+		"PublishedBatch": obj{"type": "object", "properties": obj{"accepted": integer, "rejected": integer, "events": obj{"type": "array", "items": obj{"type": "object", "properties": obj{"index": integer, "success": boolean, "duplicate": boolean, "event": published, "error": obj{"type": "object"}}}}}},
+		"EventResult": obj{"type": "object", "properties": obj{"event": obj{"type": "object", "properties": obj{
+			"id": str, "event": str, "version": str, "timestamp": str, "payload": obj{"type": "object"}, "webhooks_matched": integer, "integrations_matched": integer,
+			"deliveries": obj{"type": "array", "items": obj{"type": "object"}}}}}},
+	}
+}

@@ -1,0 +1,65 @@
+package httpapi
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestOpenAPIMatchesRouter checks the document and the router in both
+// directions: every route is documented and every documented operation is
+// routed to the handler of the same route.
+func TestOpenAPIMatchesRouter(t *testing.T) {
+	s := NewServer(Deps{Version: "test"})
+	doc := s.openAPIDocument()
+	paths := doc["paths"].(obj)
+	documented := 0
+	for path, item := range paths {
+		for method := range item.(obj) {
+			documented++
+			concrete := strings.NewReplacer("{webhook_id}", "7", "{event_name}", "order.created", "{log_id}", "9", "{event_id}", "evt_1", "{name}", "slack", "{id}", "3", "{event}", "order.created").Replace(path)
+			rt := &router{routes: s.routes}
+			var found bool
+			for _, m := range rt.match(concrete) {
+				if strings.EqualFold(m.route.Method, method) && strings.TrimSuffix(path, "/") == m.route.Pattern {
+					found = true
+				}
+			}
+			if !found {
+				t.Errorf("%s %s is documented but the router sends it elsewhere", method, path)
+			}
+		}
+	}
+	if documented != len(s.routes) {
+		t.Errorf("%d documented operations, %d routes", documented, len(s.routes))
+	}
+	for _, r := range s.routes {
+		p := r.Pattern
+		if strings.HasPrefix(p, "/api/") {
+			p += "/"
+		}
+		item, _ := paths[p].(obj)
+		if _, ok := item[strings.ToLower(r.Method)]; !ok {
+			t.Errorf("route %s %s is not documented", r.Method, r.Pattern)
+		}
+		if r.Summary == "" || r.Status == 0 {
+			t.Errorf("route %s %s lacks a summary or status", r.Method, r.Pattern)
+		}
+	}
+}
+
+func TestRouterPrefersLiterals(t *testing.T) {
+	s := NewServer(Deps{Version: "test"})
+	rt := &router{routes: s.routes}
+	cases := map[string]string{
+		"/api/webhooks/events/":          "/api/webhooks/events",
+		"/api/webhooks/events/stats":     "/api/webhooks/events/{event_name}",
+		"/api/webhooks/12":               "/api/webhooks/{webhook_id}",
+		"/api/webhooks/12/rotate-secret": "/api/webhooks/{webhook_id}/rotate-secret",
+	}
+	for path, want := range cases {
+		ms := rt.match(path)
+		if len(ms) == 0 || ms[0].route.Pattern != want {
+			t.Errorf("%s matched %v, want %s", path, ms, want)
+		}
+	}
+}

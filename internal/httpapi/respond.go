@@ -1,0 +1,171 @@
+package httpapi
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/hookd/hookd/internal/hookd"
+)
+
+// maxBodyBytes caps every API request body (CONTRACT §3).
+const maxBodyBytes = 1 << 20
+
+// statusOf is the one table mapping error codes to HTTP statuses.
+var statusOf = map[string]int{
+	hookd.EBadRequest:       http.StatusBadRequest,
+	hookd.EUnauthorized:     http.StatusUnauthorized,
+	hookd.EForbidden:        http.StatusForbidden,
+	hookd.ENotFound:         http.StatusNotFound,
+	hookd.EMethodNotAllowed: http.StatusMethodNotAllowed,
+	hookd.EConflict:         http.StatusConflict,
+	hookd.EPayloadTooLarge:  http.StatusRequestEntityTooLarge,
+	hookd.EValidation:       http.StatusUnprocessableEntity,
+	hookd.ERateLimited:      http.StatusTooManyRequests,
+	hookd.EInternal:         http.StatusInternalServerError,
+}
+
+type envelope struct {
+	Success bool       `json:"success"`
+	Data    any        `json:"data,omitempty"`
+	Message string     `json:"message,omitempty"`
+	Error   *errorBody `json:"error,omitempty"`
+}
+
+type errorBody struct {
+	Code    string             `json:"code"`
+	Message string             `json:"message"`
+	Details []hookd.FieldError `json:"details,omitempty"`
+}
+
+// writeJSON encodes v with the given status. It is the only place that
+// writes a JSON body.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		http.Error(w, `{"success":false,"error":{"code":"internal_error","message":"internal error"}}`, http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
+	w.WriteHeader(status)
+	_, _ = w.Write(buf.Bytes())
+}
+
+// ok answers 200 (or the given status) with the success envelope.
+func ok(w http.ResponseWriter, status int, data any, message string) {
+	writeJSON(w, status, envelope{Success: true, Data: data, Message: message})
+}
+
+// fail answers err in the error envelope. Errors that are not *hookd.Error
+// are logged and answered as internal_error without their text.
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	var e *hookd.Error
+	if !errors.As(err, &e) {
+		s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+		e = &hookd.Error{Code: hookd.EInternal, Message: "internal error"}
+	}
+	status, known := statusOf[e.Code]
+	if !known {
+		status = http.StatusInternalServerError
+	}
+	switch e.Code {
+	case hookd.EUnauthorized:
+		w.Header().Set("WWW-Authenticate", `Bearer realm="hookd"`)
+	case hookd.ERateLimited:
+		secs := int(e.RetryAfter.Round(time.Second) / time.Second)
+		if secs < 1 {
+			secs = 1
+		}
+		w.Header().Set("Retry-After", strconv.Itoa(secs))
+	}
+	writeJSON(w, status, envelope{Error: &errorBody{Code: e.Code, Message: e.Message, Details: e.Details}})
+}
+
+// decode reads a JSON object body into dst, refusing unknown fields, bodies
+// over maxBodyBytes and trailing data.
+func decode(r *http.Request, dst any) error {
+	if r.Body == nil {
+		return hookd.Errorf(hookd.EBadRequest, "request body is required")
+	}
+	body, err := readBody(r)
+	if err != nil {
+		return err
+	}
+	return decodeBytes(body, dst)
+}
+
+// decodeBytes is decode for a body already read.
+func decodeBytes(body []byte, dst any) error {
+	if len(bytes.TrimSpace(body)) == 0 {
+		return hookd.Errorf(hookd.EBadRequest, "request body is required")
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	dec.UseNumber()
+	if err := dec.Decode(dst); err != nil {
+		return decodeError(err)
+	}
+	if dec.More() {
+		return hookd.Errorf(hookd.EBadRequest, "malformed JSON: unexpected data after the object")
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return hookd.Errorf(hookd.EBadRequest, "malformed JSON: unexpected data after the object")
+	}
+	return nil
+}
+
+func decodeError(err error) error {
+	var syntax *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &syntax):
+		return hookd.Errorf(hookd.EBadRequest, "malformed JSON at byte %d: %v", syntax.Offset, syntax)
+	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
+		return hookd.Errorf(hookd.EBadRequest, "malformed JSON: unexpected end of input")
+	case errors.As(err, &typ):
+		field := typ.Field
+		if field == "" {
+			return hookd.Errorf(hookd.EBadRequest, "request body must be a JSON object")
+		}
+		return hookd.Invalid(hookd.FieldError{Field: field, Message: "must be " + jsonKind(typ.Type.Kind().String())})
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		return hookd.Invalid(hookd.FieldError{Field: name, Message: "unknown field"})
+	default:
+		return hookd.Errorf(hookd.EBadRequest, "malformed JSON: %v", err)
+	}
+}
+
+// jsonKind names a Go kind the way a JSON user thinks of it.
+func jsonKind(kind string) string {
+	switch {
+	case kind == "string":
+		return "a string"
+	case kind == "bool":
+		return "a boolean"
+	case strings.HasPrefix(kind, "int"), strings.HasPrefix(kind, "uint"):
+		return "an integer"
+	case strings.HasPrefix(kind, "float"):
+		return "a number"
+	case kind == "slice" || kind == "array":
+		return "an array"
+	case kind == "map" || kind == "struct" || kind == "ptr":
+		return "an object"
+	}
+	return fmt.Sprintf("of type %s", kind)
+}
+
+// logAttrs is a helper for structured request logs.
+func logAttrs(r *http.Request, status int, d time.Duration) []any {
+	return []any{slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Int("status", status), slog.Duration("took", d)}
+}

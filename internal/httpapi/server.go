@@ -1,0 +1,187 @@
+// Package httpapi serves hookd's HTTP API: routes, authentication, the
+// response envelope and one file per resource.
+package httpapi
+
+import (
+	"context"
+	"crypto/rand"
+	"io"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/hookd/hookd/internal/auth"
+	"github.com/hookd/hookd/internal/catalog"
+	"github.com/hookd/hookd/internal/delivery"
+	"github.com/hookd/hookd/internal/hookd"
+)
+
+// Deps is what the API needs from the rest of hookd.
+type Deps struct {
+	Store    hookd.Store
+	Catalog  *catalog.Catalog
+	Verifier *auth.Verifier
+	Logger   *slog.Logger
+	// Registry receives the API's metrics and is served on /metrics.
+	Registry *prometheus.Registry
+	Now      func() time.Time
+	Random   io.Reader
+	Version  string
+	// RateLimit and RateBurst bound API requests per user (0: unlimited).
+	RateLimit float64
+	RateBurst int
+	// Publisher validates and fans out published events.
+	Publisher *delivery.Publisher
+	// Sender makes test sends; AttemptTimeout bounds them.
+	Sender         *delivery.Sender
+	AttemptTimeout time.Duration
+	// Notify tells the dispatcher that deliveries became due (retry, recover).
+	Notify func()
+}
+
+// Server is hookd's HTTP API.
+type Server struct {
+	store          hookd.Store
+	catalog        *catalog.Catalog
+	verifier       *auth.Verifier
+	log            *slog.Logger
+	registry       *prometheus.Registry
+	now            func() time.Time
+	random         io.Reader
+	version        string
+	limiter        *userLimiter
+	publisher      *delivery.Publisher
+	sender         *delivery.Sender
+	attemptTimeout time.Duration
+	notifyFn       func()
+	metrics        apiMetrics
+	routes         []*route
+	handler        http.Handler
+}
+
+type apiMetrics struct {
+	requests *prometheus.CounterVec
+	latency  *prometheus.HistogramVec
+}
+
+// NewServer builds the API handler.
+func NewServer(d Deps) *Server {
+	s := &Server{
+		store: d.Store, catalog: d.Catalog, verifier: d.Verifier, log: d.Logger,
+		registry: d.Registry, now: d.Now, random: d.Random, version: d.Version,
+		limiter:   newUserLimiter(d.RateLimit, d.RateBurst),
+		publisher: d.Publisher, sender: d.Sender, attemptTimeout: d.AttemptTimeout, notifyFn: d.Notify,
+	}
+	if s.attemptTimeout <= 0 {
+		s.attemptTimeout = 15 * time.Second
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.random == nil {
+		s.random = rand.Reader
+	}
+	if s.registry == nil {
+		s.registry = prometheus.NewRegistry()
+	}
+	s.metrics = apiMetrics{
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "hookd_http_requests_total", Help: "API requests by route and status.",
+		}, []string{"route", "status"}),
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "hookd_http_request_duration_seconds", Help: "API request latency by route.",
+			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16),
+		}, []string{"route"}),
+	}
+	s.registry.MustRegister(s.metrics.requests, s.metrics.latency)
+	s.routes = s.routeTable()
+	rt := &router{
+		notFound: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			s.fail(w, r, hookd.Errorf(hookd.ENotFound, "no such path: %s", r.URL.Path))
+		}),
+		notAllow: func(allow []string) http.Handler {
+			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				for _, m := range allow {
+					w.Header().Add("Allow", m)
+				}
+				s.fail(w, r, hookd.Errorf(hookd.EMethodNotAllowed, "method %s is not allowed here", r.Method))
+			})
+		},
+	}
+	for _, r := range s.routes {
+		r.segs = splitPath(r.Pattern)
+		h := r.handler
+		if r.Auth {
+			h = s.authenticate(r, h)
+		}
+		r.handler = s.limitBody(h)
+		rt.routes = append(rt.routes, r)
+	}
+	s.handler = s.observe(rt)
+	return s
+}
+
+// ServeHTTP serves the API.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
+
+// route is one entry of the route table; the router, the auth middleware
+// and the OpenAPI document are all derived from it.
+type route struct {
+	Method     string
+	Pattern    string
+	Summary    string
+	Tag        string
+	Auth       bool   // needs a bearer token
+	Scope      string // needs this scope too
+	QueryToken bool   // accepts ?access_token= (EventSource cannot set headers)
+	Status     int    // success status
+	Query      []param
+	Body       string // name of the request body schema in the OpenAPI document
+	Result     string // name of the data schema in the OpenAPI document
+	handler    http.Handler
+	segs       []string
+}
+
+// param is a documented query parameter.
+type param struct {
+	Name, Type, Description string
+}
+
+// notify wakes the dispatcher, when there is one.
+func (s *Server) notify() {
+	if s.notifyFn != nil {
+		s.notifyFn()
+	}
+}
+
+// webhooksChanged drops the publisher's cached webhooks of a tenant.
+func (s *Server) webhooksChanged(tenant string) {
+	if s.publisher != nil {
+		s.publisher.Invalidate(tenant)
+	}
+}
+
+func (s *Server) health(w http.ResponseWriter, r *http.Request) {
+	ok(w, http.StatusOK, map[string]string{"status": "ok", "version": s.version}, "")
+}
+
+func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if err := s.store.Ping(ctx); err != nil {
+		s.log.Warn("readiness check failed", "err", err)
+		writeJSON(w, http.StatusServiceUnavailable, envelope{Error: &errorBody{Code: hookd.EInternal, Message: "database is not answering"}})
+		return
+	}
+	ok(w, http.StatusOK, map[string]string{"status": "ready"}, "")
+}
+
+func (s *Server) metricsHandler() http.Handler {
+	return promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{})
+}

@@ -1,0 +1,302 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/hookd/hookd/internal/hookd"
+
+	sqlitedrv "modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+// eventColumns are the columns scanEvent reads, in its order.
+const eventColumns = `e.seq, e.id, e.tenant, e.publisher, e.type, e.version, e.payload,
+	e.idempotency_key, e.created_at, e.webhooks_matched, e.integrations_matched`
+
+// scanEvent reads one row of eventColumns.
+func scanEvent(row interface{ Scan(...any) error }) (*hookd.Event, error) {
+	var ev hookd.Event
+	var payload string
+	var createdAt int64
+	if err := row.Scan(&ev.Seq, &ev.ID, &ev.Tenant, &ev.Publisher, &ev.Type, &ev.Version, &payload,
+		&ev.IdempotencyKey, &createdAt, &ev.WebhooksMatched, &ev.IntegrationsMatched); err != nil {
+		return nil, err
+	}
+	ev.Payload = json.RawMessage(payload)
+	ev.CreatedAt = fromMs(createdAt)
+	return &ev, nil
+}
+
+// payloadText is the stored form of a payload.
+func payloadText(p json.RawMessage) string {
+	if len(p) == 0 {
+		return "null"
+	}
+	return string(p)
+}
+
+// isUniqueViolation reports whether err is SQLite refusing a duplicate key.
+func isUniqueViolation(err error) bool {
+	var e *sqlitedrv.Error
+	if !errors.As(err, &e) {
+		return false
+	}
+	return e.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || e.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
+}
+
+// deliveryRowsPerInsert bounds the rows of one multi-row INSERT.
+const deliveryRowsPerInsert = 100
+
+// PublishEvents stores every event and one pending delivery per webhook
+// id in one transaction. Webhook ids that do not exist (any more) or
+// belong to another tenant get no delivery. An idempotency key seen within
+// hookd.IdempotencyWindow of the event's CreatedAt (also earlier in the
+// same batch) makes the request a duplicate of the first event; an older
+// key is taken over by the new event. WebhooksMatched is stored as the
+// caller set it, or as len(WebhookIDs) when left 0.
+func (s *Store) PublishEvents(ctx context.Context, reqs []hookd.PublishRequest) ([]hookd.PublishResult, error) {
+	results := make([]hookd.PublishResult, len(reqs))
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		tenants, err := webhookTenants(ctx, tx, reqs)
+		if err != nil {
+			return err
+		}
+		insertEvent, err := tx.PrepareContext(ctx, `INSERT INTO events (id, tenant, publisher, type,
+			version, payload, idempotency_key, webhooks_matched, integrations_matched, test, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?) RETURNING seq`)
+		if err != nil {
+			return err
+		}
+		defer insertEvent.Close()
+		p := &publication{tx: tx, insertEvent: insertEvent, tenants: tenants, pending: map[int64]int64{}}
+		for i := range reqs {
+			if results[i], err = p.publish(ctx, reqs[i]); err != nil {
+				return err
+			}
+		}
+		for id, n := range p.pending {
+			if _, err := tx.ExecContext(ctx, "UPDATE webhook_counters SET pending_count = pending_count + ? WHERE webhook_id = ?", n, id); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return results, nil
+}
+
+// publication is one PublishEvents transaction under way.
+type publication struct {
+	tx          *sql.Tx
+	insertEvent *sql.Stmt
+	tenants     map[int64]string // of the webhooks the batch names
+	pending     map[int64]int64  // deliveries queued per webhook
+}
+
+// publish stores one request's event and deliveries, or finds the event
+// its idempotency key already answers with.
+func (p *publication) publish(ctx context.Context, req hookd.PublishRequest) (hookd.PublishResult, error) {
+	ev := req.Event
+	if ev.WebhooksMatched == 0 {
+		ev.WebhooksMatched = len(req.WebhookIDs)
+	}
+	if ev.IdempotencyKey != "" {
+		first, err := recentEvent(ctx, p.tx, ev)
+		if err != nil || first != nil {
+			return hookd.PublishResult{Event: deref(first), Duplicate: first != nil}, err
+		}
+	}
+	err := p.insertEvent.QueryRowContext(ctx, ev.ID, ev.Tenant, ev.Publisher, ev.Type, ev.Version,
+		payloadText(ev.Payload), ev.IdempotencyKey, ev.WebhooksMatched, ev.IntegrationsMatched,
+		ms(ev.CreatedAt)).Scan(&ev.Seq)
+	if isUniqueViolation(err) {
+		return hookd.PublishResult{}, hookd.Errorf(hookd.EConflict, "event %s already exists", ev.ID)
+	} else if err != nil {
+		return hookd.PublishResult{}, err
+	}
+	if ev.IdempotencyKey != "" {
+		if _, err := p.tx.ExecContext(ctx, `INSERT INTO idempotency_keys (tenant, key, event_seq, created_at)
+			VALUES (?, ?, ?, ?) ON CONFLICT (tenant, key)
+			DO UPDATE SET event_seq = excluded.event_seq, created_at = excluded.created_at`,
+			ev.Tenant, ev.IdempotencyKey, ev.Seq, ms(ev.CreatedAt)); err != nil {
+			return hookd.PublishResult{}, err
+		}
+	}
+	var targets []int64
+	seen := make(map[int64]bool, len(req.WebhookIDs))
+	for _, id := range req.WebhookIDs {
+		if t, ok := p.tenants[id]; ok && t == ev.Tenant && !seen[id] {
+			seen[id] = true
+			targets = append(targets, id)
+			p.pending[id]++
+		}
+	}
+	if err := insertDeliveries(ctx, p.tx, &ev, targets); err != nil {
+		return hookd.PublishResult{}, err
+	}
+	return hookd.PublishResult{Event: ev}, nil
+}
+
+// deref returns *ev, or the zero Event for nil.
+func deref(ev *hookd.Event) hookd.Event {
+	if ev == nil {
+		return hookd.Event{}
+	}
+	return *ev
+}
+
+// webhookTenants returns the tenant of every existing webhook the
+// requests name.
+func webhookTenants(ctx context.Context, tx *sql.Tx, reqs []hookd.PublishRequest) (map[int64]string, error) {
+	seen := make(map[int64]bool)
+	var ids []int64
+	for _, r := range reqs {
+		for _, id := range r.WebhookIDs {
+			if !seen[id] {
+				seen[id] = true
+				ids = append(ids, id)
+			}
+		}
+	}
+	out := make(map[int64]string, len(ids))
+	for _, part := range chunks(ids, 500) {
+		rows, err := tx.QueryContext(ctx, "SELECT id, tenant FROM webhooks WHERE id IN ("+placeholders(len(part))+")", int64Args(part)...)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var id int64
+			var tenant string
+			if err := rows.Scan(&id, &tenant); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			out[id] = tenant
+		}
+		if err := rows.Close(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// recentEvent returns the event that took ev's idempotency key within the
+// window before ev.CreatedAt, or nil.
+func recentEvent(ctx context.Context, tx *sql.Tx, ev hookd.Event) (*hookd.Event, error) {
+	var keyAt int64
+	row := tx.QueryRowContext(ctx, `SELECT k.created_at, `+eventColumns+`
+		FROM idempotency_keys k JOIN events e ON e.seq = k.event_seq
+		WHERE k.tenant = ? AND k.key = ?`, ev.Tenant, ev.IdempotencyKey)
+	first, err := scanEvent(scanPrefix{row: row, first: &keyAt})
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if ev.CreatedAt.Sub(fromMs(keyAt)) >= hookd.IdempotencyWindow {
+		return nil, nil
+	}
+	return first, nil
+}
+
+// scanPrefix scans one extra leading column into first before the
+// columns a scan function expects.
+type scanPrefix struct {
+	row   interface{ Scan(...any) error }
+	first any
+}
+
+// Scan implements the row interface scan functions take.
+func (p scanPrefix) Scan(dest ...any) error {
+	return p.row.Scan(append([]any{p.first}, dest...)...)
+}
+
+// insertDeliveries queues one pending delivery of ev, due at its
+// CreatedAt, for each webhook id.
+func insertDeliveries(ctx context.Context, tx *sql.Tx, ev *hookd.Event, webhookIDs []int64) error {
+	at := ms(ev.CreatedAt)
+	for _, part := range chunks(webhookIDs, deliveryRowsPerInsert) {
+		var b strings.Builder
+		b.WriteString(`INSERT INTO deliveries (tenant, webhook_id, event_seq, event_type, state,
+			next_attempt_at, created_at, updated_at) VALUES `)
+		args := make([]any, 0, len(part)*7)
+		for i, id := range part {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString("(?, ?, ?, ?, 'pending', ?, ?, ?)")
+			args = append(args, ev.Tenant, id, ev.Seq, ev.Type, at, at, at)
+		}
+		if _, err := tx.ExecContext(ctx, b.String(), args...); err != nil {
+			return fmt.Errorf("sqlite: queue deliveries: %w", err)
+		}
+	}
+	return nil
+}
+
+// GetEvent returns a tenant's event and its deliveries ordered by id.
+func (s *Store) GetEvent(ctx context.Context, tenant, id string) (*hookd.Event, []*hookd.Delivery, error) {
+	var ev *hookd.Event
+	var ds []*hookd.Delivery
+	err := s.read(ctx, func(tx *sql.Tx) error {
+		var err error
+		ev, err = scanEvent(tx.QueryRowContext(ctx, "SELECT "+eventColumns+
+			" FROM events e WHERE e.id = ? AND e.tenant = ?", id, tenant))
+		if err != nil {
+			return notFound(err, "event")
+		}
+		ds, err = queryDeliveries(ctx, tx, "SELECT "+deliveryColumns+deliveryFrom+
+			" WHERE d.event_seq = ? ORDER BY d.id", ev.Seq)
+		return err
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return ev, ds, nil
+}
+
+// LastPublished returns when the tenant last published an event type
+// (test sends aside), or nil.
+func (s *Store) LastPublished(ctx context.Context, tenant, eventType string) (*time.Time, error) {
+	var last sql.NullInt64
+	err := s.reader.QueryRowContext(ctx, `SELECT MAX(created_at) FROM events
+		WHERE tenant = ? AND type = ? AND test = 0`, tenant, eventType).Scan(&last)
+	if err != nil {
+		return nil, err
+	}
+	return fromNullMs(last), nil
+}
+
+// EventsAfter returns up to limit (100 when limit <= 0) of a tenant's
+// published events with Seq > afterSeq, in Seq order. Test sends are not
+// part of the stream.
+func (s *Store) EventsAfter(ctx context.Context, tenant string, afterSeq int64, limit int) ([]*hookd.Event, error) {
+	if limit <= 0 {
+		limit = 100
+	}
+	rows, err := s.reader.QueryContext(ctx, "SELECT "+eventColumns+
+		" FROM events e WHERE e.tenant = ? AND e.seq > ? AND e.test = 0 ORDER BY e.seq LIMIT ?",
+		tenant, afterSeq, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*hookd.Event
+	for rows.Next() {
+		ev, err := scanEvent(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, ev)
+	}
+	return out, rows.Err()
+}

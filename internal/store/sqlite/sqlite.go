@@ -1,0 +1,284 @@
+// Package sqlite is hookd's embedded store: one SQLite file in WAL mode,
+// driven by the pure-Go driver modernc.org/sqlite. It implements
+// hookd.Store and passes internal/store/storetest.
+//
+// All writes go through one connection (SQLite has one writer at a time;
+// queueing them in Go avoids SQLITE_BUSY storms) and every write
+// transaction begins IMMEDIATE. Reads use a separate pool of query-only
+// connections, which WAL lets run beside the writer.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/hookd/hookd/internal/hookd"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+//go:embed migrations/*.sql
+var migrationFiles embed.FS
+
+// readConns is the size of the read pool.
+const readConns = 4
+
+// Options configures Open.
+type Options struct {
+	// Cipher seals webhook secrets and header values. Required.
+	Cipher hookd.Cipher
+	// Synchronous is SQLite's synchronous setting: "NORMAL" (the default)
+	// keeps every commit through a crash of the process (kill -9); "FULL"
+	// also through a power loss or OS crash, at the cost of an fsync per
+	// commit.
+	Synchronous string
+}
+
+// Store is the SQLite implementation of hookd.Store.
+type Store struct {
+	path      string
+	cipher    hookd.Cipher
+	writer    *sql.DB // one connection: every write
+	reader    *sql.DB // query-only pool: reads
+	closeOnce sync.Once
+	closeErr  error
+}
+
+var _ hookd.Store = (*Store)(nil)
+
+// Open opens (creating when missing) the database file at path, applies
+// the embedded migrations that are not applied yet, and returns the store.
+func Open(ctx context.Context, path string, opts Options) (*Store, error) {
+	if opts.Cipher == nil {
+		return nil, errors.New("sqlite: Options.Cipher is required")
+	}
+	if path == "" {
+		return nil, errors.New("sqlite: empty database path")
+	}
+	syncMode := strings.ToUpper(opts.Synchronous)
+	switch syncMode {
+	case "":
+		syncMode = "NORMAL"
+	case "NORMAL", "FULL", "EXTRA": // OFF would lose acknowledged events
+	default:
+		return nil, fmt.Errorf("sqlite: unknown synchronous setting %q", opts.Synchronous)
+	}
+	common := "_busy_timeout=10000&_foreign_keys=1&_pragma=temp_store(MEMORY)&_pragma=cache_size(-16000)"
+	writer, err := sql.Open("sqlite", uri(path)+"?"+common+
+		"&_journal_mode=WAL&_synchronous="+syncMode+"&_txlock=immediate")
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	writer.SetMaxOpenConns(1)
+	writer.SetMaxIdleConns(1)
+	writer.SetConnMaxLifetime(0)
+	writer.SetConnMaxIdleTime(0)
+	s := &Store{path: path, cipher: opts.Cipher, writer: writer}
+	// The writer connects first: it switches the file to WAL, which the
+	// readers then find.
+	if err := s.migrate(ctx); err != nil {
+		writer.Close()
+		return nil, err
+	}
+	// Recommended for long-lived connections: analyzes what needs it.
+	if _, err := writer.ExecContext(ctx, "PRAGMA optimize=0x10002"); err != nil {
+		writer.Close()
+		return nil, fmt.Errorf("sqlite: optimize: %w", err)
+	}
+	reader, err := sql.Open("sqlite", uri(path)+"?"+common+"&_query_only=1")
+	if err != nil {
+		writer.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	reader.SetMaxOpenConns(readConns)
+	reader.SetMaxIdleConns(readConns)
+	reader.SetConnMaxIdleTime(0)
+	if err := reader.PingContext(ctx); err != nil {
+		reader.Close()
+		writer.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	s.reader = reader
+	return s, nil
+}
+
+// uri turns a file path into a SQLite "file:" URI, escaping the characters
+// a URI gives a meaning to.
+func uri(path string) string {
+	r := strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23")
+	return "file:" + r.Replace(path)
+}
+
+// Path returns the database file's path.
+func (s *Store) Path() string { return s.path }
+
+// Ping answers nil while the database answers.
+func (s *Store) Ping(ctx context.Context) error {
+	var one int
+	return s.reader.QueryRowContext(ctx, "SELECT 1").Scan(&one)
+}
+
+// Close closes both connection pools. Calling it again returns the first
+// call's answer.
+func (s *Store) Close() error {
+	s.closeOnce.Do(func() {
+		// Keeps the planner's statistics fresh; cheap when nothing changed.
+		_, _ = s.writer.Exec("PRAGMA optimize")
+		var errs []error
+		if s.reader != nil {
+			errs = append(errs, s.reader.Close())
+		}
+		errs = append(errs, s.writer.Close())
+		s.closeErr = errors.Join(errs...)
+	})
+	return s.closeErr
+}
+
+// migrate applies, each in its own transaction, the embedded migrations
+// not yet listed in schema_migrations.
+func (s *Store) migrate(ctx context.Context) error {
+	if _, err := s.writer.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version INTEGER PRIMARY KEY,
+		name TEXT NOT NULL,
+		applied_at INTEGER NOT NULL)`); err != nil {
+		return fmt.Errorf("sqlite: migrations table: %w", err)
+	}
+	names, err := fs.Glob(migrationFiles, "migrations/*.sql")
+	if err != nil {
+		return err
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		base := strings.TrimPrefix(name, "migrations/")
+		num, _, _ := strings.Cut(base, "_")
+		version, err := strconv.Atoi(num)
+		if err != nil {
+			return fmt.Errorf("sqlite: migration %s: name must start with a number", base)
+		}
+		body, err := migrationFiles.ReadFile(name)
+		if err != nil {
+			return err
+		}
+		err = s.write(ctx, func(tx *sql.Tx) error {
+			var n int
+			if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM schema_migrations WHERE version = ?", version).Scan(&n); err != nil {
+				return err
+			}
+			if n > 0 {
+				return nil
+			}
+			if _, err := tx.ExecContext(ctx, string(body)); err != nil {
+				return err
+			}
+			_, err := tx.ExecContext(ctx, "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+				version, base, time.Now().UnixMilli())
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("sqlite: migration %s: %w", base, err)
+		}
+	}
+	return nil
+}
+
+// write runs fn in one write transaction (BEGIN IMMEDIATE on the writer)
+// and commits when fn returns nil.
+func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := s.writer.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+// read runs fn in one read transaction, so its queries see one snapshot.
+func (s *Store) read(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := s.reader.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback() //nolint:errcheck // read-only: nothing to keep
+	return fn(tx)
+}
+
+// ms converts a time to stored unix milliseconds.
+func ms(t time.Time) int64 { return t.UnixMilli() }
+
+// msPtr converts an optional time to a nullable column value.
+func msPtr(t *time.Time) any {
+	if t == nil {
+		return nil
+	}
+	return t.UnixMilli()
+}
+
+// fromMs converts stored unix milliseconds to a UTC time.
+func fromMs(v int64) time.Time { return time.UnixMilli(v).UTC() }
+
+// fromNullMs converts a nullable millisecond column to an optional time.
+func fromNullMs(v sql.NullInt64) *time.Time {
+	if !v.Valid {
+		return nil
+	}
+	t := fromMs(v.Int64)
+	return &t
+}
+
+// boolInt stores a bool as 0 or 1.
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// placeholders returns "?, ?, ..." with n marks.
+func placeholders(n int) string {
+	if n <= 0 {
+		return ""
+	}
+	return strings.Repeat("?, ", n-1) + "?"
+}
+
+// int64Args converts ids to query arguments.
+func int64Args(ids []int64) []any {
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	return args
+}
+
+// chunks splits ids into slices of at most n, for IN lists.
+func chunks(ids []int64, n int) [][]int64 {
+	var out [][]int64
+	for len(ids) > n {
+		out = append(out, ids[:n])
+		ids = ids[n:]
+	}
+	if len(ids) > 0 {
+		out = append(out, ids)
+	}
+	return out
+}
+
+// notFound maps sql.ErrNoRows to an ENotFound error naming what is missing.
+func notFound(err error, what string) error {
+	if errors.Is(err, sql.ErrNoRows) {
+		return hookd.Errorf(hookd.ENotFound, "%s not found", what)
+	}
+	return err
+}
