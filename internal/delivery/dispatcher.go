@@ -21,6 +21,16 @@ type Config struct {
 	ShutdownGrace time.Duration
 	// Idle is the longest the claim loop sleeps when it knows of no work.
 	Idle time.Duration
+	// Destinations send deliveries of webhooks whose Kind is not "" (the
+	// integrations), by Kind.
+	Destinations map[string]Destination
+}
+
+// Destination sends one delivery for an integration's webhook row, in the
+// format its service expects. The dispatcher records the Outcome and
+// retries it like any other delivery.
+type Destination interface {
+	Send(ctx context.Context, wh *hookd.Webhook, ev *hookd.Event, deliveryID int64) Outcome
 }
 
 // Dispatcher claims due deliveries from the store, sends them with a bounded
@@ -298,13 +308,20 @@ func (d *Dispatcher) sleep(ctx context.Context, wait time.Duration) {
 // attempt sends one delivery and decides what happens next.
 func (d *Dispatcher) attempt(ctx context.Context, j job) hookd.AttemptResult {
 	c, wh := j.claim, j.webhook
-	msg := Message{
-		URL: wh.URL, Headers: wh.Headers, Secret: wh.Secret, PreviousSecret: ActivePrevious(wh, d.now()),
-		EventID: c.Event.ID, EventType: c.Event.Type, DeliveryID: c.Delivery.ID,
-		Body: EventBody(&c.Event, false),
-	}
 	actx, cancel := context.WithTimeout(ctx, d.cfg.AttemptTimeout)
-	out := d.sender.Send(actx, msg)
+	var out Outcome
+	if wh.Kind == "" {
+		out = d.sender.Send(actx, Message{
+			URL: wh.URL, Headers: wh.Headers, Secret: wh.Secret, PreviousSecret: ActivePrevious(wh, d.now()),
+			EventID: c.Event.ID, EventType: c.Event.Type, DeliveryID: c.Delivery.ID,
+			Body: EventBody(&c.Event, false),
+		})
+	} else if dest := d.cfg.Destinations[wh.Kind]; dest != nil {
+		out = dest.Send(actx, wh, &c.Event, c.Delivery.ID)
+	} else {
+		out = Outcome{Attempt: hookd.Attempt{StartedAt: d.now(), ErrorType: hookd.ErrTypeConnection,
+			ErrorMessage: "no integration is registered for " + wh.Kind}}
+	}
 	cancel()
 	n := c.Delivery.Attempts + 1
 	out.Attempt.Number = n

@@ -125,16 +125,22 @@ func (p *Publisher) Publish(ctx context.Context, tenant, publisher string, input
 			return nil, err
 		}
 		var ids []int64
+		webhooks, integrations := 0, 0
 		for _, h := range hooks {
 			if hookd.SubscribesTo(h.webhook.Events, in.Event) && h.filter.Match(in.Event, info.fields, payload) {
 				ids = append(ids, h.webhook.ID)
+				if h.webhook.Kind == "" {
+					webhooks++
+				} else {
+					integrations++
+				}
 			}
 		}
 		reqs = append(reqs, hookd.PublishRequest{
 			Event: hookd.Event{
 				ID: id, Tenant: tenant, Publisher: publisher, Type: in.Event, Version: info.et.Version,
 				Payload: compact(in.Payload), IdempotencyKey: in.IdempotencyKey, CreatedAt: now,
-				WebhooksMatched: len(ids),
+				WebhooksMatched: webhooks, IntegrationsMatched: integrations,
 			},
 			WebhookIDs: ids,
 		})

@@ -39,12 +39,16 @@ type WebhookStore interface {
 	DeleteWebhook(ctx context.Context, owner Owner, id int64) error
 	// ListWebhooks returns one page ordered by id and the number of all matches.
 	ListWebhooks(ctx context.Context, owner Owner, q WebhookQuery) ([]*Webhook, int64, error)
-	// SummarizeWebhooks summarizes all of the owner's webhooks.
+	// FindWebhookByLookupKey returns the webhook of kind with that lookup
+	// key, whoever owns it (ENotFound when none).
+	FindWebhookByLookupKey(ctx context.Context, kind, key string) (*Webhook, error)
+	// SummarizeWebhooks summarizes all of the owner's webhooks of Kind "".
 	SummarizeWebhooks(ctx context.Context, owner Owner) (WebhookSummary, error)
 	// WebhookStats returns the counters of the given webhooks (ids absent
 	// from the map have no deliveries).
 	WebhookStats(ctx context.Context, ids []int64) (map[int64]WebhookStats, error)
-	// ActiveWebhooks returns every active webhook of a tenant, for fan-out.
+	// ActiveWebhooks returns every active webhook of a tenant, of every
+	// kind, for fan-out.
 	ActiveWebhooks(ctx context.Context, tenant string) ([]*Webhook, error)
 	// LookupWebhooks returns the webhooks with these ids, whoever owns them
 	// (for the dispatcher); missing ids are absent from the map.

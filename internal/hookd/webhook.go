@@ -44,6 +44,18 @@ type Webhook struct {
 	RateLimit               *int            // deliveries per second; nil means unlimited
 	CreatedAt               time.Time
 	UpdatedAt               time.Time
+
+	// Kind is "" for a user's webhook. Integrations reuse webhooks for
+	// their settings and destinations, so they share the queue, retries
+	// and counters: Kind is then the provider's name (e.g. "slack") or a
+	// provider-specific destination kind (e.g. "zapier_hook"). The webhook
+	// API only ever shows Kind "".
+	Kind string
+	// Config is a provider's settings (credentials included); sealed at rest.
+	Config json.RawMessage
+	// LookupKey finds settings by a credential without storing it in clear
+	// (e.g. a hash of a Zapier API key); "" for none.
+	LookupKey string
 }
 
 // WebhookStats are the delivery counters shown with a webhook. Test sends
@@ -60,6 +72,7 @@ type WebhookStats struct {
 
 // WebhookQuery selects webhooks in a list.
 type WebhookQuery struct {
+	Kind   string // "" selects users' webhooks; a provider name its rows
 	Active *bool  // nil: any status
 	Event  string // matches webhooks whose subscriptions cover this event name (wildcards included)
 	Limit  int

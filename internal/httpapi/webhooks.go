@@ -163,7 +163,14 @@ func (s *Server) webhookFromPath(r *http.Request) (*hookd.Webhook, error) {
 	if err != nil || id <= 0 {
 		return nil, hookd.Errorf(hookd.ENotFound, "webhook not found")
 	}
-	return s.store.GetWebhook(r.Context(), principal(r).Owner(), id)
+	wh, err := s.store.GetWebhook(r.Context(), principal(r).Owner(), id)
+	if err != nil {
+		return nil, err
+	}
+	if wh.Kind != "" { // an integration's row, not a webhook
+		return nil, hookd.Errorf(hookd.ENotFound, "webhook not found")
+	}
+	return wh, nil
 }
 
 func (s *Server) getWebhook(w http.ResponseWriter, r *http.Request) {

@@ -12,7 +12,8 @@ import (
 // webhookColumns are the columns scanWebhook reads, in its order.
 const webhookColumns = `w.id, w.tenant, w.user_id, w.name, w.description, w.url, w.events,
 	w.headers, w.secret, w.previous_secret, w.previous_secret_expires_at, w.is_active,
-	w.disabled_reason, w.retry_config, w.filters, w.rate_limit, w.created_at, w.updated_at`
+	w.disabled_reason, w.retry_config, w.filters, w.rate_limit, w.created_at, w.updated_at,
+	w.kind, w.config, w.lookup_key`
 
 // webhookRow is a webhook's stored form: JSON and sealed columns.
 type webhookRow struct {
@@ -20,6 +21,7 @@ type webhookRow struct {
 	previousSecret          sql.NullString
 	retryConfig, filters    string
 	rateLimit               sql.NullInt64
+	config                  sql.NullString
 }
 
 // sealWebhook encodes and seals the columns of w that are not plain values.
@@ -68,6 +70,13 @@ func (s *Store) sealWebhook(w *hookd.Webhook) (webhookRow, error) {
 	if w.RateLimit != nil {
 		r.rateLimit = sql.NullInt64{Int64: int64(*w.RateLimit), Valid: true}
 	}
+	if len(w.Config) > 0 {
+		sealed, err := s.cipher.Seal(w.Config)
+		if err != nil {
+			return r, fmt.Errorf("sqlite: seal config: %w", err)
+		}
+		r.config = sql.NullString{String: sealed, Valid: true}
+	}
 	return r, nil
 }
 
@@ -104,6 +113,12 @@ func (r webhookRow) open(c hookd.Cipher, w *hookd.Webhook) error {
 		n := int(r.rateLimit.Int64)
 		w.RateLimit = &n
 	}
+	if r.config.Valid {
+		if plain, err = c.Open(r.config.String); err != nil {
+			return fmt.Errorf("config: %w", err)
+		}
+		w.Config = plain
+	}
 	return nil
 }
 
@@ -115,7 +130,8 @@ func (s *Store) scanWebhook(row interface{ Scan(...any) error }) (*hookd.Webhook
 	var createdAt, updatedAt int64
 	err := row.Scan(&w.ID, &w.Owner.Tenant, &w.Owner.User, &w.Name, &w.Description, &w.URL, &r.events,
 		&r.headers, &r.secret, &r.previousSecret, &prevExpires, &w.IsActive,
-		&w.DisabledReason, &r.retryConfig, &r.filters, &r.rateLimit, &createdAt, &updatedAt)
+		&w.DisabledReason, &r.retryConfig, &r.filters, &r.rateLimit, &createdAt, &updatedAt,
+		&w.Kind, &r.config, &w.LookupKey)
 	if err != nil {
 		return nil, err
 	}
@@ -136,11 +152,12 @@ func (s *Store) CreateWebhook(ctx context.Context, w *hookd.Webhook) error {
 	return s.write(ctx, func(tx *sql.Tx) error {
 		err := tx.QueryRowContext(ctx, `INSERT INTO webhooks (tenant, user_id, name, description, url,
 			events, headers, secret, previous_secret, previous_secret_expires_at, is_active,
-			disabled_reason, retry_config, filters, rate_limit, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+			disabled_reason, retry_config, filters, rate_limit, created_at, updated_at, kind, config, lookup_key)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 			w.Owner.Tenant, w.Owner.User, w.Name, w.Description, w.URL,
 			r.events, r.headers, r.secret, r.previousSecret, msPtr(w.PreviousSecretExpiresAt), w.IsActive,
 			w.DisabledReason, r.retryConfig, r.filters, r.rateLimit, ms(w.CreatedAt), ms(w.UpdatedAt),
+			w.Kind, r.config, w.LookupKey,
 		).Scan(&w.ID)
 		if err != nil {
 			return err
@@ -179,11 +196,12 @@ func (s *Store) UpdateWebhook(ctx context.Context, w *hookd.Webhook) error {
 		}
 		_, err = tx.ExecContext(ctx, `UPDATE webhooks SET name = ?, description = ?, url = ?, events = ?,
 			headers = ?, secret = ?, previous_secret = ?, previous_secret_expires_at = ?, is_active = ?,
-			disabled_reason = ?, retry_config = ?, filters = ?, rate_limit = ?, updated_at = ?
+			disabled_reason = ?, retry_config = ?, filters = ?, rate_limit = ?, updated_at = ?,
+			config = ?, lookup_key = ?
 			WHERE id = ?`,
 			w.Name, w.Description, w.URL, r.events, r.headers, r.secret, r.previousSecret,
 			msPtr(w.PreviousSecretExpiresAt), w.IsActive, w.DisabledReason, r.retryConfig, r.filters,
-			r.rateLimit, ms(w.UpdatedAt), w.ID)
+			r.rateLimit, ms(w.UpdatedAt), r.config, w.LookupKey, w.ID)
 		if err != nil {
 			return err
 		}
@@ -223,8 +241,8 @@ func (s *Store) DeleteWebhook(ctx context.Context, owner hookd.Owner, id int64) 
 // selects the webhooks whose subscriptions cover it or that list it as
 // one of their patterns.
 func (s *Store) ListWebhooks(ctx context.Context, owner hookd.Owner, q hookd.WebhookQuery) ([]*hookd.Webhook, int64, error) {
-	where := " FROM webhooks w WHERE w.tenant = ? AND w.user_id = ?"
-	args := []any{owner.Tenant, owner.User}
+	where := " FROM webhooks w WHERE w.tenant = ? AND w.user_id = ? AND w.kind = ?"
+	args := []any{owner.Tenant, owner.User, q.Kind}
 	if q.Active != nil {
 		where += " AND w.is_active = ?"
 		args = append(args, *q.Active)
@@ -325,6 +343,19 @@ func (s *Store) LookupWebhooks(ctx context.Context, ids []int64) (map[int64]*hoo
 	return out, nil
 }
 
+// FindWebhookByLookupKey returns the webhook of kind with that lookup key.
+func (s *Store) FindWebhookByLookupKey(ctx context.Context, kind, key string) (*hookd.Webhook, error) {
+	if key == "" {
+		return nil, hookd.Errorf(hookd.ENotFound, "webhook not found")
+	}
+	w, err := s.scanWebhook(s.reader.QueryRowContext(ctx, "SELECT "+webhookColumns+
+		" FROM webhooks w WHERE w.kind = ? AND w.lookup_key = ? ORDER BY w.id LIMIT 1", kind, key))
+	if err != nil {
+		return nil, notFound(err, "webhook")
+	}
+	return w, nil
+}
+
 // SummarizeWebhooks summarizes all of the owner's webhooks from their
 // counters.
 func (s *Store) SummarizeWebhooks(ctx context.Context, owner hookd.Owner) (hookd.WebhookSummary, error) {
@@ -332,7 +363,7 @@ func (s *Store) SummarizeWebhooks(ctx context.Context, owner hookd.Owner) (hookd
 	rows, err := s.reader.QueryContext(ctx, `SELECT w.is_active, COALESCE(c.success_count, 0),
 		COALESCE(c.failure_count, 0), COALESCE(c.pending_count, 0)
 		FROM webhooks w LEFT JOIN webhook_counters c ON c.webhook_id = w.id
-		WHERE w.tenant = ? AND w.user_id = ?`, owner.Tenant, owner.User)
+		WHERE w.tenant = ? AND w.user_id = ? AND w.kind = ''`, owner.Tenant, owner.User)
 	if err != nil {
 		return sum, err
 	}

@@ -18,6 +18,58 @@ var webhookTests = []test{
 	{"WebhookActiveAndLookup", testWebhookActiveAndLookup},
 	{"WebhookSummaryAndCounters", testWebhookSummary},
 	{"WebhookReenableResetsFailures", testWebhookReenable},
+	{"WebhookKindsConfigAndLookupKey", testWebhookKinds},
+}
+
+// testWebhookKinds: integration rows (Kind != "") keep their sealed config
+// and lookup key, are found by key, fan out like webhooks, and stay out of
+// the users' webhook lists and summary.
+func testWebhookKinds(t *testing.T, f *fixture) {
+	plain := f.hook(alice, "plain")
+	slack := webhook(alice, "slack", "order.created")
+	slack.Kind = "slack"
+	slack.Config = json.RawMessage(`{"webhook_url":"https://hooks.slack.com/services/T0/B0/XXXX"}`)
+	slack.LookupKey = "hash-of-key"
+	f.mustCreate(slack)
+	got, err := f.s.GetWebhook(f.ctx, alice, slack.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Kind != "slack" || string(got.Config) != string(slack.Config) || got.LookupKey != "hash-of-key" {
+		t.Fatalf("kind row = %+v", got)
+	}
+	found, err := f.s.FindWebhookByLookupKey(f.ctx, "slack", "hash-of-key")
+	if err != nil || found.ID != slack.ID {
+		t.Fatalf("FindWebhookByLookupKey = %+v, %v", found, err)
+	}
+	for _, miss := range [][2]string{{"slack", "other"}, {"discord", "hash-of-key"}, {"slack", ""}} {
+		_, err := f.s.FindWebhookByLookupKey(f.ctx, miss[0], miss[1])
+		wantCode(t, "FindWebhookByLookupKey "+miss[0]+"/"+miss[1], err, hookd.ENotFound)
+	}
+	list, total, err := f.s.ListWebhooks(f.ctx, alice, hookd.WebhookQuery{})
+	if err != nil || total != 1 || len(list) != 1 || list[0].ID != plain.ID {
+		t.Fatalf("users' list = %v (%d), %v", webhookIDs(list), total, err)
+	}
+	list, total, err = f.s.ListWebhooks(f.ctx, alice, hookd.WebhookQuery{Kind: "slack"})
+	if err != nil || total != 1 || list[0].ID != slack.ID {
+		t.Fatalf("slack list = %v (%d), %v", webhookIDs(list), total, err)
+	}
+	if sum, err := f.s.SummarizeWebhooks(f.ctx, alice); err != nil || sum.TotalWebhooks != 1 {
+		t.Fatalf("summary = %+v, %v", sum, err)
+	}
+	active, err := f.s.ActiveWebhooks(f.ctx, alice.Tenant)
+	if err != nil || len(active) != 2 {
+		t.Fatalf("ActiveWebhooks = %v, %v", webhookIDs(active), err)
+	}
+	slack.Config = json.RawMessage(`{"webhook_url":"https://hooks.slack.com/services/T1/B1/YYYY"}`)
+	slack.LookupKey = ""
+	if err := f.s.UpdateWebhook(f.ctx, slack); err != nil {
+		t.Fatal(err)
+	}
+	got, _ = f.s.GetWebhook(f.ctx, alice, slack.ID)
+	if string(got.Config) != string(slack.Config) || got.LookupKey != "" {
+		t.Fatalf("after update = %+v", got)
+	}
 }
 
 // fullWebhook sets every optional field.

@@ -18,9 +18,13 @@ CREATE TABLE webhooks (
     filters                    TEXT    NOT NULL,            -- JSON
     rate_limit                 INTEGER,
     created_at                 INTEGER NOT NULL,
-    updated_at                 INTEGER NOT NULL
+    updated_at                 INTEGER NOT NULL,
+    kind                       TEXT    NOT NULL DEFAULT '', -- '' for users' webhooks, else an integration's
+    config                     TEXT,                        -- sealed JSON: an integration's settings
+    lookup_key                 TEXT    NOT NULL DEFAULT ''  -- e.g. a hash of an integration's API key
 );
-CREATE INDEX webhooks_owner ON webhooks (tenant, user_id);
+CREATE INDEX webhooks_owner ON webhooks (tenant, user_id, kind);
+CREATE INDEX webhooks_lookup ON webhooks (kind, lookup_key) WHERE lookup_key != '';
 
 -- Delivery counters of a webhook, kept up to date by every write that
 -- changes a delivery's state (pruning included), so they always equal a
