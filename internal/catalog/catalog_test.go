@@ -3,6 +3,7 @@ package catalog
 import (
 	"bytes"
 	"encoding/json"
+	"github.com/hookd/hookd/internal/filter"
 	"reflect"
 	"slices"
 	"testing"
@@ -267,9 +268,9 @@ func TestListExampleFields(t *testing.T) {
 	}
 	for _, tt := range tests {
 		et, _ := c.Get(tt.event)
-		fields := SchemaFields(et.PayloadSchema)
+		fields := filter.FieldsFromSchema(et.PayloadSchema)
 		for name, typ := range tt.fields {
-			if got := fields[name].Types; !slices.Equal(got, []string{typ}) {
+			if got := fields.Types(name); !slices.Equal(got, []string{typ}) {
 				t.Errorf("%s: %s types = %v, want [%s]", tt.event, name, got, typ)
 			}
 		}

@@ -121,6 +121,5 @@ func FuzzCompile(f *testing.F) {
 				}
 			}
 		}
-		SchemaFields(schema)
 	})
 }

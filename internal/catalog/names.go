@@ -1,6 +1,7 @@
 package catalog
 
 import (
+	"github.com/hookd/hookd/internal/hookd"
 	"iter"
 	"strings"
 )
@@ -51,31 +52,6 @@ func validSegment(s string) bool {
 	return true
 }
 
-// MatchesPattern reports whether a subscription pattern covers an event
-// name. A pattern is "*" (every event), "prefix.*" (every event whose name
-// starts with "prefix.", so "order.*" covers order.created but not
-// payment.received), or an exact event name.
-func MatchesPattern(pattern, event string) bool {
-	if pattern == "*" || pattern == event {
-		return true
-	}
-	prefix, ok := strings.CutSuffix(pattern, "*")
-	if !ok || !strings.HasSuffix(prefix, ".") || len(prefix) < 2 {
-		return false
-	}
-	return len(event) > len(prefix) && strings.HasPrefix(event, prefix)
-}
-
-// MatchesAny reports whether any of the patterns covers the event.
-func MatchesAny(patterns []string, event string) bool {
-	for _, p := range patterns {
-		if MatchesPattern(p, event) {
-			return true
-		}
-	}
-	return false
-}
-
 // ValidPattern reports whether a subscription pattern is acceptable given
 // the event names a tenant knows (built-in and its own): "*"; "x.*" when x
 // is one or two name segments and some known name starts with "x."; or a
@@ -89,7 +65,7 @@ func ValidPattern(pattern string, known iter.Seq[string]) bool {
 			return false
 		}
 		for name := range known {
-			if MatchesPattern(pattern, name) {
+			if hookd.MatchesPattern(pattern, name) {
 				return true
 			}
 		}

@@ -159,9 +159,6 @@ func allowsObject(t any) bool {
 // Raw returns the schema's JSON text, compacted. Callers must not modify it.
 func (s *Schema) Raw() json.RawMessage { return s.raw }
 
-// Fields lists the property paths the schema defines; see SchemaFields.
-func (s *Schema) Fields() map[string]FieldInfo { return SchemaFields(s.raw) }
-
 // Validate checks an event payload against the schema. It answers one
 // FieldError per failing location, with Field a JSON path under "payload"
 // (such as "payload.customer.id"), sorted by field; nil means valid.

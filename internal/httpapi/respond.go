@@ -104,6 +104,18 @@ func decode(r *http.Request, dst any) error {
 	return decodeBytes(body, dst)
 }
 
+// decodeOptional is decode for requests whose body may be left out.
+func decodeOptional(r *http.Request, dst any) error {
+	if r.Body == nil || r.ContentLength == 0 {
+		return nil
+	}
+	body, err := readBody(r)
+	if err != nil || len(bytes.TrimSpace(body)) == 0 {
+		return err
+	}
+	return decodeBytes(body, dst)
+}
+
 // decodeBytes is decode for a body already read.
 func decodeBytes(body []byte, dst any) error {
 	if len(bytes.TrimSpace(body)) == 0 {

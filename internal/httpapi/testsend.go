@@ -3,7 +3,9 @@ package httpapi
 import (
 	"context"
 	"encoding/json"
+	"maps"
 	"net/http"
+	"slices"
 
 	"github.com/hookd/hookd/internal/delivery"
 	"github.com/hookd/hookd/internal/hookd"
@@ -21,38 +23,18 @@ func (s *Server) testSend(w http.ResponseWriter, r *http.Request) {
 		Event   *string         `json:"event"`
 		Payload json.RawMessage `json:"payload"`
 	}
-	if r.ContentLength != 0 {
-		body, err := readBody(r)
-		if err != nil {
-			s.fail(w, r, err)
-			return
-		}
-		if len(body) > 0 {
-			if err := decodeBytes(body, &in); err != nil {
-				s.fail(w, r, err)
-				return
-			}
-		}
+	if err := decodeOptional(r, &in); err != nil {
+		s.fail(w, r, err)
+		return
 	}
 	known, err := s.knownTypes(r.Context(), wh.Owner.Tenant)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	evType := ""
+	evType := firstSubscribed(wh.Events, s.catalog.Types(), known)
 	if in.Event != nil {
 		evType = *in.Event
-	} else {
-		for _, p := range wh.Events { // the first concrete event it subscribes to
-			for _, et := range s.catalog.Types() {
-				if hookd.MatchesPattern(p, et.Name) && evType == "" {
-					evType = et.Name
-				}
-			}
-			if _, ok := known[p]; ok && evType == "" {
-				evType = p
-			}
-		}
 	}
 	et, found := known[evType]
 	if !found {
@@ -112,6 +94,27 @@ func (s *Server) testSend(w http.ResponseWriter, r *http.Request) {
 		message = "Webhook test failed"
 	}
 	ok(w, http.StatusOK, map[string]any{"test_result": result}, message)
+}
+
+// firstSubscribed picks the event a test send uses by default: the first
+// pattern's event, in catalog order for wildcards.
+func firstSubscribed(patterns []string, builtin []hookd.EventType, known map[string]hookd.EventType) string {
+	for _, p := range patterns {
+		if _, ok := known[p]; ok {
+			return p
+		}
+		for _, et := range builtin {
+			if hookd.MatchesPattern(p, et.Name) {
+				return et.Name
+			}
+		}
+		for _, name := range slices.Sorted(maps.Keys(known)) {
+			if hookd.MatchesPattern(p, name) {
+				return name
+			}
+		}
+	}
+	return ""
 }
 
 func compactJSON(raw json.RawMessage) json.RawMessage {

@@ -254,18 +254,9 @@ func (s *Server) rotateSecret(w http.ResponseWriter, r *http.Request) {
 	var in struct {
 		Secret *string `json:"secret"`
 	}
-	if r.ContentLength != 0 {
-		body, err := readBody(r)
-		if err != nil {
-			s.fail(w, r, err)
-			return
-		}
-		if len(body) > 0 {
-			if err := decodeBytes(body, &in); err != nil {
-				s.fail(w, r, err)
-				return
-			}
-		}
+	if err := decodeOptional(r, &in); err != nil {
+		s.fail(w, r, err)
+		return
 	}
 	next := ""
 	if in.Secret != nil {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
 	"sort"
@@ -14,6 +15,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/hookd/hookd/internal/catalog"
 	"github.com/hookd/hookd/internal/filter"
 	"github.com/hookd/hookd/internal/hookd"
 )
@@ -157,30 +159,12 @@ func checkEvents(events []string, known map[string]hookd.EventType) []hookd.Fiel
 	}
 	var details []hookd.FieldError
 	for i, e := range events {
-		if !validPattern(e, known) {
+		if !catalog.ValidPattern(e, maps.Keys(known)) {
 			details = append(details, hookd.FieldError{Field: fmt.Sprintf("events.%d", i),
 				Message: fmt.Sprintf("%q is not a known event type, a category wildcard such as order.*, or *", e)})
 		}
 	}
 	return details
-}
-
-// validPattern accepts "*", "x.*" when some known event starts with "x.",
-// or a known event name.
-func validPattern(p string, known map[string]hookd.EventType) bool {
-	if p == "*" {
-		return true
-	}
-	if strings.HasSuffix(p, ".*") {
-		for name := range known {
-			if hookd.MatchesPattern(p, name) {
-				return true
-			}
-		}
-		return false
-	}
-	_, ok := known[p]
-	return ok
 }
 
 func dedupe(events []string) []string {
