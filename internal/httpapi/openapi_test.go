@@ -63,3 +63,35 @@ func TestRouterPrefersLiterals(t *testing.T) {
 		}
 	}
 }
+
+// TestOpenAPIRefsResolve checks every $ref names a schema the document has.
+func TestOpenAPIRefsResolve(t *testing.T) {
+	s := NewServer(Deps{Version: "test"})
+	doc := s.openAPIDocument()
+	schemas := doc["components"].(obj)["schemas"].(obj)
+	var walk func(path string, v any)
+	walk = func(path string, v any) {
+		switch x := v.(type) {
+		case obj:
+			for k, child := range x {
+				if k == "$ref" {
+					name := strings.TrimPrefix(child.(string), "#/components/schemas/")
+					if _, ok := schemas[name]; !ok {
+						t.Errorf("%s: $ref to missing schema %q", path, name)
+					}
+					continue
+				}
+				walk(path+"/"+k, child)
+			}
+		case []obj:
+			for _, child := range x {
+				walk(path, child)
+			}
+		case []any:
+			for _, child := range x {
+				walk(path, child)
+			}
+		}
+	}
+	walk("", doc)
+}
