@@ -2,8 +2,11 @@ package delivery
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hookd/hookd/internal/hookd"
@@ -46,12 +49,15 @@ type Dispatcher struct {
 	log      *slog.Logger
 	now      func() time.Time
 
-	wake chan struct{} // Notify: new work may be due
+	wake    chan struct{} // Notify or freed capacity: the claim loop may have work
+	newWork atomic.Bool   // Notify was called since the claim loop last looked
+	work    chan job      // to the senders; never blocks: its capacity is maxOutstanding
 
 	mu          sync.Mutex
 	cond        *sync.Cond
-	outstanding int                 // claims sent to workers and not yet completed
-	inflight    map[int64]int       // per webhook
+	outstanding int                 // claimed and not yet recorded: in flight or waiting
+	inflight    map[int64]int       // per webhook: handed to a sender
+	waiting     map[int64][]job     // per webhook at its cap: claimed, held in order
 	pausedUntil map[int64]time.Time // rate-limited webhooks
 }
 
@@ -84,7 +90,8 @@ func NewDispatcher(cfg Config, store hookd.Store, sender *Sender, policy RetryPo
 	d := &Dispatcher{
 		cfg: cfg, store: store, sender: sender, policy: policy, metrics: metrics, log: log,
 		now: sender.Now, limiters: &Limiters{Now: sender.Now},
-		wake: make(chan struct{}, 1), inflight: map[int64]int{}, pausedUntil: map[int64]time.Time{},
+		wake: make(chan struct{}, 1), inflight: map[int64]int{}, waiting: map[int64][]job{},
+		pausedUntil: map[int64]time.Time{},
 	}
 	d.cond = sync.NewCond(&d.mu)
 	return d
@@ -92,19 +99,26 @@ func NewDispatcher(cfg Config, store hookd.Store, sender *Sender, policy RetryPo
 
 // Notify tells the dispatcher that new deliveries may be due now.
 func (d *Dispatcher) Notify() {
+	d.newWork.Store(true)
+	d.poke()
+}
+
+// poke wakes the claim loop without claiming there is new work.
+func (d *Dispatcher) poke() {
 	select {
 	case d.wake <- struct{}{}:
 	default:
 	}
 }
 
-// maxOutstanding bounds claimed-but-unfinished deliveries.
+// maxOutstanding bounds claimed-but-unrecorded deliveries.
 func (d *Dispatcher) maxOutstanding() int { return 2 * d.cfg.Workers }
 
 // Run delivers until ctx ends, then lets in-flight sends finish (up to
 // ShutdownGrace), records them, releases claims not started and returns.
 func (d *Dispatcher) Run(ctx context.Context) error {
-	work := make(chan job, d.maxOutstanding())
+	d.work = make(chan job, d.maxOutstanding())
+	work := d.work
 	results := make(chan hookd.AttemptResult, d.maxOutstanding())
 	sendCtx, cancelSends := context.WithCancel(context.Background())
 	defer cancelSends()
@@ -131,10 +145,20 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 		d.complete(results)
 	}()
 
-	unsent := d.claimLoop(ctx, work)
+	d.claimLoop(ctx)
 
-	// Shutdown: stop feeding workers; what is still queued is released.
-	close(work)
+	// Shutdown: stop feeding senders; claims not started are released.
+	d.mu.Lock()
+	var unsent []hookd.Claim
+	for id, js := range d.waiting {
+		for _, j := range js {
+			unsent = append(unsent, j.claim)
+		}
+		delete(d.waiting, id)
+	}
+	close(work) // under mu: record never sends on it after this
+	d.work = nil
+	d.mu.Unlock()
 	for j := range work {
 		unsent = append(unsent, j.claim)
 	}
@@ -153,23 +177,36 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 	return nil
 }
 
-// claimLoop claims work while ctx lasts. It returns claims it could not
-// hand to a worker.
-func (d *Dispatcher) claimLoop(ctx context.Context, work chan<- job) []hookd.Claim {
+// claimLoop claims work while ctx lasts. When a claim came back short
+// while some webhooks were excluded, it does not claim again with the same
+// exclusions until new work is announced, capacity frees up or a tick
+// passes: the excluded webhooks' backlog would only be scanned again.
+func (d *Dispatcher) claimLoop(ctx context.Context) {
 	batch := max(16, d.cfg.Workers)
+	shortWith := ""
 	for ctx.Err() == nil {
 		d.mu.Lock()
-		for d.outstanding >= d.maxOutstanding() && ctx.Err() == nil {
+		// Claim in batches: wait until a batch's worth is free, unless
+		// little is outstanding (then every free slot counts).
+		for d.outstanding > d.maxOutstanding()-batch && d.outstanding > d.cfg.Workers && ctx.Err() == nil {
 			d.cond.Wait()
 		}
 		free := d.maxOutstanding() - d.outstanding
 		exclude := d.excludedLocked()
 		d.mu.Unlock()
 		if ctx.Err() != nil {
-			break
+			return
 		}
-		now := d.now()
-		claims, err := d.store.ClaimDeliveries(ctx, now, min(free, batch), d.cfg.Lease, exclude)
+		key := fmt.Sprint(exclude)
+		if len(exclude) > 0 && key == shortWith && !d.newWork.Swap(false) {
+			if d.sleep(ctx, 100*time.Millisecond) {
+				shortWith = "" // a tick passed: retries of others may be due
+			}
+			continue
+		}
+		d.newWork.Store(false)
+		limit := min(free, batch)
+		claims, err := d.store.ClaimDeliveries(ctx, d.now(), limit, d.cfg.Lease, exclude)
 		if err != nil {
 			if ctx.Err() == nil {
 				d.log.Error("claim deliveries", "err", err)
@@ -177,15 +214,18 @@ func (d *Dispatcher) claimLoop(ctx context.Context, work chan<- job) []hookd.Cla
 			}
 			continue
 		}
+		shortWith = ""
+		if len(claims) < limit && len(exclude) > 0 {
+			shortWith = key
+		}
 		if len(claims) == 0 {
-			d.idle(ctx)
+			if len(exclude) == 0 {
+				d.idle(ctx)
+			}
 			continue
 		}
-		if unsent := d.dispatch(ctx, claims, work); unsent != nil {
-			return unsent
-		}
+		d.dispatch(ctx, claims)
 	}
-	return nil
 }
 
 // excludedLocked lists webhooks that must not be claimed for now: at their
@@ -205,12 +245,14 @@ func (d *Dispatcher) excludedLocked() []int64 {
 			delete(d.pausedUntil, id)
 		}
 	}
+	slices.Sort(ids)
 	return ids
 }
 
-// dispatch hands claims to workers, releasing those over a webhook's cap
-// or rate limit. On shutdown it returns the claims not handed over.
-func (d *Dispatcher) dispatch(ctx context.Context, claims []hookd.Claim, work chan<- job) []hookd.Claim {
+// dispatch hands claims to senders. A webhook at its cap keeps its claims
+// waiting, in order, for its next free sender; claims for a webhook over
+// its rate limit, switched off or deleted are released.
+func (d *Dispatcher) dispatch(ctx context.Context, claims []hookd.Claim) {
 	ids := make([]int64, 0, len(claims))
 	for _, c := range claims {
 		ids = append(ids, c.Delivery.WebhookID)
@@ -219,51 +261,62 @@ func (d *Dispatcher) dispatch(ctx context.Context, claims []hookd.Claim, work ch
 	if err != nil {
 		d.log.Error("look up webhooks", "err", err)
 		d.release(claims)
-		return nil
+		return
 	}
 	var release []hookd.Claim
-	for i, c := range claims {
+	d.mu.Lock()
+	for _, c := range claims {
 		wh := hooks[c.Delivery.WebhookID]
 		if wh == nil || !wh.IsActive {
 			release = append(release, c) // deleted or switched off meanwhile
 			continue
 		}
-		d.mu.Lock()
-		if d.inflight[wh.ID] >= d.cfg.PerWebhook {
-			d.mu.Unlock()
-			release = append(release, c)
-			continue
-		}
 		if wh.RateLimit != nil && *wh.RateLimit > 0 {
 			if wait := d.limiters.Delay(wh.ID, wh.RateLimit); wait > 0 {
 				d.pausedUntil[wh.ID] = d.now().Add(wait)
-				d.mu.Unlock()
 				release = append(release, c)
 				continue
 			}
 		}
-		d.inflight[wh.ID]++
 		d.outstanding++
-		d.mu.Unlock()
-		select {
-		case work <- job{claim: c, webhook: wh}:
-		case <-ctx.Done():
-			d.mu.Lock()
-			d.doneLocked(wh.ID)
-			d.mu.Unlock()
-			return append(release, claims[i:]...)
+		j := job{claim: c, webhook: wh}
+		if d.inflight[wh.ID] < d.cfg.PerWebhook && len(d.waiting[wh.ID]) == 0 {
+			d.inflight[wh.ID]++
+			d.work <- j
+		} else {
+			d.waiting[wh.ID] = append(d.waiting[wh.ID], j)
 		}
 	}
+	d.mu.Unlock()
 	d.release(release)
-	return nil
 }
 
-func (d *Dispatcher) doneLocked(webhookID int64) {
+// doneLocked books a recorded attempt and hands the webhook's next waiting
+// claim to a sender; it returns a claim whose lease is too close to its end
+// to be sent safely, to be released instead.
+func (d *Dispatcher) doneLocked(webhookID int64) *hookd.Claim {
 	d.outstanding--
+	d.cond.Broadcast()
 	if d.inflight[webhookID]--; d.inflight[webhookID] <= 0 {
 		delete(d.inflight, webhookID)
 	}
-	d.cond.Broadcast()
+	q := d.waiting[webhookID]
+	if len(q) == 0 || d.work == nil {
+		return nil
+	}
+	j := q[0]
+	if len(q) == 1 {
+		delete(d.waiting, webhookID)
+	} else {
+		d.waiting[webhookID] = q[1:]
+	}
+	if d.now().Add(d.cfg.AttemptTimeout + time.Second).After(j.claim.LeaseUntil) {
+		d.outstanding--
+		return &j.claim
+	}
+	d.inflight[webhookID]++
+	d.work <- j
+	return nil
 }
 
 // release frees claims so they can be claimed again.
@@ -287,22 +340,25 @@ func (d *Dispatcher) idle(ctx context.Context) {
 		}
 	}
 	d.mu.Lock()
-	if len(d.pausedUntil) > 0 || d.outstanding > 0 {
-		// Capped or paused webhooks free up on their own schedule.
-		wait = min(wait, 50*time.Millisecond)
+	if len(d.pausedUntil) > 0 {
+		wait = min(wait, 50*time.Millisecond) // paused webhooks resume on their own
 	}
 	d.mu.Unlock()
 	d.sleep(ctx, wait)
 }
 
-func (d *Dispatcher) sleep(ctx context.Context, wait time.Duration) {
+// sleep waits for a wake-up, ctx or the time; it reports whether the time
+// ran out.
+func (d *Dispatcher) sleep(ctx context.Context, wait time.Duration) bool {
 	t := time.NewTimer(wait)
 	defer t.Stop()
 	select {
 	case <-ctx.Done():
 	case <-d.wake:
 	case <-t.C:
+		return true
 	}
+	return false
 }
 
 // attempt sends one delivery and decides what happens next.
@@ -354,13 +410,18 @@ func ActivePrevious(wh *hookd.Webhook, now time.Time) string {
 	return ""
 }
 
-// complete records results in batches: whatever has arrived by the time
-// the previous batch is written goes into the next one.
+// complete records results in batches: it gathers what arrives within a
+// couple of milliseconds of the first result (fewer, larger transactions
+// for the one SQLite writer), then writes them together.
 func (d *Dispatcher) complete(results <-chan hookd.AttemptResult) {
 	const maxBatch = 512
+	const linger = 2 * time.Millisecond
 	batch := make([]hookd.AttemptResult, 0, maxBatch)
+	timer := time.NewTimer(linger)
+	defer timer.Stop()
 	for first := range results {
 		batch = append(batch[:0], first)
+		timer.Reset(linger)
 	fill:
 		for len(batch) < maxBatch {
 			select {
@@ -369,7 +430,7 @@ func (d *Dispatcher) complete(results <-chan hookd.AttemptResult) {
 					break fill
 				}
 				batch = append(batch, r)
-			default:
+			case <-timer.C:
 				break fill
 			}
 		}
@@ -393,12 +454,14 @@ func (d *Dispatcher) record(batch []hookd.AttemptResult) {
 	if err != nil {
 		d.log.Error("record delivery attempts; they will be retried after their lease", "count", len(batch), "err", err)
 	}
+	var expired []hookd.Claim
 	d.mu.Lock()
 	for _, r := range batch {
-		d.doneLocked(r.WebhookID)
+		if c := d.doneLocked(r.WebhookID); c != nil {
+			expired = append(expired, *c)
+		}
 	}
 	d.mu.Unlock()
-	if err == nil {
-		d.Notify() // retries may be due at once, and capacity was freed
-	}
+	d.release(expired)
+	d.poke() // capacity was freed
 }

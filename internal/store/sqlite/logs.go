@@ -219,6 +219,11 @@ const requeue = `state = 'pending', next_attempt_at = ?1, lease_token = NULL, le
 // lease held on it is dropped. Test sends and cancelled deliveries answer
 // EConflict.
 func (s *Store) RetryDelivery(ctx context.Context, owner hookd.Owner, webhookID, deliveryID int64, now time.Time) error {
+	defer func() { // a lease held on it no longer counts
+		s.leases.mu.Lock()
+		s.leases.drop(deliveryID)
+		s.leases.mu.Unlock()
+	}()
 	return s.write(ctx, func(tx *sql.Tx) error {
 		if err := ownWebhook(ctx, tx, owner, webhookID); err != nil {
 			return err

@@ -49,6 +49,7 @@ type Store struct {
 	cipher    hookd.Cipher
 	writer    *sql.DB // one connection: every write
 	reader    *sql.DB // query-only pool: reads
+	leases    *leaseBook
 	closeOnce sync.Once
 	closeErr  error
 }
@@ -82,7 +83,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	writer.SetMaxIdleConns(1)
 	writer.SetConnMaxLifetime(0)
 	writer.SetConnMaxIdleTime(0)
-	s := &Store{path: path, cipher: opts.Cipher, writer: writer}
+	s := &Store{path: path, cipher: opts.Cipher, writer: writer, leases: newLeaseBook()}
 	// The writer connects first: it switches the file to WAL, which the
 	// readers then find.
 	if err := s.migrate(ctx); err != nil {

@@ -108,7 +108,9 @@ CREATE TABLE deliveries (
     completed_at         INTEGER
 );
 -- The queue: only pending rows, by due time.
-CREATE INDEX deliveries_queue ON deliveries (next_attempt_at) WHERE state = 'pending';
+-- webhook_id is in the index so a claim can skip held and excluded rows
+-- without reading them.
+CREATE INDEX deliveries_queue ON deliveries (next_attempt_at, webhook_id) WHERE state = 'pending';
 -- A webhook's logs, newest first, within a time window.
 CREATE INDEX deliveries_logs ON deliveries (webhook_id, created_at);
 -- A webhook's stats, answered from this index alone and in its order (no

@@ -1,0 +1,183 @@
+package delivery
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/hookd/hookd/internal/crypto"
+	"github.com/hookd/hookd/internal/hookd"
+	"github.com/hookd/hookd/internal/store/sqlite"
+)
+
+// testStore opens a real SQLite store in a temp dir.
+func testStore(tb testing.TB) hookd.Store {
+	tb.Helper()
+	box, err := crypto.New(make([]byte, 32))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	st, err := sqlite.Open(context.Background(), filepath.Join(tb.TempDir(), "hookd.db"), sqlite.Options{Cipher: box})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { st.Close() })
+	return st
+}
+
+// queue publishes n events straight into the store for one webhook.
+func queue(tb testing.TB, st hookd.Store, webhookID int64, n int) {
+	tb.Helper()
+	now := time.Now().UTC()
+	for start := 0; start < n; start += 500 {
+		var reqs []hookd.PublishRequest
+		for i := start; i < min(n, start+500); i++ {
+			id, _ := hookd.NewEventID(now, nil)
+			reqs = append(reqs, hookd.PublishRequest{
+				Event: hookd.Event{ID: id, Tenant: "t", Type: "order.created", Version: "1.0", CreatedAt: now,
+					Payload: json.RawMessage(fmt.Sprintf(`{"order_id":"%d","status":"confirmed","amount":1}`, i))},
+				WebhookIDs: []int64{webhookID},
+			})
+		}
+		if _, err := st.PublishEvents(context.Background(), reqs); err != nil {
+			tb.Fatal(err)
+		}
+	}
+}
+
+// runDispatcher starts a dispatcher against st and stops it at cleanup.
+func runDispatcher(tb testing.TB, st hookd.Store, cfg Config) *Dispatcher {
+	tb.Helper()
+	tr := NewTransport(&Guard{AllowPrivate: true}, 5*time.Second, 0)
+	sender := &Sender{Client: NewClient(tr, 5*time.Second), UserAgent: "hookd/test", Now: time.Now}
+	d := NewDispatcher(cfg, st, sender, RetryPolicy{}, NewMetrics(prometheus.NewRegistry(), st, time.Now), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = d.Run(ctx) }()
+	tb.Cleanup(func() { cancel(); <-done })
+	return d
+}
+
+func createWebhook(tb testing.TB, st hookd.Store, url string, perSecond *int) *hookd.Webhook {
+	tb.Helper()
+	now := time.Now().UTC()
+	wh := &hookd.Webhook{Owner: hookd.Owner{Tenant: "t", User: "u"}, Name: "w", URL: url, Events: []string{"*"},
+		Secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", IsActive: true, RetryConfig: hookd.RetryConfig{MaxRetries: 2, RetryDelay: 100, BackoffMultiplier: 1},
+		Filters: json.RawMessage("{}"), RateLimit: perSecond, CreatedAt: now, UpdatedAt: now}
+	if err := st.CreateWebhook(context.Background(), wh); err != nil {
+		tb.Fatal(err)
+	}
+	return wh
+}
+
+// TestSlowEndpointDoesNotHoldUpOthers: a webhook whose endpoint hangs
+// takes at most PerWebhook senders; another webhook's deliveries flow.
+func TestSlowEndpointDoesNotHoldUpOthers(t *testing.T) {
+	st := testStore(t)
+	release := make(chan struct{})
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { <-release }))
+	defer slow.Close()
+	defer close(release)
+	var fastCount atomic.Int64
+	fast := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fastCount.Add(1) }))
+	defer fast.Close()
+	slowHook := createWebhook(t, st, slow.URL, nil)
+	fastHook := createWebhook(t, st, fast.URL, nil)
+	queue(t, st, slowHook.ID, 200)
+	queue(t, st, fastHook.ID, 100)
+	runDispatcher(t, st, Config{Workers: 8, AttemptTimeout: 5 * time.Second, Idle: 20 * time.Millisecond})
+	deadline := time.Now().Add(20 * time.Second)
+	for fastCount.Load() < 100 {
+		if time.Now().After(deadline) {
+			t.Fatalf("only %d of 100 deliveries to the fast endpoint while the slow one hangs", fastCount.Load())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestDispatcherDeliversOnceEach: every queued delivery arrives exactly
+// once and is recorded as a success.
+func TestDispatcherDeliversOnceEach(t *testing.T) {
+	st := testStore(t)
+	var mu sync.Mutex
+	seen := map[string]int{}
+	recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		seen[r.Header.Get("webhook-id")]++
+		mu.Unlock()
+	}))
+	defer recv.Close()
+	wh := createWebhook(t, st, recv.URL, nil)
+	queue(t, st, wh.ID, 500)
+	runDispatcher(t, st, Config{Workers: 16})
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		stats, err := st.WebhookStats(context.Background(), []int64{wh.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if stats[wh.ID].SuccessCount == 500 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of 500 recorded", stats[wh.ID].SuccessCount)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(seen) != 500 {
+		t.Fatalf("%d distinct events arrived, want 500", len(seen))
+	}
+	for id, n := range seen {
+		if n != 1 {
+			t.Fatalf("%s arrived %d times", id, n)
+		}
+	}
+}
+
+// countingStore counts claim calls, to report the mean claim batch.
+type countingStore struct {
+	hookd.Store
+	calls, claimed atomic.Int64
+}
+
+func (c *countingStore) ClaimDeliveries(ctx context.Context, now time.Time, limit int, lease time.Duration, exclude []int64) ([]hookd.Claim, error) {
+	cl, err := c.Store.ClaimDeliveries(ctx, now, limit, lease, exclude)
+	c.calls.Add(1)
+	c.claimed.Add(int64(len(cl)))
+	return cl, err
+}
+
+// BenchmarkDispatch measures deliveries/s through the dispatcher, the
+// SQLite store and a local receiver, without the API.
+func BenchmarkDispatch(b *testing.B) {
+	st := &countingStore{Store: testStore(b)}
+	var got atomic.Int64
+	recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		got.Add(1)
+	}))
+	defer recv.Close()
+	wh := createWebhook(b, st, recv.URL, nil)
+	queue(b, st, wh.ID, b.N)
+	b.ResetTimer()
+	start := time.Now()
+	runDispatcher(b, st, Config{Workers: 64})
+	for got.Load() < int64(b.N) {
+		time.Sleep(time.Millisecond)
+	}
+	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "deliveries/s")
+	b.ReportMetric(float64(st.claimed.Load())/float64(max(1, st.calls.Load())), "claimed/call")
+}

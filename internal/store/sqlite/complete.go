@@ -1,0 +1,179 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/hookd/hookd/internal/hookd"
+)
+
+// counterDelta gathers one webhook's counter changes within a batch.
+type counterDelta struct {
+	webhookID        int64
+	success, failure int64
+	rtTotal, samples int64
+	lastAt, lastMs   int64
+	finished         int64
+	outcomes         []hookd.DeliveryState // success or failed, in order, for consecutive failures
+	disable          string
+}
+
+// completeBatch records the owned results inside one transaction: one
+// UPDATE per delivery, one multi-row INSERT for the attempts, and one
+// counters UPDATE per webhook (with auto-disable), so a batch costs few
+// statements on the one writer.
+func completeBatch(ctx context.Context, tx *sql.Tx, results []hookd.AttemptResult, owned []int, autoDisableAfter int) error {
+	upd, err := tx.PrepareContext(ctx, `UPDATE deliveries SET state = ?, attempts = attempts + 1,
+		next_attempt_at = ?, lease_token = NULL, lease_until = NULL, response_code = ?,
+		response_time_ms = ?, response_time_sum_ms = response_time_sum_ms + ?, error_type = ?,
+		updated_at = ?, completed_at = ?
+		WHERE id = ? AND state = 'pending'
+		RETURNING webhook_id, attempts, test`)
+	if err != nil {
+		return err
+	}
+	defer upd.Close()
+	var attempts []any
+	deltas := map[int64]*counterDelta{}
+	var order []int64
+	for _, i := range owned {
+		r := &results[i]
+		a := r.Attempt
+		finished := a.StartedAt.Add(time.Duration(a.ResponseTimeMs) * time.Millisecond)
+		state, next, completed := hookd.StateSuccess, any(nil), any(ms(finished))
+		switch {
+		case r.Success:
+		case r.NextAttemptAt != nil:
+			state, next, completed = hookd.StatePending, ms(*r.NextAttemptAt), nil
+		default:
+			state = hookd.StateFailed
+		}
+		var code any
+		if a.ResponseCode != nil {
+			code = *a.ResponseCode
+		}
+		var webhookID int64
+		var number int
+		var test bool
+		err := upd.QueryRowContext(ctx, state, next, code, a.ResponseTimeMs, a.ResponseTimeMs,
+			a.ErrorType, ms(finished), completed, r.DeliveryID).Scan(&webhookID, &number, &test)
+		if errors.Is(err, sql.ErrNoRows) {
+			continue // no longer pending: cancelled or requeued meanwhile
+		}
+		if err != nil {
+			return fmt.Errorf("sqlite: complete delivery %d: %w", r.DeliveryID, err)
+		}
+		headers := a.RequestHeaders
+		if headers == nil {
+			headers = map[string]string{}
+		}
+		hj, err := json.Marshal(headers)
+		if err != nil {
+			return err
+		}
+		attempts = append(attempts, r.DeliveryID, number, ms(a.StartedAt), string(hj), code,
+			truncateBody(a.ResponseBody), a.ResponseTimeMs, a.ErrorType, a.ErrorMessage)
+		r.Attempt.DeliveryID, r.Attempt.Number = r.DeliveryID, number
+		if test {
+			continue
+		}
+		d := deltas[webhookID]
+		if d == nil {
+			d = &counterDelta{webhookID: webhookID}
+			deltas[webhookID] = d
+			order = append(order, webhookID)
+		}
+		d.samples++
+		d.rtTotal += a.ResponseTimeMs
+		if started := ms(a.StartedAt); d.samples == 1 || started >= d.lastAt {
+			d.lastAt, d.lastMs = started, a.ResponseTimeMs
+		}
+		d.finished = max(d.finished, ms(finished))
+		switch state {
+		case hookd.StateSuccess:
+			d.success++
+			d.outcomes = append(d.outcomes, state)
+		case hookd.StateFailed:
+			d.failure++
+			d.outcomes = append(d.outcomes, state)
+		}
+		if r.DisableWebhook != "" {
+			d.disable = r.DisableWebhook
+		}
+	}
+	if err := insertAttempts(ctx, tx, attempts); err != nil {
+		return err
+	}
+	for _, id := range order {
+		if err := applyCounters(ctx, tx, deltas[id], autoDisableAfter); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// attemptColumns is the number of values per attempts row.
+const attemptColumns = 9
+
+// insertAttempts inserts attempt rows with multi-row INSERTs.
+func insertAttempts(ctx context.Context, tx *sql.Tx, values []any) error {
+	const perStatement = 100
+	row := "(" + strings.TrimSuffix(strings.Repeat("?, ", attemptColumns), ", ") + ")"
+	for len(values) > 0 {
+		n := min(len(values)/attemptColumns, perStatement)
+		_, err := tx.ExecContext(ctx, `INSERT INTO attempts (delivery_id, number, started_at,
+			request_headers, response_code, response_body, response_time_ms, error_type, error_message)
+			VALUES `+strings.TrimSuffix(strings.Repeat(row+", ", n), ", "), values[:n*attemptColumns]...)
+		if err != nil {
+			return err
+		}
+		values = values[n*attemptColumns:]
+	}
+	return nil
+}
+
+// applyCounters writes one webhook's counter changes and switches it off
+// when it answered 410 or its consecutive final failures reach the limit.
+func applyCounters(ctx context.Context, tx *sql.Tx, d *counterDelta, autoDisableAfter int) error {
+	var consecutive int
+	err := tx.QueryRowContext(ctx, "SELECT consecutive_failures FROM webhook_counters WHERE webhook_id = ?", d.webhookID).Scan(&consecutive)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil // the webhook was deleted meanwhile
+	}
+	if err != nil {
+		return err
+	}
+	reason := d.disable
+	for _, o := range d.outcomes {
+		if o == hookd.StateSuccess {
+			consecutive = 0
+			continue
+		}
+		consecutive++
+		if reason == "" && autoDisableAfter > 0 && consecutive >= autoDisableAfter {
+			reason = fmt.Sprintf("disabled after %d consecutive failed deliveries", consecutive)
+		}
+	}
+	// SET expressions see the row as it was, so both CASEs compare with
+	// the previous last_attempt_at.
+	_, err = tx.ExecContext(ctx, `UPDATE webhook_counters SET
+		success_count = success_count + ?1, failure_count = failure_count + ?2,
+		pending_count = pending_count - ?1 - ?2,
+		response_time_total_ms = response_time_total_ms + ?3, response_samples = response_samples + ?4,
+		last_response_ms = CASE WHEN last_attempt_at IS NULL OR ?5 >= last_attempt_at THEN ?6 ELSE last_response_ms END,
+		last_attempt_at = CASE WHEN last_attempt_at IS NULL OR ?5 >= last_attempt_at THEN ?5 ELSE last_attempt_at END,
+		consecutive_failures = ?7
+		WHERE webhook_id = ?8`,
+		d.success, d.failure, d.rtTotal, d.samples, d.lastAt, d.lastMs, consecutive, d.webhookID)
+	if err != nil || reason == "" {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, `UPDATE webhooks SET is_active = 0, disabled_reason = ?, updated_at = ?
+		WHERE id = ? AND is_active = 1`, reason, d.finished, d.webhookID)
+	return err
+}

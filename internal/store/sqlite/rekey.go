@@ -1,0 +1,98 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+
+	"github.com/hookd/hookd/internal/hookd"
+)
+
+// Rekey re-seals every sealed column (webhooks.headers, secret,
+// previous_secret and config: secrets, header values and integration
+// credentials) with newCipher, in one write transaction, and returns the
+// number of webhook rows re-sealed. A value the current cipher cannot
+// open fails the whole change, so nothing is left half re-sealed.
+//
+// From then on the store seals and opens with newCipher. Run it while no
+// other process uses the database (hookd rekey does, with the server
+// stopped): a server still holding the old key could not read the rows.
+func (s *Store) Rekey(ctx context.Context, newCipher hookd.Cipher) (int64, error) {
+	if newCipher == nil {
+		return 0, fmt.Errorf("sqlite: rekey: no new cipher")
+	}
+	var n int64
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, "SELECT id, headers, secret, previous_secret, config FROM webhooks ORDER BY id")
+		if err != nil {
+			return err
+		}
+		type sealedRow struct {
+			id                     int64
+			headers, secret        string
+			previousSecret, config sql.NullString
+		}
+		var all []sealedRow
+		for rows.Next() {
+			var r sealedRow
+			if err := rows.Scan(&r.id, &r.headers, &r.secret, &r.previousSecret, &r.config); err != nil {
+				rows.Close()
+				return err
+			}
+			all = append(all, r)
+		}
+		if err := rows.Close(); err != nil {
+			return err
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		update, err := tx.PrepareContext(ctx, "UPDATE webhooks SET headers = ?, secret = ?, previous_secret = ?, config = ? WHERE id = ?")
+		if err != nil {
+			return err
+		}
+		defer update.Close()
+		reseal := func(id int64, column, sealed string) (string, error) {
+			plain, err := s.cipher.Open(sealed)
+			if err != nil {
+				return "", fmt.Errorf("sqlite: rekey: webhook %d %s: %w", id, column, err)
+			}
+			out, err := newCipher.Seal(plain)
+			if err != nil {
+				return "", fmt.Errorf("sqlite: rekey: webhook %d %s: %w", id, column, err)
+			}
+			return out, nil
+		}
+		resealNull := func(id int64, column string, v sql.NullString) (sql.NullString, error) {
+			if !v.Valid {
+				return v, nil
+			}
+			out, err := reseal(id, column, v.String)
+			return sql.NullString{String: out, Valid: true}, err
+		}
+		for _, r := range all {
+			if r.headers, err = reseal(r.id, "headers", r.headers); err != nil {
+				return err
+			}
+			if r.secret, err = reseal(r.id, "secret", r.secret); err != nil {
+				return err
+			}
+			if r.previousSecret, err = resealNull(r.id, "previous_secret", r.previousSecret); err != nil {
+				return err
+			}
+			if r.config, err = resealNull(r.id, "config", r.config); err != nil {
+				return err
+			}
+			if _, err := update.ExecContext(ctx, r.headers, r.secret, r.previousSecret, r.config, r.id); err != nil {
+				return err
+			}
+			n++
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	s.cipher = newCipher
+	return n, nil
+}
