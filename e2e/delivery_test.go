@@ -406,3 +406,33 @@ func TestRotationSignsWithBothSecrets(t *testing.T) {
 		}
 	}
 }
+
+func TestManualRetryOfALog(t *testing.T) {
+	t.Parallel()
+	s := startServer(t)
+	rc := newReceiver(t, nil)
+	tok := token(t, "acme", "alice", "events:publish")
+	id, _ := createHook(t, s, tok, `{"name":"n","url":"`+rc.URL+`","events":["order.created"]}`)
+	publish(t, s, tok, "order.created", orderPayload).must(t, 202)
+	rc.waitFor(t, 1, 10*time.Second)
+	var logID any
+	eventually(t, 5*time.Second, "delivered", func() bool {
+		l := s.do("GET", "/api/webhooks/"+id+"/logs/", tok, nil).data()["logs"].([]any)
+		if len(l) == 1 && l[0].(map[string]any)["status"] == "success" {
+			logID = l[0].(map[string]any)["id"]
+			return true
+		}
+		return false
+	})
+	s.do("POST", fmt.Sprintf("/api/webhooks/%s/logs/%v/retry/", id, logID), tok, nil).must(t, 200)
+	got := rc.waitFor(t, 2, 10*time.Second)
+	if got[0].Header.Get("Webhook-Id") != got[1].Header.Get("Webhook-Id") {
+		t.Fatal("a retried delivery must carry the same webhook-id")
+	}
+	eventually(t, 5*time.Second, "retry recorded", func() bool {
+		d := s.do("GET", fmt.Sprintf("/api/webhooks/%s/logs/%v/", id, logID), tok, nil).data()["log"].(map[string]any)
+		return d["status"] == "success" && len(d["attempts"].([]any)) == 2
+	})
+	s.do("POST", fmt.Sprintf("/api/webhooks/%s/logs/999999/retry/", id), tok, nil).must(t, 404)
+	s.do("POST", fmt.Sprintf("/api/webhooks/%s/logs/%v/retry/", id, logID), token(t, "acme", "bob"), nil).must(t, 404)
+}
