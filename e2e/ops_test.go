@@ -34,6 +34,9 @@ func TestOperationalEndpoints(t *testing.T) {
 	paths := doc.Body["paths"].(map[string]any)
 	for path, item := range paths {
 		for method := range item.(map[string]any) {
+			if strings.Contains(path, "/stream") {
+				continue // a stream never ends; e2e/stream_test.go covers it
+			}
 			concrete := strings.NewReplacer("{webhook_id}", "1", "{event_name}", "order.created", "{log_id}", "1", "{event_id}", "evt_x", "{name}", "slack", "{id}", "1", "{event}", "order.created").Replace(path)
 			r := s.do(strings.ToUpper(method), concrete, tok, nil)
 			if r.Status == 405 || (r.Status == 404 && r.errCode() == "not_found" && strings.Contains(string(r.Raw), "no such path")) {

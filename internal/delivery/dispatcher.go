@@ -389,6 +389,8 @@ func (d *Dispatcher) attempt(ctx context.Context, j job) hookd.AttemptResult {
 	case out.Status == 410:
 		res.DisableWebhook = "the endpoint answered 410 Gone"
 		outcome = "failed"
+	case out.Permanent:
+		outcome = "failed"
 	default:
 		if wait, retry := d.policy.Next(wh.RetryConfig, n, out.RetryAfter); retry {
 			next := d.now().Add(wait)

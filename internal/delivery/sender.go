@@ -37,6 +37,9 @@ type Outcome struct {
 	Success    bool
 	Status     int           // 0 when no response came
 	RetryAfter time.Duration // from Retry-After on 429/502/503/504
+	// Permanent says retrying cannot help (e.g. an integration's service
+	// refused the credentials): the delivery fails for good at once.
+	Permanent bool
 }
 
 // Sender signs and sends deliveries over a guarded HTTP client.

@@ -82,8 +82,10 @@ type PublishResult struct {
 
 // EventStore keeps published events.
 type EventStore interface {
-	// PublishEvents stores every event and one pending delivery per webhook
-	// id (due at the event's CreatedAt) in one transaction.
+	// PublishEvents stores every event (with WebhooksMatched and
+	// IntegrationsMatched as the caller counted them) and one pending
+	// delivery per webhook id (due at the event's CreatedAt) in one
+	// transaction.
 	PublishEvents(ctx context.Context, reqs []PublishRequest) ([]PublishResult, error)
 	// GetEvent returns a tenant's event and its deliveries.
 	GetEvent(ctx context.Context, tenant, id string) (*Event, []*Delivery, error)
@@ -97,8 +99,8 @@ type EventStore interface {
 // QueueStore is the durable delivery queue.
 type QueueStore interface {
 	// ClaimDeliveries leases up to limit pending deliveries due at now whose
-	// lease is free or expired, until now+lease. Deliveries of inactive
-	// webhooks and of the webhooks in exclude (at their concurrency cap or
+	// lease is free or expired, until now+lease. Deliveries of inactive or
+	// deleted webhooks and of the webhooks in exclude (at their concurrency cap or
 	// rate limit in this process) are left for later.
 	ClaimDeliveries(ctx context.Context, now time.Time, limit int, lease time.Duration, exclude []int64) ([]Claim, error)
 	// CompleteAttempts records attempts in one transaction. A result whose

@@ -105,9 +105,6 @@ type publication struct {
 // its idempotency key already answers with.
 func (p *publication) publish(ctx context.Context, req hookd.PublishRequest) (hookd.PublishResult, error) {
 	ev := req.Event
-	if ev.WebhooksMatched == 0 {
-		ev.WebhooksMatched = len(req.WebhookIDs)
-	}
 	if ev.IdempotencyKey != "" {
 		first, err := recentEvent(ctx, p.tx, ev)
 		if err != nil || first != nil {

@@ -128,7 +128,7 @@ func (s *Store) ClaimDeliveries(ctx context.Context, now time.Time, limit int, l
 func (s *Store) pickDue(ctx context.Context, notIn string, args []any, limit int, now time.Time) ([]int64, error) {
 	rows, err := s.reader.QueryContext(ctx, `SELECT id FROM deliveries INDEXED BY deliveries_queue
 		WHERE state = 'pending' AND next_attempt_at <= ?`+notIn+`
-		AND webhook_id NOT IN (SELECT id FROM webhooks WHERE is_active = 0)
+		AND webhook_id IN (SELECT id FROM webhooks WHERE is_active = 1)
 		ORDER BY next_attempt_at LIMIT ?`, args...) // ties in index order: no sort
 	if err != nil {
 		return nil, err
@@ -264,7 +264,7 @@ func (s *Store) firstUnheldDue(ctx context.Context) (int64, error) {
 	defer s.leases.mu.Unlock()
 	rows, err := s.reader.QueryContext(ctx, `SELECT id, next_attempt_at FROM deliveries
 		WHERE state = 'pending' AND next_attempt_at IS NOT NULL
-		AND webhook_id NOT IN (SELECT id FROM webhooks WHERE is_active = 0)
+		AND webhook_id IN (SELECT id FROM webhooks WHERE is_active = 1)
 		ORDER BY next_attempt_at, id LIMIT ?`, len(s.leases.held)+1)
 	if err != nil {
 		return 0, err

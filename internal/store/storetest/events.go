@@ -97,7 +97,7 @@ func jsonEqual(a, b json.RawMessage) bool {
 func testPublishAndGet(t *testing.T, f *fixture) {
 	w1, w2 := f.hook(alice, "w1"), f.hook(bob, "w2")
 	ev := f.event(alice.Tenant, "order.created", base.Add(250*time.Millisecond))
-	ev.IntegrationsMatched = 3
+	ev.WebhooksMatched, ev.IntegrationsMatched = 2, 3 // stored as the caller counted them
 	ev.IdempotencyKey = "k-1"
 	other := f.event(alice.Tenant, "order.updated", base.Add(time.Second))
 	other.WebhooksMatched = 7 // the caller's count is kept
