@@ -32,6 +32,10 @@ Usage:
   hookd serve [--dev] [flags]   run the server (hookd serve --help lists every flag)
   hookd token --sub USER [--tenant T] [--scope "events:publish events:admin"] [--ttl 1h]
                                 print a JWT signed with HOOKD_JWT_SECRET
+  hookd listen --forward-to http://localhost:3000/webhooks [--events order.*] [--server URL] [--token T]
+                                forward a server's live events to a local URL, signed
+  hookd rekey --new-key B64 [--old-key B64] [--database-url URL]
+                                re-encrypt stored secrets with a new key (stop hookd first)
   hookd version                 print the version
 `
 
@@ -46,6 +50,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return serve(ctx, args[1:], getenv, stdout, stderr)
 	case "token":
 		return token(args[1:], getenv, stdout, stderr)
+	case "listen":
+		return listen(ctx, args[1:], getenv, stdout, stderr)
+	case "rekey":
+		return rekey(ctx, args[1:], getenv, stdout, stderr)
 	case "version", "--version", "-v":
 		fmt.Fprintln(stdout, "hookd", version)
 		return nil

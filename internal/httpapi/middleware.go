@@ -94,6 +94,12 @@ func (sr *statusRecorder) Flush() {
 	}
 }
 
+// FlushError flushes and reports a failed write (a stalled stream reader),
+// which Flush cannot.
+func (sr *statusRecorder) FlushError() error {
+	return http.NewResponseController(sr.ResponseWriter).Flush()
+}
+
 // Unwrap lets http.ResponseController reach the real writer.
 func (sr *statusRecorder) Unwrap() http.ResponseWriter { return sr.ResponseWriter }
 

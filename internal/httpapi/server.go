@@ -17,6 +17,8 @@ import (
 	"github.com/hookd/hookd/internal/catalog"
 	"github.com/hookd/hookd/internal/delivery"
 	"github.com/hookd/hookd/internal/hookd"
+	"github.com/hookd/hookd/internal/integrations"
+	"github.com/hookd/hookd/internal/stream"
 )
 
 // Deps is what the API needs from the rest of hookd.
@@ -40,6 +42,13 @@ type Deps struct {
 	AttemptTimeout time.Duration
 	// Notify tells the dispatcher that deliveries became due (retry, recover).
 	Notify func()
+	// Broker carries committed events to GET /api/events/stream/, tuned by
+	// Stream (zero values take the defaults). Without one, streams answer 500.
+	Broker stream.Broker
+	Stream stream.Options
+	// Integrations sends test events through the integrations and holds
+	// their registry (nil: no integrations are offered).
+	Integrations *integrations.Destination
 }
 
 // Server is hookd's HTTP API.
@@ -57,6 +66,8 @@ type Server struct {
 	sender         *delivery.Sender
 	attemptTimeout time.Duration
 	notifyFn       func()
+	streamer       *stream.Streamer
+	integrations   *integrationAPI
 	metrics        apiMetrics
 	routes         []*route
 	handler        http.Handler
@@ -100,6 +111,8 @@ func NewServer(d Deps) *Server {
 		}, []string{"route"}),
 	}
 	s.registry.MustRegister(s.metrics.requests, s.metrics.latency)
+	s.streamer = s.newStreamer(d.Broker, d.Stream)
+	s.integrations = newIntegrationAPI(d.Integrations)
 	s.routes = s.routeTable()
 	rt := &router{
 		notFound: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
