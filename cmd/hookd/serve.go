@@ -12,7 +12,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"path/filepath"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -25,7 +24,11 @@ import (
 	"github.com/hookd/hookd/internal/delivery"
 	"github.com/hookd/hookd/internal/hookd"
 	"github.com/hookd/hookd/internal/httpapi"
+	"github.com/hookd/hookd/internal/integrations"
+	"github.com/hookd/hookd/internal/integrations/builtin"
+	"github.com/hookd/hookd/internal/store/postgres"
 	"github.com/hookd/hookd/internal/store/sqlite"
+	"github.com/hookd/hookd/internal/stream"
 )
 
 // serve runs the server until ctx ends (SIGINT/SIGTERM).
@@ -76,18 +79,28 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	guard := &delivery.Guard{AllowPrivate: cfg.AllowPrivateTargets, Allowed: cfg.AllowedTargets}
 	transport := delivery.NewTransport(guard, cfg.DeliveryTimeout, 0)
 	sender := &delivery.Sender{Client: delivery.NewClient(transport, cfg.DeliveryTimeout), UserAgent: "hookd/" + version, Now: time.Now}
+	// Integrations send through the same guarded client as webhooks.
+	integrationSends := &integrations.Destination{
+		Registry: builtin.Registry(integrations.Deps{Client: sender.Client, UserAgent: sender.UserAgent, Now: time.Now, MailchimpAPIBase: cfg.MailchimpAPIBase}),
+		Store:    store, Log: log, Now: time.Now,
+	}
 	dispatcher := delivery.NewDispatcher(delivery.Config{
 		Workers: cfg.Workers, AttemptTimeout: cfg.DeliveryTimeout, AutoDisableAfter: cfg.AutoDisableAfter,
-		ShutdownGrace: cfg.ShutdownTimeout,
+		ShutdownGrace: cfg.ShutdownTimeout, Destinations: integrationSends.Destinations(), Lease: cfg.Lease,
 	}, store, sender, delivery.RetryPolicy{}, delivery.NewMetrics(reg, store, time.Now), log)
-	publisher := delivery.NewPublisher(store, cat, time.Now, rand.Reader)
+	// Streams get each event once its transaction committed, in commit
+	// order (stream.PublishOnCommit), never waiting for a subscriber.
+	broker := stream.NewMemory()
+	publisher := delivery.NewPublisher(stream.PublishOnCommit(store, broker), cat, time.Now, rand.Reader)
 	publisher.OnPublish = func([]hookd.Event) { dispatcher.Notify() }
+	integrationSends.Removed = publisher.Invalidate
 
 	api := httpapi.NewServer(httpapi.Deps{
 		Store: store, Catalog: cat, Verifier: verifier, Logger: log, Registry: reg,
 		Now: time.Now, Random: rand.Reader, Version: version,
 		RateLimit: cfg.RateLimit, RateBurst: cfg.RateBurst,
 		Publisher: publisher, Sender: sender, AttemptTimeout: cfg.DeliveryTimeout, Notify: dispatcher.Notify,
+		Broker: broker, Integrations: integrationSends,
 	})
 
 	ln, err := net.Listen("tcp", cfg.Addr)
@@ -95,6 +108,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	srv := &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	// Open streams never go idle by themselves: end them when shutdown
+	// begins (each tells its client to resume with Last-Event-ID).
+	srv.RegisterOnShutdown(func() { _ = broker.Close() })
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	log.Info("hookd listening", "addr", ln.Addr().String(), "database", redactDSN(cfg.DatabaseURL), "version", version)
@@ -104,7 +120,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 
 	// A single-node store frees the leases a crashed process left behind,
 	// so its deliveries go out at once instead of after lease expiry.
-	if r, ok := store.(interface{ ReleaseAllLeases(context.Context) (int64, error) }); ok {
+	if r, ok := store.(interface {
+		ReleaseAllLeases(context.Context) (int64, error)
+	}); ok {
 		if n, err := r.ReleaseAllLeases(ctx); err != nil {
 			return fmt.Errorf("release leases: %w", err)
 		} else if n > 0 {
@@ -130,6 +148,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err := srv.Shutdown(shutdownCtx); err != nil {
 		log.Warn("http shutdown", "err", err)
 	}
+	publisher.Close() // no request is left to publish
 	stopWork()
 	<-dispatched
 	log.Info("stopped")
@@ -163,12 +182,23 @@ func prune(ctx context.Context, store hookd.Store, retention time.Duration, log 
 // configured key (or a key file beside the SQLite database).
 func openStore(ctx context.Context, cfg *config.Config, log *slog.Logger) (hookd.Store, error) {
 	if cfg.IsPostgres() {
-		return nil, errors.New("this build serves the embedded SQLite store only; PostgreSQL support is not built yet")
+		if cfg.EncryptionKey == nil {
+			return nil, errors.New("HOOKD_ENCRYPTION_KEY is required with PostgreSQL (every node needs the same key)")
+		}
+		box, err := crypto.New(cfg.EncryptionKey)
+		if err != nil {
+			return nil, err
+		}
+		st, err := postgres.Open(ctx, cfg.DatabaseURL, postgres.Options{Cipher: box})
+		if err != nil {
+			return nil, fmt.Errorf("open %s: %w", redactDSN(cfg.DatabaseURL), err)
+		}
+		return st, nil
 	}
 	path := cfg.SQLitePath()
 	key := cfg.EncryptionKey
 	if key == nil {
-		keyPath := filepath.Join(filepath.Dir(path), filepath.Base(path)+".key")
+		keyPath := keyFilePath(path)
 		var err error
 		if key, err = crypto.LoadOrCreateKeyFile(keyPath); err != nil {
 			return nil, fmt.Errorf("encryption key: %w", err)

@@ -32,6 +32,7 @@ type Config struct {
 	RateBurst           int
 	Workers             int // concurrent delivery senders
 	ShutdownTimeout     time.Duration
+	Lease               time.Duration // how long a claimed delivery stays claimed; 0: 2×DeliveryTimeout+30s
 	Dev                 bool
 }
 
@@ -63,6 +64,7 @@ var Vars = []Var{
 	{"HOOKD_RATE_BURST", "rate-burst", "200", "API requests a user may send at once above the rate"},
 	{"HOOKD_WORKERS", "workers", "64", "concurrent delivery senders"},
 	{"HOOKD_SHUTDOWN_TIMEOUT", "shutdown-timeout", "30s", "how long SIGTERM waits for in-flight deliveries"},
+	{"HOOKD_LEASE", "lease", "0", "how long a claimed delivery stays claimed before another node may take it (0: 2×delivery timeout + 30s)"},
 }
 
 // Parse reads args (after the subcommand) and the environment into a Config.
@@ -143,6 +145,7 @@ func Parse(name string, args []string, getenv func(string) string) (*Config, *fl
 	c.RateBurst = num("HOOKD_RATE_BURST")
 	c.Workers = num("HOOKD_WORKERS")
 	c.ShutdownTimeout = dur("HOOKD_SHUTDOWN_TIMEOUT")
+	c.Lease = dur("HOOKD_LEASE")
 	if err := errors.Join(errs...); err != nil {
 		return nil, fs, err
 	}
@@ -160,6 +163,9 @@ func (c *Config) Validate() error {
 	}
 	if c.DeliveryTimeout <= 0 {
 		errs = append(errs, errors.New("HOOKD_DELIVERY_TIMEOUT: must be above zero"))
+	}
+	if c.Lease > 0 && c.Lease <= c.DeliveryTimeout {
+		errs = append(errs, errors.New("HOOKD_LEASE: must be longer than HOOKD_DELIVERY_TIMEOUT, or a delivery could be sent twice"))
 	}
 	if c.Workers < 1 {
 		errs = append(errs, errors.New("HOOKD_WORKERS: must be at least 1"))

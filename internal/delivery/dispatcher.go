@@ -292,31 +292,32 @@ func (d *Dispatcher) dispatch(ctx context.Context, claims []hookd.Claim) {
 }
 
 // doneLocked books a recorded attempt and hands the webhook's next waiting
-// claim to a sender; it returns a claim whose lease is too close to its end
-// to be sent safely, to be released instead.
-func (d *Dispatcher) doneLocked(webhookID int64) *hookd.Claim {
+// claim to a sender. Waiting claims whose lease is too close to its end to
+// be sent safely are returned, to be released instead.
+func (d *Dispatcher) doneLocked(webhookID int64) (expired []hookd.Claim) {
 	d.outstanding--
 	d.cond.Broadcast()
 	if d.inflight[webhookID]--; d.inflight[webhookID] <= 0 {
 		delete(d.inflight, webhookID)
 	}
-	q := d.waiting[webhookID]
-	if len(q) == 0 || d.work == nil {
-		return nil
+	for len(d.waiting[webhookID]) > 0 && d.work != nil {
+		q := d.waiting[webhookID]
+		j := q[0]
+		if len(q) == 1 {
+			delete(d.waiting, webhookID)
+		} else {
+			d.waiting[webhookID] = q[1:]
+		}
+		if d.now().Add(d.cfg.AttemptTimeout + time.Second).After(j.claim.LeaseUntil) {
+			d.outstanding--
+			expired = append(expired, j.claim)
+			continue
+		}
+		d.inflight[webhookID]++
+		d.work <- j
+		break
 	}
-	j := q[0]
-	if len(q) == 1 {
-		delete(d.waiting, webhookID)
-	} else {
-		d.waiting[webhookID] = q[1:]
-	}
-	if d.now().Add(d.cfg.AttemptTimeout + time.Second).After(j.claim.LeaseUntil) {
-		d.outstanding--
-		return &j.claim
-	}
-	d.inflight[webhookID]++
-	d.work <- j
-	return nil
+	return expired
 }
 
 // release frees claims so they can be claimed again.
@@ -459,9 +460,7 @@ func (d *Dispatcher) record(batch []hookd.AttemptResult) {
 	var expired []hookd.Claim
 	d.mu.Lock()
 	for _, r := range batch {
-		if c := d.doneLocked(r.WebhookID); c != nil {
-			expired = append(expired, *c)
-		}
+		expired = append(expired, d.doneLocked(r.WebhookID)...)
 	}
 	d.mu.Unlock()
 	d.release(expired)

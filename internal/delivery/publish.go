@@ -47,7 +47,22 @@ type Publisher struct {
 	mu    sync.Mutex
 	hooks map[string]*tenantHooks // by tenant
 	types map[string]*eventTypeInfo
+
+	// commits feeds the committer goroutine, which writes the requests of
+	// concurrent publishers in one transaction (group commit).
+	commits chan *commitBatch
 }
+
+// commitBatch is one Publish call's requests waiting for the committer.
+type commitBatch struct {
+	reqs    []hookd.PublishRequest
+	results []hookd.PublishResult
+	err     error
+	done    chan struct{}
+}
+
+// maxGroupEvents bounds the events the committer writes in one transaction.
+const maxGroupEvents = 2000
 
 type tenantHooks struct {
 	loaded time.Time
@@ -69,8 +84,65 @@ type eventTypeInfo struct {
 
 // NewPublisher returns a Publisher.
 func NewPublisher(store hookd.Store, cat *catalog.Catalog, now func() time.Time, random io.Reader) *Publisher {
-	return &Publisher{store: store, catalog: cat, now: now, random: random,
-		hooks: map[string]*tenantHooks{}, types: map[string]*eventTypeInfo{}}
+	p := &Publisher{store: store, catalog: cat, now: now, random: random,
+		hooks: map[string]*tenantHooks{}, types: map[string]*eventTypeInfo{},
+		commits: make(chan *commitBatch, 1024)}
+	go p.committer()
+	return p
+}
+
+// Close stops the committer once the publishes already handed to it are
+// written.
+func (p *Publisher) Close() { close(p.commits) }
+
+// committer writes publishes as they come; whatever queued up while one
+// transaction ran goes into the next, so concurrent publishers share
+// transactions and a lone one waits for nobody.
+func (p *Publisher) committer() {
+	for first := range p.commits {
+		group := []*commitBatch{first}
+		n := len(first.reqs)
+	gather:
+		for n < maxGroupEvents {
+			select {
+			case b, ok := <-p.commits:
+				if !ok {
+					break gather
+				}
+				group = append(group, b)
+				n += len(b.reqs)
+			default:
+				break gather
+			}
+		}
+		all := make([]hookd.PublishRequest, 0, n)
+		for _, b := range group {
+			all = append(all, b.reqs...)
+		}
+		// A caller that gives up must not fail the others' transaction.
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		results, err := p.store.PublishEvents(ctx, all)
+		cancel()
+		for _, b := range group {
+			b.err = err
+			if err == nil {
+				b.results, results = results[:len(b.reqs)], results[len(b.reqs):]
+			}
+			close(b.done)
+		}
+	}
+}
+
+// commit hands requests to the committer and waits for their results.
+func (p *Publisher) commit(ctx context.Context, reqs []hookd.PublishRequest) ([]hookd.PublishResult, error) {
+	b := &commitBatch{reqs: reqs, done: make(chan struct{})}
+	select {
+	case p.commits <- b:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	<-b.done // once handed over it is written either way; report what happened
+	return b.results, b.err
 }
 
 // Invalidate drops the cached webhooks and event types of a tenant after
@@ -149,7 +221,7 @@ func (p *Publisher) Publish(ctx context.Context, tenant, publisher string, input
 	if len(reqs) == 0 {
 		return out, nil
 	}
-	results, err := p.store.PublishEvents(ctx, reqs)
+	results, err := p.commit(ctx, reqs)
 	if err != nil {
 		return nil, err
 	}

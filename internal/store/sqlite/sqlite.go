@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"sort"
 	"strconv"
 	"strings"
@@ -45,13 +46,16 @@ type Options struct {
 
 // Store is the SQLite implementation of hookd.Store.
 type Store struct {
-	path      string
-	cipher    hookd.Cipher
-	writer    *sql.DB // one connection: every write
-	reader    *sql.DB // query-only pool: reads
-	leases    *leaseBook
-	closeOnce sync.Once
-	closeErr  error
+	path   string
+	cipher hookd.Cipher
+	writer *sql.DB // one connection: every write
+	reader *sql.DB // query-only pool: reads
+	leases *leaseBook
+
+	stopCheckpoints chan struct{} // closed by Close
+	checkpointsDone chan struct{} // closed when the checkpointer stopped
+	closeOnce       sync.Once
+	closeErr        error
 }
 
 var _ hookd.Store = (*Store)(nil)
@@ -74,8 +78,10 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("sqlite: unknown synchronous setting %q", opts.Synchronous)
 	}
 	common := "_busy_timeout=10000&_foreign_keys=1&_pragma=temp_store(MEMORY)&_pragma=cache_size(-16000)"
+	// Checkpoints run in the background (checkpointer), not inside a
+	// commit, so no publish waits for one.
 	writer, err := sql.Open("sqlite", uri(path)+"?"+common+
-		"&_journal_mode=WAL&_synchronous="+syncMode+"&_txlock=immediate")
+		"&_journal_mode=WAL&_synchronous="+syncMode+"&_txlock=immediate&_pragma=wal_autocheckpoint(0)")
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
@@ -109,7 +115,41 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
 	s.reader = reader
+	s.stopCheckpoints = make(chan struct{})
+	s.checkpointsDone = make(chan struct{})
+	go s.checkpointer(path, common)
 	return s, nil
+}
+
+// checkpointInterval is how often the WAL is copied back into the database.
+const checkpointInterval = time.Second
+
+// checkpointer copies the WAL into the database file every second on a
+// connection of its own. PASSIVE never blocks writers or readers; a WAL
+// past 64 MiB is truncated once readers allow.
+func (s *Store) checkpointer(path, common string) {
+	defer close(s.checkpointsDone)
+	db, err := sql.Open("sqlite", uri(path)+"?"+common)
+	if err != nil {
+		return
+	}
+	defer db.Close()
+	db.SetMaxOpenConns(1)
+	t := time.NewTicker(checkpointInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stopCheckpoints:
+			_, _ = db.Exec("PRAGMA wal_checkpoint(TRUNCATE)")
+			return
+		case <-t.C:
+		}
+		mode := "PASSIVE"
+		if fi, err := os.Stat(path + "-wal"); err == nil && fi.Size() > 64<<20 {
+			mode = "TRUNCATE"
+		}
+		_, _ = db.Exec("PRAGMA wal_checkpoint(" + mode + ")")
+	}
 }
 
 // uri turns a file path into a SQLite "file:" URI, escaping the characters
@@ -132,6 +172,10 @@ func (s *Store) Ping(ctx context.Context) error {
 // call's answer.
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
+		if s.stopCheckpoints != nil {
+			close(s.stopCheckpoints)
+			<-s.checkpointsDone
+		}
 		// Keeps the planner's statistics fresh; cheap when nothing changed.
 		_, _ = s.writer.Exec("PRAGMA optimize")
 		var errs []error

@@ -1,0 +1,234 @@
+// Command hookbench measures a real hookd end to end on this machine: it
+// builds and starts hookd on a temp SQLite file, drives its API over
+// loopback, receives the deliveries in-process and prints throughput,
+// latency and memory figures against the project's bars.
+//
+//	go run ./cmd/hookbench [--events 20000] [--rate 500] [--duration 10s] [--json]
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"os/signal"
+	"runtime"
+	"slices"
+	"strings"
+	"syscall"
+	"time"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "hookbench:", err)
+		os.Exit(1)
+	}
+}
+
+// options are the command's flags.
+type options struct {
+	Hookd          string
+	Database       string
+	Workers        string
+	Events         int
+	FanoutWebhooks int
+	FanoutEvents   int
+	Rate           float64
+	Duration       time.Duration
+	CeilingFor     time.Duration
+	PublishFor     time.Duration
+	PhaseTimeout   time.Duration
+	Phases         map[string]bool
+	LatencyCSV     string
+	JSON           bool
+}
+
+// phaseNames lists the phases in the order they run.
+func phaseNames() []string { return []string{"ceiling", "publish", "e2e", "latency", "fanout"} }
+
+// parseOptions reads the flags.
+func parseOptions(args []string, stderr io.Writer) (options, error) {
+	var o options
+	fs := flag.NewFlagSet("hookbench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&o.Hookd, "hookd", "", "hookd binary to run (default: go build ./cmd/hookd into a temp dir)")
+	fs.StringVar(&o.Database, "database", "", "HOOKD_DATABASE_URL for every phase (default: a fresh temp SQLite file per phase); a postgres:// URL gets a generated HOOKD_ENCRYPTION_KEY")
+	fs.StringVar(&o.Workers, "workers", "", "HOOKD_WORKERS (default: hookd's own)")
+	fs.IntVar(&o.Events, "events", 20000, "events published to one webhook in the end-to-end phase")
+	fs.IntVar(&o.FanoutWebhooks, "fanout-webhooks", 100, "webhooks in the fan-out phase")
+	fs.IntVar(&o.FanoutEvents, "fanout-events", 200, "events in the fan-out phase")
+	fs.Float64Var(&o.Rate, "rate", 500, "steady publish rate (events/s) of the latency phase")
+	fs.DurationVar(&o.Duration, "duration", 10*time.Second, "length of the latency phase")
+	fs.DurationVar(&o.CeilingFor, "ceiling-duration", 5*time.Second, "length of the raw HTTP ceiling measure")
+	fs.DurationVar(&o.PublishFor, "publish-duration", 3*time.Second, "length of each publish-rate measure (single, batch)")
+	fs.DurationVar(&o.PhaseTimeout, "phase-timeout", 2*time.Minute, "a phase that takes longer fails the run")
+	fs.StringVar(&o.LatencyCSV, "latency-csv", "", "write every latency-phase event (sent at, latency, 202 time) to this CSV file")
+	fs.BoolVar(&o.JSON, "json", false, "print the results as JSON too")
+	phases := fs.String("phases", strings.Join(phaseNames(), ","), "comma-separated phases to run")
+	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	o.Phases = map[string]bool{}
+	for _, p := range strings.Split(*phases, ",") {
+		if !slices.Contains(phaseNames(), p) {
+			return o, fmt.Errorf("--phases: unknown phase %q (known: %s)", p, strings.Join(phaseNames(), ","))
+		}
+		o.Phases[p] = true
+	}
+	switch {
+	case fs.NArg() > 0:
+		return o, fmt.Errorf("unexpected arguments %q", fs.Args())
+	case o.Events < 1 || o.FanoutWebhooks < 1 || o.FanoutEvents < 1:
+		return o, errors.New("--events, --fanout-webhooks and --fanout-events must be at least 1")
+	case o.Rate <= 0 || o.Duration <= 0 || o.CeilingFor <= 0 || o.PublishFor <= 0 || o.PhaseTimeout <= 0:
+		return o, errors.New("--rate and the durations must be above zero")
+	case int(o.Rate*o.Duration.Seconds()) < 1:
+		return o, errors.New("--rate × --duration publishes no event")
+	}
+	return o, nil
+}
+
+// run parses args, runs every phase and prints the report to stdout;
+// progress goes to stderr.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	opts, err := parseOptions(args, stderr)
+	if err != nil {
+		return err
+	}
+	tmp, err := os.MkdirTemp("", "hookbench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	b := &bench{opts: opts, binary: opts.Hookd, tmp: tmp, now: time.Now, progress: stderr}
+	if b.binary == "" {
+		fmt.Fprintln(stderr, "building hookd")
+		if b.binary, err = buildHookd(ctx, tmp, stderr); err != nil {
+			return err
+		}
+	}
+	if b.runID, err = newRunID(); err != nil {
+		return err
+	}
+	if isPostgres(opts.Database) {
+		if b.encryptionKey, err = newEncryptionKey(); err != nil {
+			return err
+		}
+	}
+	res := &results{
+		Date: time.Now().UTC().Format(time.RFC3339), CPUs: runtime.NumCPU(),
+		GoVersion: runtime.Version() + " " + runtime.GOOS + "/" + runtime.GOARCH,
+		Database:  describeDatabase(opts.Database), Workers: opts.Workers,
+	}
+	if res.Workers == "" {
+		res.Workers = "hookd default"
+	}
+	runErr := b.runPhases(ctx, res)
+	res.judge()
+	if err := res.writeTable(stdout); err != nil {
+		return err
+	}
+	if opts.JSON {
+		if err := res.writeJSON(stdout); err != nil {
+			return err
+		}
+	}
+	return runErr
+}
+
+// runPhases runs the phases in order, each under the phase timeout and
+// each against its own hookd, filling res as they finish.
+func (b *bench) runPhases(ctx context.Context, res *results) error {
+	phases := []struct {
+		name string
+		run  func(ctx context.Context) error
+	}{
+		{"ceiling", func(ctx context.Context) error {
+			c, err := measureCeiling(ctx, b.now, b.opts.CeilingFor)
+			if err == nil {
+				res.Ceiling = &c
+			}
+			return err
+		}},
+		{"publish", func(ctx context.Context) error {
+			p, err := b.measurePublish(ctx)
+			if err == nil {
+				res.Publish = &p
+			}
+			return err
+		}},
+		{"e2e", func(ctx context.Context) error {
+			d, err := b.measureDeliveries(ctx, "e2e", 1, b.opts.Events, e2eBatchSize)
+			if err == nil {
+				res.EndToEnd = &d
+			}
+			return err
+		}},
+		{"latency", func(ctx context.Context) error {
+			l, err := b.measureLatency(ctx)
+			if err == nil {
+				res.Latency = &l
+			}
+			return err
+		}},
+		{"fanout", func(ctx context.Context) error {
+			d, err := b.measureDeliveries(ctx, "fanout", b.opts.FanoutWebhooks, b.opts.FanoutEvents, publishBatchSize)
+			if err == nil {
+				res.FanOut = &d
+			}
+			return err
+		}},
+	}
+	for _, p := range phases {
+		if !b.opts.Phases[p.name] {
+			continue
+		}
+		fmt.Fprintf(b.progress, "phase: %s\n", p.name)
+		pctx, cancel := context.WithTimeoutCause(ctx, b.opts.PhaseTimeout, fmt.Errorf("phase %s took over %v", p.name, b.opts.PhaseTimeout))
+		start := b.now()
+		err := p.run(pctx)
+		cancel()
+		if err != nil {
+			return fmt.Errorf("phase %s: %w", p.name, err)
+		}
+		fmt.Fprintf(b.progress, "  done in %.1fs\n", b.now().Sub(start).Seconds())
+	}
+	return nil
+}
+
+// newRunID returns a short random id that names this run's tenants.
+func newRunID() (string, error) {
+	b := make([]byte, 4)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(b), nil
+}
+
+// isPostgres reports whether a database URL names PostgreSQL.
+func isPostgres(dsn string) bool {
+	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
+}
+
+// describeDatabase names the database without its password.
+func describeDatabase(dsn string) string {
+	switch {
+	case dsn == "":
+		return "SQLite, a fresh temp file per phase"
+	case isPostgres(dsn):
+		if u, err := url.Parse(dsn); err == nil {
+			return u.Redacted()
+		}
+		return "postgres (unparsable URL)"
+	default:
+		return dsn
+	}
+}

@@ -1,0 +1,409 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"time"
+	"unicode/utf8"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/hookd/hookd/internal/hookd"
+)
+
+// maxBodyBytes bounds a stored response body.
+const maxBodyBytes = 4 << 10
+
+// truncateBody cuts a response body to maxBodyBytes without splitting a
+// UTF-8 sequence.
+func truncateBody(body string) string {
+	if len(body) <= maxBodyBytes {
+		return body
+	}
+	cut := maxBodyBytes
+	for cut > 0 && !utf8.RuneStart(body[cut]) {
+		cut--
+	}
+	return body[:cut]
+}
+
+// claimQuery leases up to $3 due queue rows in one statement: SKIP LOCKED
+// lets claimers on every node take disjoint rows without waiting, and a
+// row another claimer leased after this statement's snapshot is re-checked
+// (its next_attempt_at moved to the lease end) and left out. It answers
+// each delivery with its event. The "= ANY(ARRAY(...))" condition keeps
+// the update on primary-key lookups whatever the planner estimates for
+// the CTE: a hash join would read the whole queue.
+const claimQuery = `WITH c AS (
+		SELECT delivery_id, next_attempt_at AS due FROM delivery_queue
+		WHERE next_attempt_at <= $1 AND webhook_id <> ALL($2::bigint[])
+		AND webhook_id NOT IN (SELECT id FROM webhooks WHERE NOT is_active)
+		ORDER BY next_attempt_at, delivery_id
+		LIMIT $3
+		FOR UPDATE SKIP LOCKED
+	), u AS (
+		UPDATE delivery_queue q SET lease_token = $4, next_attempt_at = $5
+		FROM c WHERE q.delivery_id = ANY(ARRAY(SELECT delivery_id FROM c)) AND q.delivery_id = c.delivery_id
+		RETURNING q.delivery_id, c.due
+	)
+	SELECT d.id, d.webhook_id, d.event_type, d.attempts, u.due, d.created_at, d.updated_at, ` + eventColumns + `
+	FROM u JOIN deliveries d ON d.id = u.delivery_id JOIN events e ON e.seq = d.event_seq
+	ORDER BY u.due, d.id`
+
+// ClaimDeliveries leases up to limit pending deliveries due at now, oldest
+// due first, until now+lease. All claims of one call share a lease token.
+// While leased, a delivery's queue row is due at the lease's end, so an
+// abandoned lease (a node killed) makes it due again by itself; the
+// returned Delivery.NextAttemptAt is the due time before the claim.
+// Deliveries of switched-off webhooks wait, pending, until it is on again.
+func (s *Store) ClaimDeliveries(ctx context.Context, now time.Time, limit int, lease time.Duration, exclude []int64) ([]hookd.Claim, error) {
+	if limit <= 0 {
+		return nil, nil
+	}
+	token, err := newLeaseToken()
+	if err != nil {
+		return nil, err
+	}
+	until := now.Add(lease).UTC().Truncate(time.Microsecond)
+	if exclude == nil {
+		exclude = []int64{}
+	}
+	rows, err := s.pool.Query(ctx, claimQuery, now, exclude, limit, token, until)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var claims []hookd.Claim
+	for rows.Next() {
+		var c hookd.Claim
+		var due time.Time
+		d := &c.Delivery
+		ev, err := scanEvent(rows, &d.ID, &d.WebhookID, &d.EventType, &d.Attempts, &due, &d.CreatedAt, &d.UpdatedAt)
+		if err != nil {
+			return nil, err
+		}
+		due = utc(due)
+		d.State, d.NextAttemptAt = hookd.StatePending, &due
+		d.CreatedAt, d.UpdatedAt = utc(d.CreatedAt), utc(d.UpdatedAt)
+		d.Tenant, d.EventID = ev.Tenant, ev.ID
+		c.Event, c.LeaseToken, c.LeaseUntil = *ev, token, until
+		claims = append(claims, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return claims, nil
+}
+
+// completeQuery records a batch of attempts in one statement: it takes
+// finished deliveries off the queue and reschedules retried ones (both
+// only while the result's lease token is still the row's), updates the
+// log rows that kept their lease, inserts their attempts, and locks the
+// webhooks' counters in id order, answering their consecutive failures.
+const completeQuery = `WITH r AS (
+		SELECT * FROM unnest($1::bigint[], $2::uuid[], $3::text[], $4::timestamptz[], $5::int[], $6::bigint[],
+			$7::text[], $8::timestamptz[], $9::timestamptz[], $10::jsonb[], $11::text[], $12::text[])
+			AS r(id, tok, state, next_at, code, rt, error_type, finished, started, headers, body, error_message)
+	), done AS (
+		DELETE FROM delivery_queue q USING r
+		WHERE q.delivery_id = ANY($1) AND q.delivery_id = r.id AND q.lease_token = r.tok AND r.state <> 'pending'
+		RETURNING q.delivery_id
+	), again AS (
+		UPDATE delivery_queue q SET next_attempt_at = r.next_at, lease_token = NULL
+		FROM r WHERE q.delivery_id = ANY($1) AND q.delivery_id = r.id AND q.lease_token = r.tok
+		AND r.state = 'pending'
+		RETURNING q.delivery_id
+	), d AS (
+		UPDATE deliveries d SET state = r.state, attempts = d.attempts + 1, response_code = r.code,
+			response_time_ms = r.rt, response_time_sum_ms = d.response_time_sum_ms + r.rt,
+			error_type = r.error_type, updated_at = r.finished,
+			completed_at = CASE WHEN r.state = 'pending' THEN NULL ELSE r.finished END
+		FROM r, (SELECT id, error_type FROM deliveries WHERE id = ANY($1)) o
+		WHERE d.id = ANY(ARRAY(SELECT delivery_id FROM done UNION ALL SELECT delivery_id FROM again))
+		AND d.id = r.id AND o.id = r.id AND d.state = 'pending'
+		RETURNING d.id, d.webhook_id, d.attempts, d.test, d.created_at, d.event_type,
+			o.error_type AS old_error_type, d.response_time_sum_ms
+	), a AS (
+		INSERT INTO attempts (delivery_id, number, started_at, request_headers, response_code,
+			response_body, response_time_ms, error_type, error_message)
+		SELECT d.id, d.attempts, r.started, r.headers, r.code, r.body, r.rt, r.error_type, r.error_message
+		FROM d JOIN r ON r.id = d.id
+	), c AS (
+		SELECT webhook_id, consecutive_failures FROM webhook_counters
+		WHERE webhook_id IN (SELECT webhook_id FROM d WHERE NOT test)
+		ORDER BY webhook_id FOR UPDATE
+	)
+	SELECT d.id, d.webhook_id, d.attempts, d.test, c.consecutive_failures,
+		d.created_at, d.event_type, d.old_error_type, d.response_time_sum_ms
+	FROM d LEFT JOIN c ON c.webhook_id = d.webhook_id AND NOT d.test`
+
+// countersQuery adds a batch's outcomes to webhooks' counters (already
+// locked by completeQuery) and switches off the webhooks it says.
+const countersQuery = `WITH u AS (
+		SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[],
+			$6::timestamptz[], $7::bigint[], $8::bigint[])
+			AS u(webhook_id, ok, failed, rt, samples, last_at, last_rt, consecutive)
+	), c AS (
+		UPDATE webhook_counters c SET success_count = c.success_count + u.ok,
+			failure_count = c.failure_count + u.failed, pending_count = c.pending_count - u.ok - u.failed,
+			response_time_total_ms = c.response_time_total_ms + u.rt,
+			response_samples = c.response_samples + u.samples,
+			last_response_ms = CASE WHEN c.last_attempt_at IS NULL OR u.last_at >= c.last_attempt_at
+				THEN u.last_rt ELSE c.last_response_ms END,
+			last_attempt_at = CASE WHEN c.last_attempt_at IS NULL OR u.last_at >= c.last_attempt_at
+				THEN u.last_at ELSE c.last_attempt_at END,
+			consecutive_failures = u.consecutive
+		FROM u WHERE c.webhook_id = ANY($1) AND c.webhook_id = u.webhook_id
+	)
+	UPDATE webhooks w SET is_active = false, disabled_reason = x.reason, updated_at = x.at
+	FROM unnest($9::bigint[], $10::text[], $11::timestamptz[]) AS x(id, reason, at)
+	WHERE w.id = ANY($9) AND w.id = x.id AND w.is_active`
+
+// held is what completeQuery answers for a result that kept its lease.
+type held struct {
+	webhookID   int64
+	number      int // the attempt's, and the delivery's attempts now
+	test        bool
+	consecutive *int64 // the webhook's, locked; nil when deleted or a test send
+	createdAt   time.Time
+	eventType   string
+	oldError    string // the delivery's error type before this attempt
+	rtSum       int64  // response times over its attempts, this one included
+}
+
+// CompleteAttempts records attempts in one transaction: the attempt row,
+// the delivery's new state (success; pending again at NextAttemptAt; or
+// failed for good), the webhook's counters, and auto-disable. A result
+// whose lease token is no longer the delivery's is skipped entirely, and
+// so is a repeat of a delivery earlier in the batch. Two statements do it
+// whatever the batch size.
+func (s *Store) CompleteAttempts(ctx context.Context, results []hookd.AttemptResult, autoDisableAfter int) error {
+	batch := make([]*hookd.AttemptResult, 0, len(results))
+	seen := make(map[int64]bool, len(results))
+	for i := range results {
+		r := &results[i]
+		if seen[r.DeliveryID] || !validToken(r.LeaseToken) {
+			continue // a repeat finds the lease gone; a malformed token never held one
+		}
+		seen[r.DeliveryID] = true
+		batch = append(batch, r)
+	}
+	if len(batch) == 0 {
+		return nil
+	}
+	args, err := completionArgs(batch)
+	if err != nil {
+		return err
+	}
+	churn := 0
+	defer func() { s.noteQueueChurn(churn) }()
+	return s.inTx(ctx, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, completeQuery, args...)
+		if err != nil {
+			return err
+		}
+		got := make(map[int64]held, len(batch))
+		var id int64
+		var h held
+		_, err = pgx.ForEachRow(rows, []any{&id, &h.webhookID, &h.number, &h.test, &h.consecutive,
+			&h.createdAt, &h.eventType, &h.oldError, &h.rtSum}, func() error {
+			got[id] = h
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("postgres: complete deliveries: %w", err)
+		}
+		tally := tallyCounters(batch, got, autoDisableAfter)
+		churn = len(got)
+		if len(tally.ids) == 0 {
+			return nil
+		}
+		b := &pgx.Batch{}
+		b.Queue(countersQuery, tally.args()...)
+		if !tally.stats.empty() {
+			b.Queue(addStats, tally.stats.args()...)
+		}
+		return tx.SendBatch(ctx, b).Close()
+	})
+}
+
+// completionArgs turns results into completeQuery's arrays.
+func completionArgs(batch []*hookd.AttemptResult) ([]any, error) {
+	n := len(batch)
+	ids, toks, states := make([]int64, n), make([]string, n), make([]string, n)
+	next, codes, rts := make([]*time.Time, n), make([]*int32, n), make([]int64, n)
+	errTypes, finished, started := make([]string, n), make([]time.Time, n), make([]time.Time, n)
+	headers, bodies, messages := make([]string, n), make([]string, n), make([]string, n)
+	for i, r := range batch {
+		a := r.Attempt
+		ids[i], toks[i], rts[i] = r.DeliveryID, r.LeaseToken, a.ResponseTimeMs
+		switch {
+		case r.Success:
+			states[i] = string(hookd.StateSuccess)
+		case r.NextAttemptAt != nil:
+			states[i], next[i] = string(hookd.StatePending), r.NextAttemptAt
+		default:
+			states[i] = string(hookd.StateFailed)
+		}
+		if a.ResponseCode != nil {
+			c := int32(*a.ResponseCode)
+			codes[i] = &c
+		}
+		h := a.RequestHeaders
+		if h == nil {
+			h = map[string]string{}
+		}
+		b, err := json.Marshal(h)
+		if err != nil {
+			return nil, err
+		}
+		headers[i] = string(b)
+		errTypes[i], bodies[i], messages[i] = a.ErrorType, truncateBody(a.ResponseBody), a.ErrorMessage
+		started[i] = a.StartedAt
+		finished[i] = a.StartedAt.Add(time.Duration(a.ResponseTimeMs) * time.Millisecond)
+	}
+	return []any{ids, toks, states, next, codes, rts, errTypes, finished, started, headers, bodies, messages}, nil
+}
+
+// webhookTally is one webhook's share of a completed batch.
+type webhookTally struct {
+	ok, failed, rt, samples int64
+	lastAt                  time.Time
+	lastRt                  int64
+	consecutive             int64
+	reason                  string
+	reasonAt                time.Time
+}
+
+// counterTally is a batch's counter changes, by webhook in id order,
+// and its changes to delivery_stats.
+type counterTally struct {
+	ids   []int64
+	by    map[int64]*webhookTally
+	stats statsDeltas
+}
+
+// tallyCounters walks the results that kept their lease in batch order,
+// as recording them one by one would: counts, the latest attempt, the run
+// of consecutive failures from the locked value, and the first reason to
+// switch the webhook off (a result's own, or reaching autoDisableAfter).
+func tallyCounters(batch []*hookd.AttemptResult, got map[int64]held, autoDisableAfter int) counterTally {
+	t := counterTally{by: map[int64]*webhookTally{}, stats: statsDeltas{}}
+	for _, r := range batch {
+		h, ok := got[r.DeliveryID]
+		if !ok {
+			continue // lease lost: another sender owns the delivery now
+		}
+		r.Attempt.DeliveryID, r.Attempt.Number = r.DeliveryID, h.number
+		if h.test || h.consecutive == nil {
+			continue // test sends are not counted; a deleted webhook has no counters
+		}
+		w := t.by[h.webhookID]
+		if w == nil {
+			w = &webhookTally{consecutive: *h.consecutive}
+			t.by[h.webhookID] = w
+			t.ids = append(t.ids, h.webhookID)
+		}
+		a := r.Attempt
+		finished := a.StartedAt.Add(time.Duration(a.ResponseTimeMs) * time.Millisecond)
+		state := hookd.StateFailed
+		if r.Success {
+			state = hookd.StateSuccess
+		} else if r.NextAttemptAt != nil {
+			state = hookd.StatePending
+		}
+		hour := hourOf(h.createdAt)
+		t.stats.move(statsKey{h.webhookID, hour, h.eventType, string(hookd.StatePending), h.oldError},
+			statsKey{h.webhookID, hour, h.eventType, string(state), a.ErrorType},
+			int64(h.number-1), h.rtSum-a.ResponseTimeMs, int64(h.number), h.rtSum)
+		w.samples++
+		w.rt += a.ResponseTimeMs
+		if w.samples == 1 || !a.StartedAt.Before(w.lastAt) {
+			w.lastAt, w.lastRt = a.StartedAt, a.ResponseTimeMs
+		}
+		reason := r.DisableWebhook
+		switch {
+		case r.Success:
+			w.ok++
+			w.consecutive = 0
+		case r.NextAttemptAt == nil:
+			w.failed++
+			w.consecutive++
+			if reason == "" && autoDisableAfter > 0 && w.consecutive >= int64(autoDisableAfter) {
+				reason = fmt.Sprintf("disabled after %d consecutive failed deliveries", w.consecutive)
+			}
+		}
+		if reason != "" && w.reason == "" {
+			w.reason, w.reasonAt = reason, finished
+		}
+	}
+	sort.Slice(t.ids, func(i, j int) bool { return t.ids[i] < t.ids[j] })
+	return t
+}
+
+// args returns countersQuery's arrays.
+func (t counterTally) args() []any {
+	n := len(t.ids)
+	ok, failed, rt, samples := make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n)
+	lastAt, lastRt, consecutive := make([]time.Time, n), make([]int64, n), make([]int64, n)
+	var offIDs []int64
+	var reasons []string
+	var offAt []time.Time
+	for i, id := range t.ids {
+		w := t.by[id]
+		ok[i], failed[i], rt[i], samples[i] = w.ok, w.failed, w.rt, w.samples
+		lastAt[i], lastRt[i], consecutive[i] = w.lastAt, w.lastRt, w.consecutive
+		if w.reason != "" {
+			offIDs, reasons, offAt = append(offIDs, id), append(reasons, w.reason), append(offAt, w.reasonAt)
+		}
+	}
+	return []any{t.ids, ok, failed, rt, samples, lastAt, lastRt, consecutive, offIDs, reasons, offAt}
+}
+
+// ReleaseClaims frees the leases of claims still held, making their
+// deliveries due again when they were due before the claim.
+func (s *Store) ReleaseClaims(ctx context.Context, claims []hookd.Claim) error {
+	var ids []int64
+	var toks []string
+	var dues []*time.Time
+	for _, c := range claims {
+		if !validToken(c.LeaseToken) {
+			continue
+		}
+		ids, toks, dues = append(ids, c.Delivery.ID), append(toks, c.LeaseToken), append(dues, c.Delivery.NextAttemptAt)
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	_, err := s.pool.Exec(ctx, `UPDATE delivery_queue q SET lease_token = NULL,
+		next_attempt_at = COALESCE(r.due, q.next_attempt_at)
+		FROM unnest($1::bigint[], $2::uuid[], $3::timestamptz[]) AS r(id, tok, due)
+		WHERE q.delivery_id = ANY($1) AND q.delivery_id = r.id AND q.lease_token = r.tok`, ids, toks, dues)
+	return err
+}
+
+// NextDue returns when the earliest pending delivery is due (for a leased
+// one: when its lease ends), or nil when none is pending.
+func (s *Store) NextDue(ctx context.Context) (*time.Time, error) {
+	var due *time.Time
+	if err := s.pool.QueryRow(ctx, "SELECT min(next_attempt_at) FROM delivery_queue").Scan(&due); err != nil {
+		return nil, err
+	}
+	return utcPtr(due), nil
+}
+
+// QueueDepth counts pending deliveries (leased ones included) and returns
+// the due time of the earliest one when it is due at now.
+func (s *Store) QueueDepth(ctx context.Context, now time.Time) (int64, *time.Time, error) {
+	var n int64
+	var due *time.Time
+	if err := s.pool.QueryRow(ctx, "SELECT count(*), min(next_attempt_at) FROM delivery_queue").Scan(&n, &due); err != nil {
+		return 0, nil, err
+	}
+	if due == nil || due.After(now) {
+		return n, nil, nil
+	}
+	return n, utcPtr(due), nil
+}
