@@ -112,7 +112,7 @@ func (d *Dispatcher) poke() {
 }
 
 // maxOutstanding bounds claimed-but-unrecorded deliveries.
-func (d *Dispatcher) maxOutstanding() int { return 2 * d.cfg.Workers }
+func (d *Dispatcher) maxOutstanding() int { return 4 * d.cfg.Workers }
 
 // Run delivers until ctx ends, then lets in-flight sends finish (up to
 // ShutdownGrace), records them, releases claims not started and returns.
@@ -129,7 +129,9 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 		go func() {
 			defer workers.Done()
 			for j := range work {
-				results <- d.attempt(sendCtx, j)
+				res := d.attempt(sendCtx, j)
+				d.sent(j.webhook.ID) // frees the webhook's slot before recording
+				results <- res
 			}
 		}()
 	}
@@ -228,13 +230,14 @@ func (d *Dispatcher) claimLoop(ctx context.Context) {
 	}
 }
 
-// excludedLocked lists webhooks that must not be claimed for now: at their
-// concurrency cap or waiting for their rate limit.
+// excludedLocked lists webhooks that must not be claimed for now: those
+// with a full queue of claims waiting for a sender, and those waiting for
+// their rate limit.
 func (d *Dispatcher) excludedLocked() []int64 {
 	var ids []int64
 	now := d.now()
-	for id, n := range d.inflight {
-		if n >= d.cfg.PerWebhook {
+	for id, q := range d.waiting {
+		if len(q) >= d.cfg.PerWebhook {
 			ids = append(ids, id)
 		}
 	}
@@ -291,12 +294,13 @@ func (d *Dispatcher) dispatch(ctx context.Context, claims []hookd.Claim) {
 	d.release(release)
 }
 
-// doneLocked books a recorded attempt and hands the webhook's next waiting
-// claim to a sender. Waiting claims whose lease is too close to its end to
-// be sent safely are returned, to be released instead.
-func (d *Dispatcher) doneLocked(webhookID int64) (expired []hookd.Claim) {
-	d.outstanding--
-	d.cond.Broadcast()
+// sent frees a webhook's sender slot once its attempt is over (recording
+// comes later, in batches) and hands the webhook's next waiting claim to a
+// sender. Waiting claims whose lease is too close to its end to be sent
+// safely are released instead.
+func (d *Dispatcher) sent(webhookID int64) {
+	var expired []hookd.Claim
+	d.mu.Lock()
 	if d.inflight[webhookID]--; d.inflight[webhookID] <= 0 {
 		delete(d.inflight, webhookID)
 	}
@@ -317,7 +321,10 @@ func (d *Dispatcher) doneLocked(webhookID int64) (expired []hookd.Claim) {
 		d.work <- j
 		break
 	}
-	return expired
+	d.cond.Broadcast()
+	d.mu.Unlock()
+	d.release(expired)
+	d.poke() // the webhook may have left the exclusion list
 }
 
 // release frees claims so they can be claimed again.
@@ -457,12 +464,9 @@ func (d *Dispatcher) record(batch []hookd.AttemptResult) {
 	if err != nil {
 		d.log.Error("record delivery attempts; they will be retried after their lease", "count", len(batch), "err", err)
 	}
-	var expired []hookd.Claim
 	d.mu.Lock()
-	for _, r := range batch {
-		expired = append(expired, d.doneLocked(r.WebhookID)...)
-	}
+	d.outstanding -= len(batch)
+	d.cond.Broadcast()
 	d.mu.Unlock()
-	d.release(expired)
 	d.poke() // capacity was freed
 }
