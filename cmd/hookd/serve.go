@@ -118,17 +118,6 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		printDevBanner(stdout, cfg, ln.Addr().String())
 	}
 
-	// A single-node store frees the leases a crashed process left behind,
-	// so its deliveries go out at once instead of after lease expiry.
-	if r, ok := store.(interface {
-		ReleaseAllLeases(context.Context) (int64, error)
-	}); ok {
-		if n, err := r.ReleaseAllLeases(ctx); err != nil {
-			return fmt.Errorf("release leases: %w", err)
-		} else if n > 0 {
-			log.Info("resuming deliveries interrupted by the last stop", "count", n)
-		}
-	}
 	workCtx, stopWork := context.WithCancel(context.Background())
 	dispatched := make(chan struct{})
 	go func() {
