@@ -3,7 +3,9 @@ package main
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -57,6 +59,21 @@ func buildHookd(ctx context.Context, dir string, stderr io.Writer) (string, erro
 		return "", fmt.Errorf("go build ./cmd/hookd: %w", err)
 	}
 	return bin, nil
+}
+
+// binaryDigest returns the first 12 hex digits of a file's SHA-256: which
+// hookd build the figures belong to.
+func binaryDigest(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil))[:12], nil
 }
 
 // newEncryptionKey returns base64 of 32 random bytes, as

@@ -26,6 +26,9 @@ type rateResult struct {
 type ceilingResult struct {
 	rateResult
 	Usage usage `json:"usage"`
+	// Runs holds every measure's requests/s; the figures above are the
+	// best one's.
+	Runs []float64 `json:"runs,omitempty"`
 }
 
 // hammer runs workers goroutines that call send back to back until the

@@ -100,6 +100,9 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 // progress goes to stderr.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	opts, err := parseOptions(args, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
+	}
 	if err != nil {
 		return err
 	}
@@ -115,6 +118,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
+	digest, err := binaryDigest(b.binary)
+	if err != nil {
+		return fmt.Errorf("hookd binary: %w", err)
+	}
 	if b.runID, err = newRunID(); err != nil {
 		return err
 	}
@@ -126,7 +133,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	res := &results{
 		Date: time.Now().UTC().Format(time.RFC3339), CPUs: runtime.NumCPU(),
 		GoVersion: runtime.Version() + " " + runtime.GOOS + "/" + runtime.GOARCH,
-		Database:  describeDatabase(opts.Database), Workers: opts.Workers,
+		Database:  describeDatabase(opts.Database), Workers: opts.Workers, HookdSHA256: digest,
 	}
 	if res.Workers == "" {
 		res.Workers = "hookd default"
@@ -155,6 +162,7 @@ func (b *bench) runPhases(ctx context.Context, res *results) error {
 			c, err := measureCeiling(ctx, b.now, b.opts.CeilingFor)
 			if err == nil {
 				res.Ceiling = &c
+				res.Ceiling.Runs = []float64{c.PerSecond}
 			}
 			return err
 		}},
@@ -185,6 +193,20 @@ func (b *bench) runPhases(ctx context.Context, res *results) error {
 				res.FanOut = &d
 			}
 			return err
+		}},
+		// The ceiling again: a machine shared with other work can depress
+		// one measure, and the bars are ratios to the better of the two.
+		{"ceiling", func(ctx context.Context) error {
+			c, err := measureCeiling(ctx, b.now, b.opts.CeilingFor)
+			if err != nil {
+				return err
+			}
+			runs := append(res.Ceiling.Runs, c.PerSecond)
+			if c.PerSecond > res.Ceiling.PerSecond {
+				res.Ceiling = &c
+			}
+			res.Ceiling.Runs = runs
+			return nil
 		}},
 	}
 	for _, p := range phases {

@@ -18,17 +18,19 @@ const (
 
 // results is everything one run measured.
 type results struct {
-	Date      string          `json:"date"`
-	CPUs      int             `json:"cpus"`
-	GoVersion string          `json:"go_version"`
-	Database  string          `json:"database"`
-	Workers   string          `json:"workers"`
-	Ceiling   *ceilingResult  `json:"raw_http_ceiling,omitempty"`
-	Publish   *publishResult  `json:"publish,omitempty"`
-	EndToEnd  *deliveryResult `json:"end_to_end,omitempty"`
-	Latency   *latencyResult  `json:"latency,omitempty"`
-	FanOut    *deliveryResult `json:"fan_out,omitempty"`
-	Bars      []bar           `json:"bars"`
+	Date      string `json:"date"`
+	CPUs      int    `json:"cpus"`
+	GoVersion string `json:"go_version"`
+	Database  string `json:"database"`
+	Workers   string `json:"workers"`
+	// HookdSHA256 starts the SHA-256 of the hookd binary measured.
+	HookdSHA256 string          `json:"hookd_sha256"`
+	Ceiling     *ceilingResult  `json:"raw_http_ceiling,omitempty"`
+	Publish     *publishResult  `json:"publish,omitempty"`
+	EndToEnd    *deliveryResult `json:"end_to_end,omitempty"`
+	Latency     *latencyResult  `json:"latency,omitempty"`
+	FanOut      *deliveryResult `json:"fan_out,omitempty"`
+	Bars        []bar           `json:"bars"`
 }
 
 // bar is one target and whether the run met it.
@@ -88,14 +90,19 @@ func (r *results) judge() {
 // writeTable prints the results as an aligned table, the details of
 // each phase and the bars.
 func (r *results) writeTable(w io.Writer) error {
-	fmt.Fprintf(w, "\nhookd end-to-end benchmark, %s\nmachine: %d CPUs, %s; database: %s; hookd workers: %s\n\n",
-		r.Date, r.CPUs, r.GoVersion, r.Database, r.Workers)
+	fmt.Fprintf(w, "\nhookd end-to-end benchmark, %s\nmachine: %d CPUs, %s; hookd binary sha256 %s…; database: %s; hookd workers: %s\n\n",
+		r.Date, r.CPUs, r.GoVersion, r.HookdSHA256, r.Database, r.Workers)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "measure\tresult\tunit\tvs ceiling\tCPU hookd\tbench\tother\thookd RSS\t")
 	var details []string
 	if c := r.Ceiling; c != nil {
 		row(tw, "raw HTTP ceiling (Go client, 32 conns, ~1 KB)", c.PerSecond, "req/s", "100%", c.Usage, false)
-		details = append(details, fmt.Sprintf("raw ceiling: %d requests in %.1fs, %d errors", c.Count, c.Seconds, c.Errors))
+		runs := make([]string, len(c.Runs))
+		for i, v := range c.Runs {
+			runs[i] = num(v)
+		}
+		details = append(details, fmt.Sprintf("raw ceiling: measured before and after the hookd phases (%s req/s), the better one shown: %d requests in %.1fs, %d errors",
+			strings.Join(runs, " and "), c.Count, c.Seconds, c.Errors))
 	}
 	if p := r.Publish; p != nil {
 		row(tw, fmt.Sprintf("publish, single events, %d publishers", p.Single.Concurrency), p.Single.PerSecond, "events/s", "", p.Usage, true)
