@@ -29,6 +29,7 @@ import (
 	"github.com/hookd/hookd/internal/store/postgres"
 	"github.com/hookd/hookd/internal/store/sqlite"
 	"github.com/hookd/hookd/internal/stream"
+	"github.com/hookd/hookd/internal/stream/pgstream"
 )
 
 // serve runs the server until ctx ends (SIGINT/SIGTERM).
@@ -89,9 +90,19 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		ShutdownGrace: cfg.ShutdownTimeout, Destinations: integrationSends.Destinations(), Lease: cfg.Lease,
 	}, store, sender, delivery.RetryPolicy{}, delivery.NewMetrics(reg, store, time.Now), log)
 	// Streams get each event once its transaction committed, in commit
-	// order (stream.PublishOnCommit), never waiting for a subscriber.
-	broker := stream.NewMemory()
-	publisher := delivery.NewPublisher(stream.PublishOnCommit(store, broker), cat, time.Now, rand.Reader)
+	// order (stream.PublishOnCommit), never waiting for a subscriber. On
+	// PostgreSQL every node reads committed events back after the
+	// database's notification instead, whichever node published them.
+	var broker stream.Broker = stream.NewMemory()
+	publishTo := stream.PublishOnCommit(store, broker)
+	if pg, ok := store.(*postgres.Store); ok {
+		if broker, err = pgstream.New(ctx, pg, pgstream.Options{Logger: log}); err != nil {
+			return fmt.Errorf("event streams: %w", err)
+		}
+		publishTo = store
+	}
+	defer broker.Close()
+	publisher := delivery.NewPublisher(publishTo, cat, time.Now, rand.Reader)
 	publisher.OnPublish = func([]hookd.Event) { dispatcher.Notify() }
 	integrationSends.Removed = publisher.Invalidate
 

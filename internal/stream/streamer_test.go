@@ -207,7 +207,14 @@ func TestStreamerResumeEdges(t *testing.T) {
 					t.Errorf("dropped %s = %v, want 0", r, n)
 				}
 			}
-			if n := metricValue(t, s.metrics, "hookd_stream_events_sent_total", "replay") + metricValue(t, s.metrics, "hookd_stream_events_sent_total", "live"); n != float64(len(want)) {
+			// The counter moves after the write the client already read.
+			sent := func() float64 {
+				return metricValue(t, s.metrics, "hookd_stream_events_sent_total", "replay") + metricValue(t, s.metrics, "hookd_stream_events_sent_total", "live")
+			}
+			for deadline := time.Now().Add(5 * time.Second); sent() != float64(len(want)) && time.Now().Before(deadline); {
+				time.Sleep(5 * time.Millisecond)
+			}
+			if n := sent(); n != float64(len(want)) {
 				t.Errorf("events sent = %v, want %d", n, len(want))
 			}
 			if n := s.source.calls; n < 1 {

@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"sort"
 	"time"
 
@@ -270,6 +271,27 @@ const addPending = `WITH l AS (
 	FROM unnest($1::bigint[], $2::bigint[]) AS u(webhook_id, n) JOIN l USING (webhook_id)
 	WHERE c.webhook_id = ANY($1) AND c.webhook_id = u.webhook_id`
 
+// NotifyChannel is the channel PublishEvents notifies on commit, once per
+// tenant it stored events for, with the payload "<tenant>:<seq>": the
+// tenant's greatest Seq once the transaction commits. The tenant's
+// publish lock makes the notifications of a tenant arrive in commit order.
+// The rows stay the truth: a listener reads them back with EventsAfter.
+const NotifyChannel = "hookd_events"
+
+// notifyPublished notifies NotifyChannel for each tenant given, with its
+// greatest stream Seq as this transaction sees it (under its publish
+// lock: the events just inserted). PostgreSQL delivers it on commit.
+const notifyPublished = `SELECT pg_notify('` + NotifyChannel + `', t || ':' ||
+		(SELECT max(seq) FROM events WHERE tenant = t AND NOT test))
+	FROM unnest($1::text[]) AS t`
+
+// uniqueStrings returns the distinct values of ss, sorted.
+func uniqueStrings(ss []string) []string {
+	out := slices.Clone(ss)
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
 // write stores the new events and fills in the results.
 func (p *publication) write(ctx context.Context, tx pgx.Tx) error {
 	if len(p.fresh) == 0 {
@@ -320,6 +342,7 @@ func (p *publication) write(ctx context.Context, tx pgx.Tx) error {
 	}
 	b.Queue(publishInsert, ids, tenants, publishers, types, versions, payloads, keys, wm, im, at,
 		deliveryEvents, deliveryHooks, keyed)
+	b.Queue(notifyPublished, uniqueStrings(tenants))
 	br := tx.SendBatch(ctx, b)
 	defer br.Close()
 	if len(pending) > 0 {
@@ -341,6 +364,9 @@ func (p *publication) write(ctx context.Context, tx pgx.Tx) error {
 		if isUniqueViolation(err, "events_id_key") {
 			return hookd.Errorf(hookd.EConflict, "an event with one of these ids already exists")
 		}
+		return err
+	}
+	if _, err := br.Exec(); err != nil { // notifyPublished
 		return err
 	}
 	if err := br.Close(); err != nil {
@@ -392,6 +418,15 @@ func (s *Store) LastPublished(ctx context.Context, tenant, eventType string) (*t
 		return nil, err
 	}
 	return utcPtr(last), nil
+}
+
+// LastSeq returns the greatest Seq of a tenant's stream events committed
+// so far (test sends aside), or 0 when it has none.
+func (s *Store) LastSeq(ctx context.Context, tenant string) (int64, error) {
+	var seq int64
+	err := s.pool.QueryRow(ctx, "SELECT coalesce(max(seq), 0) FROM events WHERE tenant = $1 AND NOT test",
+		tenant).Scan(&seq)
+	return seq, err
 }
 
 // EventsAfter returns up to limit (100 when limit <= 0) of a tenant's
