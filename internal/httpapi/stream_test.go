@@ -161,6 +161,16 @@ func (e *streamEnv) waitSubscribers(t *testing.T, n int) {
 // `hookd_stream_open{format="sse"}`.
 func (e *streamEnv) metric(t *testing.T, sample string) float64 {
 	t.Helper()
+	v, ok := e.sample(t, sample)
+	if !ok {
+		t.Fatalf("no sample %s in /metrics", sample)
+	}
+	return v
+}
+
+// sample reads one sample from /metrics, reporting whether it is there.
+func (e *streamEnv) sample(t *testing.T, sample string) (float64, bool) {
+	t.Helper()
 	resp, err := http.Get(e.srv.URL + "/metrics")
 	if err != nil {
 		t.Fatal(err)
@@ -173,11 +183,10 @@ func (e *streamEnv) metric(t *testing.T, sample string) float64 {
 			if err != nil {
 				t.Fatal(err)
 			}
-			return f
+			return f, true
 		}
 	}
-	t.Fatalf("no sample %s in /metrics", sample)
-	return 0
+	return 0, false
 }
 
 func bearer(tok string) http.Header { return http.Header{"Authorization": {"Bearer " + tok}} }
@@ -338,6 +347,12 @@ func TestStreamNDJSON(t *testing.T) {
 			t.Fatalf("line %d:\n%s\nwant the delivery body\n%s", i, lines.Text(), body)
 		}
 		i++
+	}
+	// The counter moves just after the write the client already read.
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		if n, ok := env.sample(t, `hookd_stream_events_sent_total{phase="live"}`); ok && n == 3 {
+			break
+		}
 	}
 	if n := env.metric(t, `hookd_stream_events_sent_total{phase="live"}`); n != 3 {
 		t.Fatalf("events sent = %v, want 3", n)
