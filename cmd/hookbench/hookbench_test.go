@@ -186,6 +186,9 @@ func TestParseOptions(t *testing.T) {
 		{[]string{"--rate", "0"}, false},
 		{[]string{"--events", "0"}, false},
 		{[]string{"extra"}, false},
+		{[]string{"--phases", "ceiling,streams", "--stream-subscribers", "3", "--stream-rate", "10", "--stream-duration", "1s"}, true},
+		{[]string{"--stream-subscribers", "0"}, false},
+		{[]string{"--stream-rate", "0.1", "--stream-duration", "1s"}, false},
 	}
 	for _, c := range cases {
 		_, err := parseOptions(c.args, &strings.Builder{})

@@ -46,13 +46,19 @@ type options struct {
 	CeilingFor     time.Duration
 	PublishFor     time.Duration
 	PhaseTimeout   time.Duration
-	Phases         map[string]bool
-	LatencyCSV     string
-	JSON           bool
+	// StreamSubscribers, StreamRate and StreamFor shape the streams phase.
+	StreamSubscribers int
+	StreamRate        float64
+	StreamFor         time.Duration
+	Phases            map[string]bool
+	LatencyCSV        string
+	JSON              bool
 }
 
 // phaseNames lists the phases in the order they run.
-func phaseNames() []string { return []string{"ceiling", "publish", "e2e", "latency", "fanout"} }
+func phaseNames() []string {
+	return []string{"ceiling", "publish", "e2e", "latency", "fanout", "streams"}
+}
 
 // parseOptions reads the flags.
 func parseOptions(args []string, stderr io.Writer) (options, error) {
@@ -70,6 +76,9 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs.DurationVar(&o.CeilingFor, "ceiling-duration", 5*time.Second, "length of the raw HTTP ceiling measure")
 	fs.DurationVar(&o.PublishFor, "publish-duration", 3*time.Second, "length of each publish-rate measure (single, batch)")
 	fs.DurationVar(&o.PhaseTimeout, "phase-timeout", 2*time.Minute, "a phase that takes longer fails the run")
+	fs.IntVar(&o.StreamSubscribers, "stream-subscribers", 100, "concurrent SSE subscribers in the streams phase")
+	fs.Float64Var(&o.StreamRate, "stream-rate", 1000, "steady publish rate (events/s) of the streams phase")
+	fs.DurationVar(&o.StreamFor, "stream-duration", 5*time.Second, "length of the streams phase's publishing")
 	fs.StringVar(&o.LatencyCSV, "latency-csv", "", "write every latency-phase event (sent at, latency, 202 time) to this CSV file")
 	fs.BoolVar(&o.JSON, "json", false, "print the results as JSON too")
 	phases := fs.String("phases", strings.Join(phaseNames(), ","), "comma-separated phases to run")
@@ -86,12 +95,14 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	switch {
 	case fs.NArg() > 0:
 		return o, fmt.Errorf("unexpected arguments %q", fs.Args())
-	case o.Events < 1 || o.FanoutWebhooks < 1 || o.FanoutEvents < 1:
-		return o, errors.New("--events, --fanout-webhooks and --fanout-events must be at least 1")
-	case o.Rate <= 0 || o.Duration <= 0 || o.CeilingFor <= 0 || o.PublishFor <= 0 || o.PhaseTimeout <= 0:
-		return o, errors.New("--rate and the durations must be above zero")
+	case o.Events < 1 || o.FanoutWebhooks < 1 || o.FanoutEvents < 1 || o.StreamSubscribers < 1:
+		return o, errors.New("--events, --fanout-webhooks, --fanout-events and --stream-subscribers must be at least 1")
+	case o.Rate <= 0 || o.Duration <= 0 || o.CeilingFor <= 0 || o.PublishFor <= 0 || o.PhaseTimeout <= 0 || o.StreamRate <= 0 || o.StreamFor <= 0:
+		return o, errors.New("the rates and the durations must be above zero")
 	case int(o.Rate*o.Duration.Seconds()) < 1:
 		return o, errors.New("--rate × --duration publishes no event")
+	case int(o.StreamRate*o.StreamFor.Seconds()) < 1:
+		return o, errors.New("--stream-rate × --stream-duration publishes no event")
 	}
 	return o, nil
 }
@@ -191,6 +202,13 @@ func (b *bench) runPhases(ctx context.Context, res *results) error {
 			d, err := b.measureDeliveries(ctx, "fanout", b.opts.FanoutWebhooks, b.opts.FanoutEvents, publishBatchSize)
 			if err == nil {
 				res.FanOut = &d
+			}
+			return err
+		}},
+		{"streams", func(ctx context.Context) error {
+			r, err := b.measureStreams(ctx)
+			if err == nil {
+				res.Streams = &r
 			}
 			return err
 		}},

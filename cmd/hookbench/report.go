@@ -30,6 +30,7 @@ type results struct {
 	EndToEnd    *deliveryResult `json:"end_to_end,omitempty"`
 	Latency     *latencyResult  `json:"latency,omitempty"`
 	FanOut      *deliveryResult `json:"fan_out,omitempty"`
+	Streams     *streamResult   `json:"streams,omitempty"`
 	Bars        []bar           `json:"bars"`
 }
 
@@ -54,6 +55,9 @@ func (r *results) peakRSS() int64 {
 	}
 	if r.Latency != nil {
 		peak = max(peak, r.Latency.Usage.PeakRSSBytes)
+	}
+	if r.Streams != nil {
+		peak = max(peak, r.Streams.Usage.PeakRSSBytes)
 	}
 	return peak
 }
@@ -80,6 +84,11 @@ func (r *results) judge() {
 	}
 	if r.Latency != nil {
 		r.Bars = append(r.Bars, bar{fmt.Sprintf("p99 publish->arrival at %.0f events/s (ms)", r.Latency.TargetRate), r.Latency.P99Ms, "< 100 ms", r.Latency.P99Ms < maxP99Ms})
+	}
+	if st := r.Streams; st != nil {
+		r.Bars = append(r.Bars,
+			bar{fmt.Sprintf("p99 publish->stream latency at %s events/s with %d subscribers (ms)", num(st.TargetRate), st.Subscribers), st.P99Ms, "< 100 ms", st.P99Ms < maxP99Ms},
+			bar{"stream events missing + subscribers dropped", float64(st.Missing) + float64(st.Dropped), "0", st.Missing == 0 && st.Dropped == 0 && st.Published > 0})
 	}
 	if peak := r.peakRSS(); peak > 0 {
 		v := float64(peak) / bytesPerMB
@@ -123,6 +132,12 @@ func (r *results) writeTable(w io.Writer) error {
 	if d := r.FanOut; d != nil {
 		row(tw, fmt.Sprintf("fan-out, %d webhooks x %d events", d.Webhooks, d.Events), d.PerSecond, "deliveries/s", pct(r.share(d)), d.Usage, true)
 		details = append(details, "fan-out: "+deliveryDetail(d))
+	}
+	if st := r.Streams; st != nil {
+		row(tw, fmt.Sprintf("streams, %d SSE subscribers at %s events/s, delivered", st.Subscribers, num(st.TargetRate)), st.PerSecond, "events/s", "", st.Usage, true)
+		fmt.Fprintf(tw, "streams, publish->stream latency\tp50 %.1f  p99 %.1f  max %.1f\tms\t\t%s\t", st.P50Ms, st.P99Ms, st.MaxMs, usageCells(st.Usage, true))
+		fmt.Fprintln(tw)
+		details = append(details, streamDetail(st))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -191,6 +206,9 @@ func (r *results) disturbed() []string {
 	if r.FanOut != nil {
 		check("fan-out", r.FanOut.Usage)
 	}
+	if r.Streams != nil {
+		check("streams", r.Streams.Usage)
+	}
 	return out
 }
 
@@ -198,6 +216,16 @@ func (r *results) disturbed() []string {
 func deliveryDetail(d *deliveryResult) string {
 	return fmt.Sprintf("%d deliveries in %.2fs; publishing took %.2fs with %d delivered meanwhile, then %s deliveries/s; %d duplicates; body ~%d B",
 		d.Deliveries, d.Seconds, d.PublishSeconds, d.DeliveredWhilePublishing, num(d.DrainPerSecond), d.Duplicates, d.AvgBodyBytes)
+}
+
+// streamDetail describes the stream phase's figures.
+func streamDetail(st *streamResult) string {
+	s := fmt.Sprintf("streams: %d events published at %.1f/s (%d errors, generator late by <= %.1f ms); %d of %d (events x subscribers) read in %.2fs; %d missing, %d duplicates, %d subscribers dropped",
+		st.Published, st.AchievedRate, st.PublishErrors, st.MaxSendLagMs, st.Received, st.Expected, st.Seconds, st.Missing, st.Duplicates, st.Dropped)
+	if len(st.DropReasons) > 0 {
+		s += " (" + strings.Join(st.DropReasons, "; ") + ")"
+	}
+	return s
 }
 
 // writeJSON prints the results as indented JSON.
