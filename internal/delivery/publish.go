@@ -187,10 +187,18 @@ func (p *Publisher) Publish(ctx context.Context, tenant, publisher string, input
 			out[i].Err = hookd.Invalid(details...)
 			continue
 		}
-		payload, err := decodePayload(in.Payload)
-		if err != nil {
-			out[i].Err = hookd.Invalid(hookd.FieldError{Field: "payload", Message: "must be a JSON object"})
-			continue
+		// The payload is decoded for filters only, and only once.
+		var payload map[string]any
+		matches := func(h matchingHook) bool {
+			if h.filter.IsEmpty() {
+				return true
+			}
+			if payload == nil {
+				if payload, err = decodePayload(in.Payload); err != nil {
+					return false // the schema check already refused non-objects
+				}
+			}
+			return h.filter.Match(in.Event, info.fields, payload)
 		}
 		id, err := hookd.NewEventID(now, p.random)
 		if err != nil {
@@ -199,7 +207,7 @@ func (p *Publisher) Publish(ctx context.Context, tenant, publisher string, input
 		var ids []int64
 		webhooks, integrations := 0, 0
 		for _, h := range hooks {
-			if hookd.SubscribesTo(h.webhook.Events, in.Event) && h.filter.Match(in.Event, info.fields, payload) {
+			if hookd.SubscribesTo(h.webhook.Events, in.Event) && matches(h) {
 				ids = append(ids, h.webhook.ID)
 				if h.webhook.Kind == "" {
 					webhooks++
