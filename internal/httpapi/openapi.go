@@ -38,8 +38,11 @@ func (s *Server) openAPIDocument() obj {
 		"servers": []obj{{"url": "/"}},
 		"paths":   paths,
 		"components": obj{
-			"securitySchemes": obj{"bearer": obj{"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
-			"schemas":         openAPISchemas(),
+			"securitySchemes": obj{
+				"bearer":    obj{"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
+				"zapierKey": obj{"type": "apiKey", "in": "header", "name": "X-API-Key"},
+			},
+			"schemas": openAPISchemas(),
 		},
 	}
 }
@@ -75,10 +78,21 @@ func operation(rt *route) obj {
 		success = obj{"allOf": []obj{ref("Success"), {"properties": obj{"data": ref(rt.Result)}}}}
 	}
 	responses := obj{strconv.Itoa(rt.Status): obj{"description": "success", "content": obj{"application/json": obj{"schema": success}}}}
+	if len(rt.Produces) > 0 {
+		content := obj{}
+		for _, mt := range rt.Produces {
+			content[mt] = obj{"schema": obj{"type": "string"}}
+		}
+		responses[strconv.Itoa(rt.Status)] = obj{"description": "a stream that stays open", "content": content}
+	}
 	if rt.Pattern == "/metrics" {
 		responses[strconv.Itoa(rt.Status)] = obj{"description": "Prometheus text format", "content": obj{"text/plain": obj{"schema": obj{"type": "string"}}}}
 	}
 	errResp := obj{"description": "error", "content": obj{"application/json": obj{"schema": ref("Error")}}}
+	if rt.APIKey {
+		op["security"] = []obj{{"zapierKey": []string{}}}
+		responses["401"] = errResp
+	}
 	if rt.Auth {
 		op["security"] = []obj{{"bearer": []string{}}}
 		responses["401"] = errResp
@@ -199,7 +213,22 @@ func openAPISchemas() obj {
 		"EventTypeResult": obj{"type": "object", "properties": obj{"event": ref("EventType")}},
 		"EventTypeList": obj{"type": "object", "properties": obj{"events": obj{"type": "array", "items": ref("EventType")},
 			"categories": obj{"type": "array", "items": obj{"type": "object", "properties": obj{"name": str, "display_name": str, "event_count": integer}}}}},
-		"TestSend": obj{"type": "object", "additionalProperties": false, "properties": obj{"event": str, "payload": obj{"type": "object"}}},
+		"IntegrationConfigure": obj{"type": "object", "description": "the integration's config_fields, plus notifications and message_template",
+			"properties":           obj{"notifications": obj{"type": "object", "additionalProperties": boolean}, "message_template": str},
+			"additionalProperties": true},
+		"Integration": obj{"type": "object", "properties": obj{
+			"id": integer, "name": str, "display_name": str, "description": str, "category": str, "icon": str,
+			"is_available": boolean, "is_configured": boolean, "status": str, "config": obj{"type": "object"},
+			"config_fields": obj{"type": "array", "items": obj{"type": "object", "properties": obj{"name": str, "type": str, "required": boolean, "description": str}}},
+			"last_sync":     nullable("string"), "sync_count": integer, "error_count": integer, "success_rate": nullable("number"),
+			"recent_activity": obj{"type": "array", "items": obj{"type": "object"}},
+		}},
+		"IntegrationList": obj{"type": "object", "properties": obj{"integrations": obj{"type": "array", "items": ref("Integration")},
+			"categories": obj{"type": "array", "items": obj{"type": "object", "properties": obj{"name": str, "display_name": str, "integration_count": integer}}}}},
+		"IntegrationResult":     obj{"type": "object", "properties": obj{"integration": ref("Integration")}},
+		"IntegrationTestResult": obj{"type": "object", "properties": obj{"test_result": obj{"type": "object", "properties": obj{"status": str, "message": str, "response_time": integer, "timestamp": str}}}},
+		"ZapierSubscribe":       obj{"type": "object", "required": []string{"hookUrl", "event"}, "properties": obj{"hookUrl": str, "event": str}},
+		"TestSend":              obj{"type": "object", "additionalProperties": false, "properties": obj{"event": str, "payload": obj{"type": "object"}}},
 		"TestResult": obj{"type": "object", "properties": obj{"test_result": obj{"type": "object", "properties": obj{
 			"status": obj{"enum": []string{"success", "failed"}}, "response_code": nullable("integer"), "response_time": integer,
 			"response_body": str, "headers_sent": strMap, "timestamp": str, "error_type": str, "error_message": str, "log_id": integer, "event_id": str}}}},

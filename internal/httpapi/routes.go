@@ -37,7 +37,7 @@ func (s *Server) routeTable() []*route {
 
 		{Method: "POST", Pattern: "/api/events", Summary: "Publish an event", Tag: "events", Auth: true, Scope: "events:publish", Status: 202, Body: "Publish", Result: "Published", handler: h(s.publishEvent)},
 		{Method: "POST", Pattern: "/api/events/batch", Summary: "Publish up to 500 events", Tag: "events", Auth: true, Scope: "events:publish", Status: 202, Body: "PublishBatch", Result: "PublishedBatch", handler: h(s.publishBatch)},
-		{Method: "GET", Pattern: "/api/events/stream", Summary: "Stream the tenant's events live (NDJSON or Server-Sent Events), resuming after Last-Event-ID", Tag: "events", Auth: true, QueryToken: true, Status: 200,
+		{Method: "GET", Pattern: "/api/events/stream", Summary: "Stream the tenant's events live (NDJSON or Server-Sent Events), resuming after Last-Event-ID", Tag: "events", Auth: true, QueryToken: true, Status: 200, Produces: []string{"application/x-ndjson", "text/event-stream"},
 			Query: []param{{"events", "string", "comma-separated event types, wildcards such as order.* allowed (default: all)"}, {"format", "string", "json (NDJSON, the default) or sse"},
 				{"last_event_id", "string", "resume after this event id (the Last-Event-ID header wins)"}, {"access_token", "string", "the bearer token, for clients that cannot set headers (EventSource)"}}, handler: h(s.streamEvents)},
 		{Method: "GET", Pattern: "/api/events/{event_id}", Summary: "A published event with its deliveries", Tag: "events", Auth: true, Status: 200, Result: "EventResult", handler: h(s.getEvent)},
@@ -48,14 +48,14 @@ func (s *Server) routeTable() []*route {
 		{Method: "PUT", Pattern: "/api/webhooks/events/{event_name}", Summary: "Change a tenant event type", Tag: "events", Auth: true, Scope: "events:admin", Status: 200, Body: "EventTypeUpdate", Result: "EventTypeResult", handler: h(s.updateEventType)},
 		{Method: "DELETE", Pattern: "/api/webhooks/events/{event_name}", Summary: "Deprecate a tenant event type", Tag: "events", Auth: true, Scope: "events:admin", Status: 200, Result: "EventTypeResult", handler: h(s.deprecateEventType)},
 
-		{Method: "GET", Pattern: "/api/integrations", Summary: "List the integrations with the caller's configuration state", Tag: "integrations", Auth: true, Status: 200, handler: h(s.listIntegrations)},
-		{Method: "POST", Pattern: "/api/integrations/{name}/configure", Summary: "Configure an integration: its fields, notifications and message_template", Tag: "integrations", Auth: true, Status: 200, handler: h(s.configureIntegration)},
-		{Method: "POST", Pattern: "/api/integrations/{name}/test", Summary: "Send a test event through a configured integration now", Tag: "integrations", Auth: true, Status: 200, handler: h(s.testIntegration)},
-		{Method: "GET", Pattern: "/api/integrations/{name}/status", Summary: "Status, counters and recent activity of a configured integration", Tag: "integrations", Auth: true, Status: 200, handler: h(s.integrationStatus)},
+		{Method: "GET", Pattern: "/api/integrations", Summary: "List the integrations with the caller's configuration state", Tag: "integrations", Auth: true, Status: 200, Result: "IntegrationList", handler: h(s.listIntegrations)},
+		{Method: "POST", Pattern: "/api/integrations/{name}/configure", Summary: "Configure an integration: its fields, notifications and message_template", Tag: "integrations", Auth: true, Status: 200, Body: "IntegrationConfigure", Result: "IntegrationResult", handler: h(s.configureIntegration)},
+		{Method: "POST", Pattern: "/api/integrations/{name}/test", Summary: "Send a test event through a configured integration now", Tag: "integrations", Auth: true, Status: 200, Body: "TestSend", Result: "IntegrationTestResult", handler: h(s.testIntegration)},
+		{Method: "GET", Pattern: "/api/integrations/{name}/status", Summary: "Status, counters and recent activity of a configured integration", Tag: "integrations", Auth: true, Status: 200, Result: "IntegrationResult", handler: h(s.integrationStatus)},
 		{Method: "DELETE", Pattern: "/api/integrations/{name}", Summary: "Remove an integration's settings", Tag: "integrations", Auth: true, Status: 200, handler: h(s.deleteIntegration)},
-		{Method: "POST", Pattern: "/api/integrations/zapier/subscribe", Summary: "Zapier REST Hook subscribe (X-API-Key): {hookUrl, event}", Tag: "integrations", Status: 201, handler: h(s.zapierSubscribe)},
-		{Method: "DELETE", Pattern: "/api/integrations/zapier/subscribe/{id}", Summary: "Zapier REST Hook unsubscribe (X-API-Key)", Tag: "integrations", Status: 200, handler: h(s.zapierUnsubscribe)},
-		{Method: "GET", Pattern: "/api/integrations/zapier/me", Summary: "Zapier authentication test (X-API-Key)", Tag: "integrations", Status: 200, handler: h(s.zapierMe)},
-		{Method: "GET", Pattern: "/api/integrations/zapier/samples/{event}", Summary: "Example payloads of an event for Zapier (X-API-Key): a JSON array", Tag: "integrations", Status: 200, handler: h(s.zapierSamples)},
+		{Method: "POST", Pattern: "/api/integrations/zapier/subscribe", Summary: "Zapier REST Hook subscribe (X-API-Key): {hookUrl, event}", Tag: "integrations", APIKey: true, Status: 201, Body: "ZapierSubscribe", handler: h(s.zapierSubscribe)},
+		{Method: "DELETE", Pattern: "/api/integrations/zapier/subscribe/{id}", Summary: "Zapier REST Hook unsubscribe (X-API-Key)", Tag: "integrations", APIKey: true, Status: 200, handler: h(s.zapierUnsubscribe)},
+		{Method: "GET", Pattern: "/api/integrations/zapier/me", Summary: "Zapier authentication test (X-API-Key)", Tag: "integrations", APIKey: true, Status: 200, handler: h(s.zapierMe)},
+		{Method: "GET", Pattern: "/api/integrations/zapier/samples/{event}", Summary: "Example payloads of an event for Zapier (X-API-Key): a JSON array", Tag: "integrations", APIKey: true, Status: 200, handler: h(s.zapierSamples)},
 	}
 }

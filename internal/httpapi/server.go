@@ -150,10 +150,12 @@ type route struct {
 	Pattern    string
 	Summary    string
 	Tag        string
-	Auth       bool   // needs a bearer token
-	Scope      string // needs this scope too
-	QueryToken bool   // accepts ?access_token= (EventSource cannot set headers)
-	Status     int    // success status
+	Auth       bool     // needs a bearer token
+	Scope      string   // needs this scope too
+	QueryToken bool     // accepts ?access_token= (EventSource cannot set headers)
+	APIKey     bool     // authenticated by X-API-Key (Zapier) instead of a bearer token
+	Produces   []string // media types of a streaming answer (default: the JSON envelope)
+	Status     int      // success status
 	Query      []param
 	Body       string // name of the request body schema in the OpenAPI document
 	Result     string // name of the data schema in the OpenAPI document
