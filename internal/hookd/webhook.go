@@ -104,3 +104,33 @@ func Round1(f float64) float64 {
 	}
 	return float64(int64(f*10+0.5)) / 10
 }
+
+// WebhookCounts are one webhook's state and delivery counts.
+type WebhookCounts struct {
+	Active                      bool
+	Successful, Failed, Pending int64
+}
+
+// SummarizeCounts builds the list summary from each webhook's counts:
+// AvgSuccessRate is the mean of the success rates that are defined.
+func SummarizeCounts(counts []WebhookCounts) WebhookSummary {
+	var sum WebhookSummary
+	var rates float64
+	var defined int
+	for _, c := range counts {
+		sum.TotalWebhooks++
+		if c.Active {
+			sum.ActiveWebhooks++
+		}
+		sum.TotalEvents += c.Successful + c.Failed + c.Pending
+		if r := SuccessRate(c.Successful, c.Failed); r != nil {
+			rates += *r
+			defined++
+		}
+	}
+	if defined > 0 {
+		avg := Round1(rates / float64(defined))
+		sum.AvgSuccessRate = &avg
+	}
+	return sum
+}

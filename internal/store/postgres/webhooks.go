@@ -356,32 +356,18 @@ func (s *Store) SummarizeWebhooks(ctx context.Context, owner hookd.Owner) (hookd
 		return sum, err
 	}
 	defer rows.Close()
-	var rates float64
-	var defined int
+	var counts []hookd.WebhookCounts
 	for rows.Next() {
-		var active bool
-		var ok, failed, pending int64
-		if err := rows.Scan(&active, &ok, &failed, &pending); err != nil {
+		var c hookd.WebhookCounts
+		if err := rows.Scan(&c.Active, &c.Successful, &c.Failed, &c.Pending); err != nil {
 			return sum, err
 		}
-		sum.TotalWebhooks++
-		if active {
-			sum.ActiveWebhooks++
-		}
-		sum.TotalEvents += ok + failed + pending
-		if r := hookd.SuccessRate(ok, failed); r != nil {
-			rates += *r
-			defined++
-		}
+		counts = append(counts, c)
 	}
 	if err := rows.Err(); err != nil {
 		return sum, err
 	}
-	if defined > 0 {
-		avg := hookd.Round1(rates / float64(defined))
-		sum.AvgSuccessRate = &avg
-	}
-	return sum, nil
+	return hookd.SummarizeCounts(counts), nil
 }
 
 // WebhookStats returns the counters of the given webhooks; webhooks that
