@@ -80,6 +80,9 @@ func (s *Store) PublishEvents(ctx context.Context, reqs []hookd.PublishRequest) 
 				return err
 			}
 		}
+		if err := insertDeliveries(ctx, tx, p.deliveries); err != nil {
+			return err
+		}
 		for id, n := range p.pending {
 			if _, err := tx.ExecContext(ctx, "UPDATE webhook_counters SET pending_count = pending_count + ? WHERE webhook_id = ?", n, id); err != nil {
 				return err
@@ -99,6 +102,7 @@ type publication struct {
 	insertEvent *sql.Stmt
 	tenants     map[int64]string // of the webhooks the batch names
 	pending     map[int64]int64  // deliveries queued per webhook
+	deliveries  []any            // deliveryRowValues values a row, to insert
 }
 
 // publish stores one request's event and deliveries, or finds the event
@@ -136,8 +140,9 @@ func (p *publication) publish(ctx context.Context, req hookd.PublishRequest) (ho
 			p.pending[id]++
 		}
 	}
-	if err := insertDeliveries(ctx, p.tx, &ev, targets); err != nil {
-		return hookd.PublishResult{}, err
+	at := ms(ev.CreatedAt)
+	for _, id := range targets {
+		p.deliveries = append(p.deliveries, ev.Tenant, id, ev.Seq, ev.Type, at, at, at)
 	}
 	return hookd.PublishResult{Event: ev}, nil
 }
@@ -217,25 +222,39 @@ func (p scanPrefix) Scan(dest ...any) error {
 	return p.row.Scan(append([]any{p.first}, dest...)...)
 }
 
-// insertDeliveries queues one pending delivery of ev, due at its
-// CreatedAt, for each webhook id.
-func insertDeliveries(ctx context.Context, tx *sql.Tx, ev *hookd.Event, webhookIDs []int64) error {
-	at := ms(ev.CreatedAt)
-	for _, part := range chunks(webhookIDs, deliveryRowsPerInsert) {
-		var b strings.Builder
-		b.WriteString(`INSERT INTO deliveries (tenant, webhook_id, event_seq, event_type, state,
-			next_attempt_at, created_at, updated_at) VALUES `)
-		args := make([]any, 0, len(part)*7)
-		for i, id := range part {
-			if i > 0 {
-				b.WriteString(", ")
+// deliveryRowValues is the number of values per row insertDeliveries takes:
+// tenant, webhook_id, event_seq, event_type, next_attempt_at, created_at,
+// updated_at.
+const deliveryRowValues = 7
+
+// insertDeliveries queues the pending deliveries of a whole publish, with
+// multi-row INSERTs of deliveryRowsPerInsert rows; the full-size statement
+// is prepared once, so SQLite parses at most two statements however many
+// events the publish holds.
+func insertDeliveries(ctx context.Context, tx *sql.Tx, values []any) error {
+	stmt := func(rows int) string {
+		row := "(?, ?, ?, ?, 'pending', ?, ?, ?)"
+		return `INSERT INTO deliveries (tenant, webhook_id, event_seq, event_type, state,
+			next_attempt_at, created_at, updated_at) VALUES ` + strings.TrimSuffix(strings.Repeat(row+", ", rows), ", ")
+	}
+	const full = deliveryRowsPerInsert * deliveryRowValues
+	if len(values) >= full {
+		st, err := tx.PrepareContext(ctx, stmt(deliveryRowsPerInsert))
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		for ; len(values) >= full; values = values[full:] {
+			if _, err := st.ExecContext(ctx, values[:full]...); err != nil {
+				return fmt.Errorf("sqlite: queue deliveries: %w", err)
 			}
-			b.WriteString("(?, ?, ?, ?, 'pending', ?, ?, ?)")
-			args = append(args, ev.Tenant, id, ev.Seq, ev.Type, at, at, at)
 		}
-		if _, err := tx.ExecContext(ctx, b.String(), args...); err != nil {
-			return fmt.Errorf("sqlite: queue deliveries: %w", err)
-		}
+	}
+	if len(values) == 0 {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, stmt(len(values)/deliveryRowValues), values...); err != nil {
+		return fmt.Errorf("sqlite: queue deliveries: %w", err)
 	}
 	return nil
 }
