@@ -89,17 +89,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		Workers: cfg.Workers, AttemptTimeout: cfg.DeliveryTimeout, AutoDisableAfter: cfg.AutoDisableAfter,
 		ShutdownGrace: cfg.ShutdownTimeout, Destinations: integrationSends.Destinations(), Lease: cfg.Lease,
 	}, store, sender, delivery.RetryPolicy{}, delivery.NewMetrics(reg, store, time.Now), log)
-	// Streams get each event once its transaction committed, in commit
-	// order (stream.PublishOnCommit), never waiting for a subscriber. On
-	// PostgreSQL every node reads committed events back after the
-	// database's notification instead, whichever node published them.
-	var broker stream.Broker = stream.NewMemory()
-	publishTo := stream.PublishOnCommit(store, broker)
-	if pg, ok := store.(*postgres.Store); ok {
-		if broker, err = pgstream.New(ctx, pg, pgstream.Options{Logger: log}); err != nil {
-			return fmt.Errorf("event streams: %w", err)
-		}
-		publishTo = store
+	broker, publishTo, err := streamBroker(ctx, store, log)
+	if err != nil {
+		return fmt.Errorf("event streams: %w", err)
 	}
 	defer broker.Close()
 	publisher := delivery.NewPublisher(publishTo, cat, time.Now, rand.Reader)
@@ -176,6 +168,21 @@ func prune(ctx context.Context, store hookd.Store, retention time.Duration, log 
 		case <-t.C:
 		}
 	}
+}
+
+// streamBroker returns the event streams' broker and the store the
+// publisher must write through. On one node, events enter streams once
+// their transaction committed, in commit order (stream.PublishOnCommit),
+// never waiting for a subscriber. On PostgreSQL every node reads committed
+// events back after the database's notification instead, whichever node
+// published them.
+func streamBroker(ctx context.Context, store hookd.Store, log *slog.Logger) (stream.Broker, hookd.Store, error) {
+	if pg, ok := store.(*postgres.Store); ok {
+		broker, err := pgstream.New(ctx, pg, pgstream.Options{Logger: log})
+		return broker, store, err
+	}
+	broker := stream.NewMemory()
+	return broker, stream.PublishOnCommit(store, broker), nil
 }
 
 // openStore opens the configured database with secrets sealed by the
