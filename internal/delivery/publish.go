@@ -62,7 +62,7 @@ type commitBatch struct {
 }
 
 // maxGroupEvents bounds the events the committer writes in one transaction.
-const maxGroupEvents = 2000
+const maxGroupEvents = 500
 
 type tenantHooks struct {
 	loaded time.Time
