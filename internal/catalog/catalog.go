@@ -176,7 +176,7 @@ func loadBuiltin(name, category string) (hookd.EventType, *Schema, error) {
 		Category:       f.Category,
 		Version:        BuiltinVersion,
 		PayloadSchema:  sch.Raw(),
-		ExamplePayload: compactJSON(f.ExamplePayload),
+		ExamplePayload: hookd.CompactJSON(f.ExamplePayload),
 	}
 	return et, sch, nil
 }

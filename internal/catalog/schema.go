@@ -70,7 +70,7 @@ func Compile(schema json.RawMessage) (*Schema, error) {
 	if err != nil {
 		return nil, compileError(err)
 	}
-	return &Schema{compiled: compiled, raw: compactJSON(schema)}, nil
+	return &Schema{compiled: compiled, raw: hookd.CompactJSON(schema)}, nil
 }
 
 // compileDoc compiles a decoded schema with format assertions on and every
@@ -224,15 +224,6 @@ func decodeJSON(data []byte) (any, error) {
 		return nil, errors.New("unexpected data after the JSON value")
 	}
 	return v, nil
-}
-
-// compactJSON returns a compacted copy of valid JSON text.
-func compactJSON(data []byte) json.RawMessage {
-	var buf bytes.Buffer
-	if err := json.Compact(&buf, data); err != nil {
-		return append(json.RawMessage(nil), data...)
-	}
-	return buf.Bytes()
 }
 
 // checkNumbers reports numbers whose literal is too long or whose exponent

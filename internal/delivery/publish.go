@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"strconv"
 	"sync"
 	"time"
 
@@ -174,13 +175,13 @@ func (p *Publisher) Publish(ctx context.Context, tenant, publisher string, input
 		info, err := p.eventType(ctx, tenant, in.Event)
 		if err != nil {
 			if hookd.IsNotFound(err) {
-				err = hookd.Invalid(hookd.FieldError{Field: "event", Message: "unknown event type " + quote(in.Event)})
+				err = hookd.Invalid(hookd.FieldError{Field: "event", Message: "unknown event type " + strconv.Quote(in.Event)})
 			}
 			out[i].Err = err
 			continue
 		}
 		if info.et.Deprecated {
-			out[i].Err = hookd.Invalid(hookd.FieldError{Field: "event", Message: quote(in.Event) + " is deprecated"})
+			out[i].Err = hookd.Invalid(hookd.FieldError{Field: "event", Message: strconv.Quote(in.Event) + " is deprecated"})
 			continue
 		}
 		if details := info.schema.Validate(in.Payload); len(details) > 0 {
@@ -219,7 +220,7 @@ func (p *Publisher) Publish(ctx context.Context, tenant, publisher string, input
 		reqs = append(reqs, hookd.PublishRequest{
 			Event: hookd.Event{
 				ID: id, Tenant: tenant, Publisher: publisher, Type: in.Event, Version: info.et.Version,
-				Payload: compact(in.Payload), IdempotencyKey: in.IdempotencyKey, CreatedAt: now,
+				Payload: hookd.CompactJSON(in.Payload), IdempotencyKey: in.IdempotencyKey, CreatedAt: now,
 				WebhooksMatched: webhooks, IntegrationsMatched: integrations,
 			},
 			WebhookIDs: ids,
@@ -326,14 +327,3 @@ func decodePayload(raw json.RawMessage) (map[string]any, error) {
 	}
 	return m, nil
 }
-
-// compact removes insignificant whitespace from a payload.
-func compact(raw json.RawMessage) json.RawMessage {
-	var b bytes.Buffer
-	if err := json.Compact(&b, raw); err != nil {
-		return raw
-	}
-	return b.Bytes()
-}
-
-func quote(s string) string { b, _ := json.Marshal(s); return string(b) }

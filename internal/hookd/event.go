@@ -1,6 +1,7 @@
 package hookd
 
 import (
+	"bytes"
 	"encoding/json"
 	"time"
 )
@@ -62,4 +63,14 @@ func SubscribesTo(patterns []string, event string) bool {
 		}
 	}
 	return false
+}
+
+// CompactJSON returns valid JSON text without insignificant white space
+// (a copy of data as it is when it is not valid JSON).
+func CompactJSON(data []byte) json.RawMessage {
+	var buf bytes.Buffer
+	if err := json.Compact(&buf, data); err != nil {
+		return append(json.RawMessage(nil), data...)
+	}
+	return buf.Bytes()
 }

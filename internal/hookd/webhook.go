@@ -2,7 +2,12 @@ package hookd
 
 import (
 	"encoding/json"
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
 	"time"
+	"unicode"
 )
 
 // Owner identifies who a webhook or integration setting belongs to: the
@@ -133,4 +138,35 @@ func SummarizeCounts(counts []WebhookCounts) WebhookSummary {
 		sum.AvgSuccessRate = &avg
 	}
 	return sum
+}
+
+// MaxURLLen is the longest URL hookd sends to.
+const MaxURLLen = 2048
+
+// CheckTargetURL validates a URL hookd sends to (a webhook's or an
+// integration's): absolute http(s), at most MaxURLLen characters, no
+// spaces, no user:password, a valid port. It returns what is wrong, or "".
+func CheckTargetURL(raw string) string {
+	if len(raw) > MaxURLLen {
+		return fmt.Sprintf("must be at most %d characters", MaxURLLen)
+	}
+	if strings.IndexFunc(raw, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) >= 0 {
+		return "must not contain spaces or control characters"
+	}
+	u, err := url.Parse(raw)
+	if err != nil || !u.IsAbs() || u.Hostname() == "" {
+		return "must be an absolute http(s) URL"
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return "must use http or https"
+	}
+	if u.User != nil {
+		return "must not contain a user or password"
+	}
+	if port := u.Port(); port != "" {
+		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+			return "has an invalid port"
+		}
+	}
+	return ""
 }

@@ -57,7 +57,7 @@ func FuzzDecodeWebhook(f *testing.F) {
 		if len(wh.Headers) > maxHeaders {
 			t.Fatalf("accepted %d headers", len(wh.Headers))
 		}
-		if in.URL != nil && checkURL(wh.URL) != "" {
+		if in.URL != nil && hookd.CheckTargetURL(wh.URL) != "" {
 			t.Fatalf("accepted bad url %q", wh.URL)
 		}
 	})

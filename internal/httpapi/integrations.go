@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -109,7 +110,7 @@ func (s *Server) providerFromPath(r *http.Request) (integrations.Provider, error
 	name := r.PathValue("name")
 	p, found := s.integrations.registry.Get(name)
 	if !found {
-		return nil, hookd.Errorf(hookd.ENotFound, "no integration called %s", quoteJSON(name))
+		return nil, hookd.Errorf(hookd.ENotFound, "no integration called %s", strconv.Quote(name))
 	}
 	return p, nil
 }

@@ -237,10 +237,7 @@ func (s *Server) testIntegration(w http.ResponseWriter, r *http.Request) {
 // event defaults to the first switched on, the payload to the event type's
 // example.
 func (s *Server) testEvent(r *http.Request, info integrations.Info, row *hookd.Webhook) (hookd.EventType, json.RawMessage, error) {
-	var in struct {
-		Event   *string         `json:"event"`
-		Payload json.RawMessage `json:"payload"`
-	}
+	var in testInput
 	if err := decodeOptional(r, &in); err != nil {
 		return hookd.EventType{}, nil, err
 	}
@@ -252,24 +249,7 @@ func (s *Server) testEvent(r *http.Request, info integrations.Info, row *hookd.W
 	if err != nil {
 		return hookd.EventType{}, nil, err
 	}
-	evType := s.testEventType(info, cfg, known)
-	if in.Event != nil {
-		evType = *in.Event
-	}
-	et, found := known[evType]
-	if !found {
-		return et, nil, hookd.Invalid(hookd.FieldError{Field: "event", Message: "unknown event type " + quoteJSON(evType)})
-	}
-	payload := in.Payload
-	if len(payload) == 0 || string(payload) == "null" {
-		payload = et.ExamplePayload
-		if payload == nil {
-			payload = json.RawMessage("{}")
-		}
-	} else if p := compactJSON(payload); p[0] != '{' {
-		return et, nil, hookd.Invalid(hookd.FieldError{Field: "payload", Message: "must be a JSON object"})
-	}
-	return et, payload, nil
+	return testEvent(in, s.testEventType(info, cfg, known), known)
 }
 
 // summarizeTest fills a test result from the attempts made, one per
@@ -343,7 +323,7 @@ func (s *Server) testSendTo(ctx context.Context, publisher string, row *hookd.We
 		return nil, nil, err
 	}
 	ev := &hookd.Event{ID: id, Tenant: row.Owner.Tenant, Publisher: publisher, Type: et.Name, Version: et.Version,
-		Payload: compactJSON(payload), CreatedAt: now, IntegrationsMatched: 1}
+		Payload: payload, CreatedAt: now, IntegrationsMatched: 1}
 	d := &hookd.Delivery{Tenant: row.Owner.Tenant, WebhookID: row.ID, EventID: ev.ID, EventType: et.Name, Test: true, CreatedAt: now, UpdatedAt: now}
 	if err := s.store.RecordTestSend(ctx, ev, d, nil); err != nil {
 		return nil, nil, err

@@ -196,7 +196,7 @@ func (s *Server) zapierSamples(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("event")
 	et, found := known[name]
 	if !found {
-		s.fail(w, r, hookd.Errorf(hookd.ENotFound, "unknown event type %s", quoteJSON(name)))
+		s.fail(w, r, hookd.Errorf(hookd.ENotFound, "unknown event type %s", strconv.Quote(name)))
 		return
 	}
 	samples := []json.RawMessage{}

@@ -6,6 +6,7 @@ import (
 	"maps"
 	"net/http"
 	"slices"
+	"strconv"
 
 	"github.com/hookd/hookd/internal/delivery"
 	"github.com/hookd/hookd/internal/hookd"
@@ -19,10 +20,7 @@ func (s *Server) testSend(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	var in struct {
-		Event   *string         `json:"event"`
-		Payload json.RawMessage `json:"payload"`
-	}
+	var in testInput
 	if err := decodeOptional(r, &in); err != nil {
 		s.fail(w, r, err)
 		return
@@ -32,25 +30,12 @@ func (s *Server) testSend(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	evType := firstSubscribed(wh.Events, s.catalog.Types(), known)
-	if in.Event != nil {
-		evType = *in.Event
-	}
-	et, found := known[evType]
-	if !found {
-		s.fail(w, r, hookd.Invalid(hookd.FieldError{Field: "event", Message: "unknown event type " + quoteJSON(evType)}))
+	et, payload, err := testEvent(in, firstSubscribed(wh.Events, s.catalog.Types(), known), known)
+	if err != nil {
+		s.fail(w, r, err)
 		return
 	}
-	payload := in.Payload
-	if len(payload) == 0 || string(payload) == "null" {
-		payload = et.ExamplePayload
-		if payload == nil {
-			payload = json.RawMessage("{}")
-		}
-	} else if p := compactJSON(payload); p[0] != '{' {
-		s.fail(w, r, hookd.Invalid(hookd.FieldError{Field: "payload", Message: "must be a JSON object"}))
-		return
-	}
+	evType := et.Name
 	now := s.now().UTC()
 	id, err := hookd.NewEventID(now, s.random)
 	if err != nil {
@@ -58,7 +43,7 @@ func (s *Server) testSend(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ev := &hookd.Event{ID: id, Tenant: wh.Owner.Tenant, Publisher: principal(r).User, Type: evType,
-		Version: et.Version, Payload: compactJSON(payload), CreatedAt: now, WebhooksMatched: 1}
+		Version: et.Version, Payload: payload, CreatedAt: now, WebhooksMatched: 1}
 	d := &hookd.Delivery{Tenant: wh.Owner.Tenant, WebhookID: wh.ID, EventID: ev.ID, EventType: evType, Test: true, CreatedAt: now, UpdatedAt: now}
 	// The delivery id is part of the signed headers, so reserve it first.
 	if err := s.store.RecordTestSend(r.Context(), ev, d, nil); err != nil {
@@ -117,14 +102,32 @@ func firstSubscribed(patterns []string, builtin []hookd.EventType, known map[str
 	return ""
 }
 
-func compactJSON(raw json.RawMessage) json.RawMessage {
-	var b []byte
-	if c, err := json.Marshal(raw); err == nil {
-		b = c
-	} else {
-		b = raw
-	}
-	return b
+// testInput is the optional body of a test send.
+type testInput struct {
+	Event   *string         `json:"event"`
+	Payload json.RawMessage `json:"payload"`
 }
 
-func quoteJSON(s string) string { b, _ := json.Marshal(s); return string(b) }
+// testEvent picks a test send's event type and compacted payload: the
+// body's, or defaultType with its example payload.
+func testEvent(in testInput, defaultType string, known map[string]hookd.EventType) (hookd.EventType, json.RawMessage, error) {
+	name := defaultType
+	if in.Event != nil {
+		name = *in.Event
+	}
+	et, found := known[name]
+	if !found {
+		return et, nil, hookd.Invalid(hookd.FieldError{Field: "event", Message: "unknown event type " + strconv.Quote(name)})
+	}
+	if len(in.Payload) == 0 || string(in.Payload) == "null" {
+		if et.ExamplePayload == nil {
+			return et, json.RawMessage("{}"), nil
+		}
+		return et, hookd.CompactJSON(et.ExamplePayload), nil
+	}
+	payload := hookd.CompactJSON(in.Payload)
+	if payload[0] != '{' {
+		return et, nil, hookd.Invalid(hookd.FieldError{Field: "payload", Message: "must be a JSON object"})
+	}
+	return et, payload, nil
+}

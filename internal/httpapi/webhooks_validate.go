@@ -9,7 +9,6 @@ import (
 	"io"
 	"maps"
 	"net/http"
-	"net/url"
 	"sort"
 	"strconv"
 	"strings"
@@ -24,7 +23,6 @@ import (
 const (
 	maxNameLen        = 100
 	maxDescriptionLen = 2000
-	maxURLLen         = 2048
 	maxHeaders        = 50
 	maxHeaderValueLen = 4096
 	minSecretLen      = 16
@@ -77,7 +75,7 @@ func applyWebhookInput(wh *hookd.Webhook, in *webhookCreate, stored map[string]s
 		wh.Description = *in.Description
 	}
 	if in.URL != nil {
-		if msg := checkURL(*in.URL); msg != "" {
+		if msg := hookd.CheckTargetURL(*in.URL); msg != "" {
 			bad("url", msg)
 		}
 		wh.URL = *in.URL
@@ -126,28 +124,6 @@ func applyWebhookInput(wh *hookd.Webhook, in *webhookCreate, stored map[string]s
 		details = append(details, checkFilters(wh.Filters, wh.Events, known)...)
 	}
 	return details
-}
-
-func checkURL(raw string) string {
-	if len(raw) > maxURLLen {
-		return fmt.Sprintf("must be at most %d characters", maxURLLen)
-	}
-	u, err := url.Parse(raw)
-	if err != nil || !u.IsAbs() || u.Host == "" || u.Hostname() == "" {
-		return "must be an absolute http(s) URL"
-	}
-	if u.Scheme != "http" && u.Scheme != "https" {
-		return "must use http or https"
-	}
-	if u.User != nil {
-		return "must not contain a user or password"
-	}
-	if port := u.Port(); port != "" {
-		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
-			return "has an invalid port"
-		}
-	}
-	return ""
 }
 
 func checkEvents(events []string, known map[string]hookd.EventType) []hookd.FieldError {

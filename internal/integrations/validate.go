@@ -1,7 +1,7 @@
 package integrations
 
 import (
-	"net/url"
+	"github.com/hookd/hookd/internal/hookd"
 	"strconv"
 	"strings"
 	"unicode"
@@ -14,23 +14,7 @@ func CheckURL(raw string) string {
 	if raw == "" {
 		return "is required"
 	}
-	if len(raw) > 2048 {
-		return "must be at most 2048 characters"
-	}
-	if strings.IndexFunc(raw, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) >= 0 {
-		return "must not contain spaces or control characters"
-	}
-	u, err := url.Parse(raw)
-	if err != nil || !u.IsAbs() || u.Hostname() == "" {
-		return "must be an absolute http(s) URL"
-	}
-	if u.Scheme != "http" && u.Scheme != "https" {
-		return "must use http or https"
-	}
-	if u.User != nil {
-		return "must not contain a user or password"
-	}
-	return ""
+	return hookd.CheckTargetURL(raw)
 }
 
 // CheckToken validates a key-like field: between min and max characters,
