@@ -88,7 +88,7 @@ func measureCeiling(ctx context.Context, now func() time.Time, window time.Durat
 	defer client.CloseIdleConnections()
 	body := append([]byte(`{"id":"evt_ceiling","event":"order.created","version":"1.0","timestamp":"2024-01-15T10:30:00.000Z","data":`), orderPayload(1)...)
 	body = append(body, '}')
-	cpu := startWindow(now, 0)
+	cpu := startWindow(now, nil, 0)
 	r, err := hammer(ctx, now, 32, window, func(ctx context.Context, seq int) (int, error) {
 		req, err := http.NewRequestWithContext(ctx, http.MethodPost, rc.URL+"/raw", bytesReader(body))
 		if err != nil {
@@ -130,30 +130,30 @@ func renderBatches(total, size int) []eventBatch {
 }
 
 // sendBatches publishes the batches from concurrency goroutines as fast
-// as hookd takes them; the first failure stops the rest.
-func sendBatches(ctx context.Context, api *apiClient, batches []eventBatch, concurrency int) error {
-	queue := make(chan eventBatch, len(batches))
-	for _, b := range batches {
-		queue <- b
+// as hookd takes them, the ith batch to apis[i % len(apis)] (the nodes in
+// turn); the first failure stops the rest.
+func sendBatches(ctx context.Context, apis []*apiClient, batches []eventBatch, concurrency int) error {
+	queue := make(chan int, len(batches))
+	for i := range batches {
+		queue <- i
 	}
 	close(queue)
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	var wg sync.WaitGroup
 	for range concurrency {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for b := range queue {
+		wg.Go(func() {
+			for i := range queue {
 				if ctx.Err() != nil {
 					return
 				}
-				if err := api.publishBatch(ctx, b.body, b.n); err != nil {
+				b := batches[i]
+				if err := apis[i%len(apis)].publishBatch(ctx, b.body, b.n); err != nil {
 					cancel(err)
 					return
 				}
 			}
-		}()
+		})
 	}
 	wg.Wait()
 	return context.Cause(ctx)

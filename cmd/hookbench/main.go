@@ -1,9 +1,11 @@
 // Command hookbench measures a real hookd end to end on this machine: it
-// builds and starts hookd on a temp SQLite file, drives its API over
-// loopback, receives the deliveries in-process and prints throughput,
-// latency and memory figures against the project's bars.
+// builds and starts hookd on a temp SQLite file (or on a fresh schema of a
+// PostgreSQL database, one or more nodes), drives its API over loopback,
+// receives the deliveries in-process and prints throughput, latency and
+// memory figures against the project's bars.
 //
 //	go run ./cmd/hookbench [--events 20000] [--rate 500] [--duration 10s] [--json]
+//	go run ./cmd/hookbench --database postgres://… [--nodes 2]
 package main
 
 import (
@@ -37,6 +39,7 @@ func main() {
 type options struct {
 	Hookd          string
 	Database       string
+	Nodes          int
 	Workers        string
 	Events         int
 	FanoutWebhooks int
@@ -66,7 +69,8 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs := flag.NewFlagSet("hookbench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&o.Hookd, "hookd", "", "hookd binary to run (default: go build ./cmd/hookd into a temp dir)")
-	fs.StringVar(&o.Database, "database", "", "HOOKD_DATABASE_URL for every phase (default: a fresh temp SQLite file per phase); a postgres:// URL gets a generated HOOKD_ENCRYPTION_KEY")
+	fs.StringVar(&o.Database, "database", "", "database of every phase (default: a fresh temp SQLite file per phase); on a postgres:// URL each phase gets a fresh schema hookbench_<run>_<phase>, dropped after it, and hookd a generated HOOKD_ENCRYPTION_KEY")
+	fs.IntVar(&o.Nodes, "nodes", 1, "hookd processes per phase on the one database, publishers spread over them in turn (more than 1 needs PostgreSQL)")
 	fs.StringVar(&o.Workers, "workers", "", "HOOKD_WORKERS (default: hookd's own)")
 	fs.IntVar(&o.Events, "events", 20000, "events published to one webhook in the end-to-end phase")
 	fs.IntVar(&o.FanoutWebhooks, "fanout-webhooks", 100, "webhooks in the fan-out phase")
@@ -95,6 +99,12 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	switch {
 	case fs.NArg() > 0:
 		return o, fmt.Errorf("unexpected arguments %q", fs.Args())
+	case o.Nodes < 1:
+		return o, errors.New("--nodes must be at least 1")
+	case o.Nodes > 1 && !isPostgres(o.Database):
+		return o, fmt.Errorf("--nodes %d needs --database postgres://…: SQLite serves one hookd process", o.Nodes)
+	case strings.HasPrefix(o.Database, "postgres") && !isPostgres(o.Database):
+		return o, errors.New("--database: give PostgreSQL as a postgres:// URL")
 	case o.Events < 1 || o.FanoutWebhooks < 1 || o.FanoutEvents < 1 || o.StreamSubscribers < 1:
 		return o, errors.New("--events, --fanout-webhooks, --fanout-events and --stream-subscribers must be at least 1")
 	case o.Rate <= 0 || o.Duration <= 0 || o.CeilingFor <= 0 || o.PublishFor <= 0 || o.PhaseTimeout <= 0 || o.StreamRate <= 0 || o.StreamFor <= 0:
@@ -140,11 +150,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if b.encryptionKey, err = newEncryptionKey(); err != nil {
 			return err
 		}
+		if b.pg, err = openPostgres(ctx, opts.Database); err != nil {
+			return err
+		}
 	}
 	res := &results{
 		Date: time.Now().UTC().Format(time.RFC3339), CPUs: runtime.NumCPU(),
 		GoVersion: runtime.Version() + " " + runtime.GOOS + "/" + runtime.GOARCH,
-		Database:  describeDatabase(opts.Database), Workers: opts.Workers, HookdSHA256: digest,
+		Database:  describeDatabase(opts.Database), Nodes: opts.Nodes, Workers: opts.Workers, HookdSHA256: digest,
+		DatabaseCPUMeasured: b.pg != nil && b.pg.serverPID != 0,
 	}
 	if res.Workers == "" {
 		res.Workers = "hookd default"
@@ -265,7 +279,7 @@ func describeDatabase(dsn string) string {
 		return "SQLite, a fresh temp file per phase"
 	case isPostgres(dsn):
 		if u, err := url.Parse(dsn); err == nil {
-			return u.Redacted()
+			return "PostgreSQL " + u.Redacted() + ", a fresh schema per phase"
 		}
 		return "postgres (unparsable URL)"
 	default:

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"os"
@@ -68,7 +69,8 @@ const (
 )
 
 // measurePublish measures accepted events a second, single and in
-// batches of 100, to one webhook while its deliveries run.
+// batches of 100, to one webhook while its deliveries run; with several
+// nodes the publishes go to them in turn.
 func (b *bench) measurePublish(ctx context.Context) (publishResult, error) {
 	var res publishResult
 	s, err := b.openSession(ctx, "publish")
@@ -81,14 +83,14 @@ func (b *bench) measurePublish(ctx context.Context) (publishResult, error) {
 	}
 	s.mark()
 	res.Single, err = hammer(ctx, b.now, singlePublishers, b.opts.PublishFor, func(ctx context.Context, seq int) (int, error) {
-		_, err := s.api.publish(ctx, eventBody(seq))
+		_, err := s.api(seq).publish(ctx, eventBody(seq))
 		return 1, err
 	})
 	if err != nil {
 		return res, fmt.Errorf("single publish: %w", err)
 	}
 	res.Batch, err = hammer(ctx, b.now, batchPublishers, b.opts.PublishFor, func(ctx context.Context, seq int) (int, error) {
-		return publishBatchSize, s.api.publishBatch(ctx, batchBody(seq*publishBatchSize, publishBatchSize), publishBatchSize)
+		return publishBatchSize, s.api(seq).publishBatch(ctx, batchBody(seq*publishBatchSize, publishBatchSize), publishBatchSize)
 	})
 	if err != nil {
 		return res, fmt.Errorf("batch publish: %w", err)
@@ -118,7 +120,7 @@ func (b *bench) measureDeliveries(ctx context.Context, phase string, webhooks, e
 	batches := renderBatches(events, batchSize)
 	s.mark()
 	start := b.now()
-	if err := sendBatches(ctx, s.api, batches, batchPublishers); err != nil {
+	if err := sendBatches(ctx, s.apis, batches, batchPublishers); err != nil {
 		return res, fmt.Errorf("publish: %w", err)
 	}
 	published := b.now()
@@ -126,7 +128,7 @@ func (b *bench) measureDeliveries(ctx context.Context, phase string, webhooks, e
 	res.DeliveredWhilePublishing = s.rc.unique()
 	fmt.Fprintf(b.progress, "  %s: %d events published in %.2fs, waiting for %d deliveries\n", phase, events, res.PublishSeconds, res.Deliveries)
 	if err := s.rc.waitUnique(ctx, res.Deliveries); err != nil {
-		return res, fmt.Errorf("%w (hookd alive: %v)", err, !s.hookd.exited())
+		return res, errors.Join(err, s.checkAlive())
 	}
 	res.Usage = s.usage()
 	last, _ := s.rc.nthArrival(res.Deliveries)
@@ -180,7 +182,7 @@ func (b *bench) measureLatency(ctx context.Context) (latencyResult, error) {
 			for seq := range jobs {
 				t0 := b.now()
 				due := start.Add(time.Duration(float64(seq) / b.opts.Rate * float64(time.Second)))
-				id, err := s.api.publish(ctx, eventBody(seq))
+				id, err := s.api(seq).publish(ctx, eventBody(seq))
 				took := b.now().Sub(t0)
 				mu.Lock()
 				lag = max(lag, t0.Sub(due))

@@ -44,22 +44,86 @@ func peakRSS(pid int) (int64, error) {
 
 // cpuTime returns the user plus system CPU time a process has used so far.
 func cpuTime(pid int) (time.Duration, error) {
-	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	fields, err := statFields(pid)
 	if err != nil {
 		return 0, err
 	}
-	// The command name (field 2) may hold spaces; fields after it start
-	// with the state (field 3), so utime (14) and stime (15) are at 11, 12.
+	return sumTicks(pid, fields[11:13]) // utime, stime
+}
+
+// treeCPU returns the CPU time a process and its children have used so
+// far: its own, what its ended children used (cutime, cstime) and what
+// its live children used with theirs. It measures a PostgreSQL server,
+// whose backends come and go during a phase.
+func treeCPU(pid int) (time.Duration, error) {
+	fields, err := statFields(pid)
+	if err != nil {
+		return 0, err
+	}
+	total, err := sumTicks(pid, fields[11:15]) // utime, stime, cutime, cstime
+	if err != nil {
+		return 0, err
+	}
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return 0, err
+	}
+	parent := strconv.Itoa(pid)
+	for _, e := range entries {
+		child, err := strconv.Atoi(e.Name())
+		if err != nil || child == pid {
+			continue
+		}
+		f, err := statFields(child)
+		if err != nil || f[1] != parent {
+			continue // not a child, or it ended meanwhile
+		}
+		if used, err := sumTicks(child, f[11:15]); err == nil {
+			total += used
+		}
+	}
+	return total, nil
+}
+
+// parentPID returns the parent of a process.
+func parentPID(pid int) (int, error) {
+	fields, err := statFields(pid)
+	if err != nil {
+		return 0, err
+	}
+	return strconv.Atoi(fields[1])
+}
+
+// procName returns a process's command name (/proc/<pid>/comm).
+func procName(pid int) (string, error) {
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid))
+	return strings.TrimSpace(string(raw)), err
+}
+
+// statFields returns the fields of /proc/<pid>/stat after the command
+// name: the state (field 3) is at 0, the parent at 1, utime (14) and
+// stime (15) at 11 and 12, cutime and cstime at 13 and 14.
+func statFields(pid int) ([]string, error) {
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return nil, err
+	}
+	// The command name (field 2) may hold spaces and parentheses.
 	end := bytes.LastIndexByte(raw, ')')
 	if end < 0 {
-		return 0, fmt.Errorf("malformed /proc/%d/stat", pid)
+		return nil, fmt.Errorf("malformed /proc/%d/stat", pid)
 	}
 	fields := strings.Fields(string(raw[end+1:]))
-	if len(fields) < 13 {
-		return 0, fmt.Errorf("short /proc/%d/stat", pid)
+	if len(fields) < 15 {
+		return nil, fmt.Errorf("short /proc/%d/stat", pid)
 	}
+	return fields, nil
+}
+
+// sumTicks adds clock-tick fields of /proc/<pid>/stat.
+func sumTicks(pid int, fields []string) (time.Duration, error) {
 	var ticks int64
-	for _, f := range fields[11:13] {
+	for _, f := range fields {
 		n, err := strconv.ParseInt(f, 10, 64)
 		if err != nil {
 			return 0, fmt.Errorf("/proc/%d/stat: %w", pid, err)

@@ -22,7 +22,11 @@ type results struct {
 	CPUs      int    `json:"cpus"`
 	GoVersion string `json:"go_version"`
 	Database  string `json:"database"`
+	Nodes     int    `json:"nodes"` // hookd processes per phase
 	Workers   string `json:"workers"`
+	// DatabaseCPUMeasured says the PostgreSQL server's CPU has a column
+	// of its own (it runs on this machine) rather than counting as other.
+	DatabaseCPUMeasured bool `json:"database_cpu_measured"`
 	// HookdSHA256 starts the SHA-256 of the hookd binary measured.
 	HookdSHA256 string          `json:"hookd_sha256"`
 	Ceiling     *ceilingResult  `json:"raw_http_ceiling,omitempty"`
@@ -99,10 +103,10 @@ func (r *results) judge() {
 // writeTable prints the results as an aligned table, the details of
 // each phase and the bars.
 func (r *results) writeTable(w io.Writer) error {
-	fmt.Fprintf(w, "\nhookd end-to-end benchmark, %s\nmachine: %d CPUs, %s; hookd binary sha256 %s…; database: %s; hookd workers: %s\n\n",
-		r.Date, r.CPUs, r.GoVersion, r.HookdSHA256, r.Database, r.Workers)
+	fmt.Fprintf(w, "\nhookd end-to-end benchmark, %s\nmachine: %d CPUs, %s; hookd binary sha256 %s…\ndatabase: %s; hookd nodes: %d; hookd workers: %s\n\n",
+		r.Date, r.CPUs, r.GoVersion, r.HookdSHA256, r.Database, max(1, r.Nodes), r.Workers)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "measure\tresult\tunit\tvs ceiling\tCPU hookd\tbench\tother\thookd RSS\t")
+	fmt.Fprintln(tw, "measure\tresult\tunit\tvs ceiling\tCPU hookd\tbench\tdb\tother\thookd RSS\t")
 	var details []string
 	if c := r.Ceiling; c != nil {
 		row(tw, "raw HTTP ceiling (Go client, 32 conns, ~1 KB)", c.PerSecond, "req/s", "100%", c.Usage, false)
@@ -142,7 +146,7 @@ func (r *results) writeTable(w io.Writer) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "\nCPU in %% of one core (%d cores = %d%%); other = the rest of the machine meanwhile\n", r.CPUs, 100*r.CPUs)
+	fmt.Fprintf(w, "\nCPU in %% of one core (%d cores = %d%%)%s; other = the rest of the machine meanwhile%s\n", r.CPUs, 100*r.CPUs, r.nodesNote(), r.databaseNote())
 	for _, d := range details {
 		fmt.Fprintln(w, "  "+d)
 	}
@@ -161,6 +165,25 @@ func (r *results) writeTable(w io.Writer) error {
 	return tw.Flush()
 }
 
+// nodesNote says how CPU and RSS combine over several nodes.
+func (r *results) nodesNote() string {
+	if r.Nodes <= 1 {
+		return ""
+	}
+	return fmt.Sprintf("; CPU hookd sums the %d nodes, hookd RSS is the highest node's", r.Nodes)
+}
+
+// databaseNote says where the database's CPU is counted.
+func (r *results) databaseNote() string {
+	switch {
+	case r.DatabaseCPUMeasured:
+		return "; db = the PostgreSQL server and its backends"
+	case strings.HasPrefix(r.Database, "PostgreSQL"):
+		return " (the PostgreSQL server's CPU included, if it runs here)"
+	}
+	return ""
+}
+
 // row prints one throughput row of the table.
 func row(w io.Writer, measure string, rate float64, unit, share string, u usage, hookd bool) {
 	fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t\n", measure, num(rate), unit, share, usageCells(u, hookd))
@@ -172,7 +195,11 @@ func usageCells(u usage, hookd bool) string {
 	if hookd {
 		h, rss = fmt.Sprintf("%.0f%%", u.HookdCPUPercent), fmt.Sprintf("%.0f MB", float64(u.PeakRSSBytes)/bytesPerMB)
 	}
-	return fmt.Sprintf("%s\t%.0f%%\t%.0f%%\t%s", h, u.BenchCPUPercent, u.OtherCPUPercent, rss)
+	db := "-"
+	if u.DatabaseMeasured {
+		db = fmt.Sprintf("%.0f%%", u.DatabaseCPUPercent)
+	}
+	return fmt.Sprintf("%s\t%.0f%%\t%s\t%.0f%%\t%s", h, u.BenchCPUPercent, db, u.OtherCPUPercent, rss)
 }
 
 // pct renders a fraction as a percentage.
@@ -214,8 +241,23 @@ func (r *results) disturbed() []string {
 
 // deliveryDetail describes a delivery phase's figures.
 func deliveryDetail(d *deliveryResult) string {
-	return fmt.Sprintf("%d deliveries in %.2fs; publishing took %.2fs with %d delivered meanwhile, then %s deliveries/s; %d duplicates; body ~%d B",
-		d.Deliveries, d.Seconds, d.PublishSeconds, d.DeliveredWhilePublishing, num(d.DrainPerSecond), d.Duplicates, d.AvgBodyBytes)
+	return fmt.Sprintf("%d deliveries in %.2fs; publishing took %.2fs with %d delivered meanwhile, then %s deliveries/s; %d duplicates; body ~%d B%s",
+		d.Deliveries, d.Seconds, d.PublishSeconds, d.DeliveredWhilePublishing, num(d.DrainPerSecond), d.Duplicates, d.AvgBodyBytes, nodeDetail(d.Usage))
+}
+
+// nodeDetail lists each node's CPU and peak RSS when there are several.
+func nodeDetail(u usage) string {
+	if len(u.NodeCPUPercent) < 2 {
+		return ""
+	}
+	parts := make([]string, len(u.NodeCPUPercent))
+	for i, c := range u.NodeCPUPercent {
+		parts[i] = fmt.Sprintf("%.0f%%", c)
+		if i < len(u.NodePeakRSSBytes) {
+			parts[i] += fmt.Sprintf(" %.0f MB", float64(u.NodePeakRSSBytes[i])/bytesPerMB)
+		}
+	}
+	return "; per node CPU, RSS: " + strings.Join(parts, ", ")
 }
 
 // streamDetail describes the stream phase's figures.

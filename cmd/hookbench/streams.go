@@ -274,7 +274,7 @@ func (b *bench) measureStreams(ctx context.Context) (streamResult, error) {
 			for seq := range jobs {
 				t0 := b.now()
 				due := start.Add(time.Duration(float64(seq) / b.opts.StreamRate * float64(time.Second)))
-				id, err := s.api.publish(ctx, streamEventBody(seq, streamSendPrefix+strconv.FormatInt(t0.UnixNano(), 10)))
+				id, err := s.api(seq).publish(ctx, streamEventBody(seq, streamSendPrefix+strconv.FormatInt(t0.UnixNano(), 10)))
 				mu.Lock()
 				lag = max(lag, t0.Sub(due))
 				if err != nil {
@@ -315,14 +315,15 @@ func (b *bench) subscribe(ctx context.Context, s *session) ([]*streamSubscriber,
 		wg.Wait()
 		client.CloseIdleConnections()
 	})
-	url := s.hookd.URL + "/api/events/stream/?format=sse&events=order.created"
+	const query = "/api/events/stream/?format=sse&events=order.created"
 	subs := make([]*streamSubscriber, b.opts.StreamSubscribers)
 	for i := range subs {
 		subs[i] = &streamSubscriber{now: b.now, connected: make(chan struct{})}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			subs[i].run(sctx, client, url, s.api.token)
+			node := i % len(s.nodes) // the subscribers spread over the nodes
+			subs[i].run(sctx, client, s.nodes[node].URL+query, s.apis[node].token)
 		}()
 	}
 	for i, sub := range subs {
@@ -340,7 +341,7 @@ func (b *bench) subscribe(ctx context.Context, s *session) ([]*streamSubscriber,
 	deadline := b.now().Add(streamWarmupWait)
 	for attempt := 0; ; attempt++ {
 		if attempt%100 == 0 { // again every second, should one be lost
-			if _, err := s.api.publish(ctx, streamEventBody(0, streamWarmupID)); err != nil {
+			if _, err := s.api(attempt/100).publish(ctx, streamEventBody(0, streamWarmupID)); err != nil {
 				return subs, stop, fmt.Errorf("warm-up publish: %w", err)
 			}
 		}
