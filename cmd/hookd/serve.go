@@ -85,9 +85,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		Registry: builtin.Registry(integrations.Deps{Client: sender.Client, UserAgent: sender.UserAgent, Now: time.Now, MailchimpAPIBase: cfg.MailchimpAPIBase}),
 		Store:    store, Log: log, Now: time.Now,
 	}
+	buckets := rateBuckets(store)
 	dispatcher := delivery.NewDispatcher(delivery.Config{
 		Workers: cfg.Workers, AttemptTimeout: cfg.DeliveryTimeout, AutoDisableAfter: cfg.AutoDisableAfter,
 		ShutdownGrace: cfg.ShutdownTimeout, Destinations: integrationSends.Destinations(), Lease: cfg.Lease,
+		RateBuckets: buckets,
 	}, store, sender, delivery.RetryPolicy{}, delivery.NewMetrics(reg, store, time.Now), log)
 	broker, publishTo, err := streamBroker(ctx, store, log)
 	if err != nil {
@@ -96,12 +98,13 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	defer broker.Close()
 	publisher := delivery.NewPublisher(publishTo, cat, time.Now, rand.Reader)
 	publisher.OnPublish = func([]hookd.Event) { dispatcher.Notify() }
+	publisher.Handoff, publisher.HandoffLease = dispatcher.Offer, dispatcher.Lease()
 	integrationSends.Removed = publisher.Invalidate
 
 	api := httpapi.NewServer(httpapi.Deps{
 		Store: store, Catalog: cat, Verifier: verifier, Logger: log, Registry: reg,
 		Now: time.Now, Random: rand.Reader, Version: version,
-		RateLimit: cfg.RateLimit, RateBurst: cfg.RateBurst,
+		RateLimit: cfg.RateLimit, RateBurst: cfg.RateBurst, RateBuckets: buckets,
 		Publisher: publisher, Sender: sender, AttemptTimeout: cfg.DeliveryTimeout, Notify: dispatcher.Notify,
 		Broker: broker, Integrations: integrationSends,
 	})
@@ -183,6 +186,16 @@ func streamBroker(ctx context.Context, store hookd.Store, log *slog.Logger) (str
 	}
 	broker := stream.NewMemory()
 	return broker, stream.PublishOnCommit(store, broker), nil
+}
+
+// rateBuckets returns the token buckets of the API's and the webhooks'
+// rate limits: the database's when the store shares them among nodes
+// (PostgreSQL), else this process's memory.
+func rateBuckets(store hookd.Store) hookd.TokenBuckets {
+	if shared, ok := store.(interface{ Buckets() hookd.TokenBuckets }); ok {
+		return shared.Buckets()
+	}
+	return &hookd.MemoryBuckets{}
 }
 
 // openStore opens the configured database with secrets sealed by the

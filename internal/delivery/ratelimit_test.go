@@ -1,12 +1,25 @@
 package delivery
 
 import (
+	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
+	"log/slog"
+	"net/url"
+	"os"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/hookd/hookd/internal/crypto"
+	"github.com/hookd/hookd/internal/hookd"
+	"github.com/hookd/hookd/internal/store/postgres"
 )
 
 // testClock is a settable clock for Limiters.Now.
@@ -202,5 +215,110 @@ func TestLimitersWaitCancelled(t *testing.T) {
 	// The cancelled Wait gave its slot back, so the next is at most 500 ms away.
 	if d := l.Delay(1, limit); d > 500*time.Millisecond {
 		t.Fatalf("Delay after a cancelled Wait = %v, want at most 500ms", d)
+	}
+}
+
+// TestLimitersShareBuckets: two dispatchers (two nodes) on the same
+// buckets share each webhook's limit.
+func TestLimitersShareBuckets(t *testing.T) {
+	t.Parallel()
+	clock := newTestClock()
+	shared := &hookd.MemoryBuckets{}
+	a := &Limiters{Now: clock.Now, Buckets: shared}
+	b := &Limiters{Now: clock.Now, Buckets: shared}
+	if d := a.Delay(1, perSecond(5)); d != 0 {
+		t.Fatalf("node A first Delay = %v, want 0", d)
+	}
+	if d := b.Delay(1, perSecond(5)); d != 200*time.Millisecond {
+		t.Fatalf("node B after node A's send: Delay = %v, want 200ms", d)
+	}
+	clock.advance(200 * time.Millisecond)
+	if d := b.Delay(1, perSecond(5)); d != 0 {
+		t.Fatalf("node B 200ms later: Delay = %v, want 0", d)
+	}
+	if d := a.Delay(1, perSecond(5)); d != 200*time.Millisecond {
+		t.Fatalf("node A after node B's send: Delay = %v, want 200ms", d)
+	}
+}
+
+// pgSchema creates a fresh schema in HOOKD_TEST_POSTGRES_URL's database
+// (skipping the test without one), dropped when the test ends, and
+// returns a URL working in it.
+func pgSchema(t *testing.T) string {
+	t.Helper()
+	base := os.Getenv("HOOKD_TEST_POSTGRES_URL")
+	if base == "" || !strings.HasPrefix(base, "postgres") {
+		t.Skip("HOOKD_TEST_POSTGRES_URL (a postgres:// URL) not set")
+	}
+	var b [6]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		t.Fatal(err)
+	}
+	schema := "hookd_test_" + hex.EncodeToString(b[:])
+	exec := func(sql string) {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		conn, err := pgx.Connect(ctx, base)
+		if err != nil {
+			t.Fatalf("connect: %v", err)
+		}
+		defer conn.Close(ctx)
+		if _, err := conn.Exec(ctx, sql); err != nil {
+			t.Fatalf("%s: %v", sql, err)
+		}
+	}
+	exec("CREATE SCHEMA " + schema)
+	t.Cleanup(func() { exec("DROP SCHEMA " + schema + " CASCADE") })
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+// openPostgres opens a store on dsn, closed when the test ends.
+func openPostgres(t *testing.T, dsn string) *postgres.Store {
+	t.Helper()
+	box, err := crypto.New(make([]byte, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := postgres.Open(t.Context(), dsn, postgres.Options{Cipher: box, MaxConns: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
+}
+
+// TestLimitersPostgres: two nodes' Limiters on one PostgreSQL database
+// share a webhook's bucket; once the database is gone, deliveries go
+// unlimited (fail open) and the failure is logged once.
+func TestLimitersPostgres(t *testing.T) {
+	t.Parallel()
+	dsn := pgSchema(t)
+	clock := newTestClock()
+	var logs bytes.Buffer
+	log := slog.New(slog.NewTextHandler(&logs, nil))
+	down := openPostgres(t, dsn)
+	a := &Limiters{Now: clock.Now, Buckets: openPostgres(t, dsn).Buckets(), Log: log}
+	b := &Limiters{Now: clock.Now, Buckets: down.Buckets(), Log: log}
+	if d := a.DelayContext(t.Context(), 9, perSecond(4)); d != 0 {
+		t.Fatalf("node A first Delay = %v, want 0", d)
+	}
+	if d := b.DelayContext(t.Context(), 9, perSecond(4)); d != 250*time.Millisecond {
+		t.Fatalf("node B after node A's send: Delay = %v, want 250ms", d)
+	}
+	down.Close()
+	for i := range 3 {
+		if d := b.DelayContext(t.Context(), 9, perSecond(4)); d != 0 {
+			t.Fatalf("Delay %d with the database closed = %v, want 0 (fail open)", i, d)
+		}
+	}
+	if n := strings.Count(logs.String(), "cannot be checked"); n != 1 {
+		t.Fatalf("the failure was logged %d times, want once:\n%s", n, logs.String())
 	}
 }

@@ -2,12 +2,12 @@ package httpapi
 
 import (
 	"context"
+	"io"
+	"log/slog"
 	"net/http"
 	"strconv"
-	"sync"
+	"sync/atomic"
 	"time"
-
-	"golang.org/x/time/rate"
 
 	"github.com/hookd/hookd/internal/auth"
 	"github.com/hookd/hookd/internal/hookd"
@@ -44,7 +44,7 @@ func (s *Server) authenticate(rt *route, next http.Handler) http.Handler {
 			s.fail(w, r, hookd.Errorf(hookd.EForbidden, "this request needs scope %s", rt.Scope))
 			return
 		}
-		if d, limited := s.limiter.allow(p.Tenant+"\x00"+p.User, s.now()); limited {
+		if d, limited := s.limiter.allow(r.Context(), p.Tenant, p.User, s.now()); limited {
 			s.fail(w, r, &hookd.Error{Code: hookd.ERateLimited, Message: "too many requests; slow down", RetryAfter: d})
 			return
 		}
@@ -131,52 +131,45 @@ func (s *Server) observe(next http.Handler) http.Handler {
 	})
 }
 
-// userLimiter is a token bucket per user, forgotten after idling.
+// userLimiter is the API's rate limit: a token bucket per user, in
+// memory or, on PostgreSQL, shared by every node. When the buckets cannot
+// be asked it lets requests through (fail open) and logs that once, until
+// they can again.
 type userLimiter struct {
-	perSecond rate.Limit
+	perSecond float64
 	burst     int
-	mu        sync.Mutex
-	buckets   map[string]*bucket
-	lastSweep time.Time
+	buckets   hookd.TokenBuckets
+	log       *slog.Logger
+	failing   atomic.Bool // the last Take failed: its error was logged
 }
 
-type bucket struct {
-	lim  *rate.Limiter
-	seen time.Time
-}
-
-func newUserLimiter(perSecond float64, burst int) *userLimiter {
-	if burst < 1 {
-		burst = 1
+// newUserLimiter limits each user to perSecond requests a second (0: no
+// limit) with bursts of burst, in buckets (nil: in memory).
+func newUserLimiter(perSecond float64, burst int, buckets hookd.TokenBuckets, log *slog.Logger) *userLimiter {
+	if buckets == nil {
+		buckets = &hookd.MemoryBuckets{}
 	}
-	return &userLimiter{perSecond: rate.Limit(perSecond), burst: burst, buckets: map[string]*bucket{}}
+	if log == nil {
+		log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	return &userLimiter{perSecond: perSecond, burst: max(burst, 1), buckets: buckets, log: log}
 }
 
-// allow takes a token for key; when none is left it says how long to wait.
-func (l *userLimiter) allow(key string, now time.Time) (time.Duration, bool) {
+// allow takes a token for the user; when none is left it says how long
+// to wait.
+func (l *userLimiter) allow(ctx context.Context, tenant, user string, now time.Time) (time.Duration, bool) {
 	if l.perSecond <= 0 {
 		return 0, false
 	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if now.Sub(l.lastSweep) > time.Minute {
-		for k, b := range l.buckets {
-			if now.Sub(b.seen) > 10*time.Minute {
-				delete(l.buckets, k)
-			}
+	wait, err := l.buckets.Take(ctx, hookd.UserBucketKey(tenant, user), l.perSecond, l.burst, now)
+	if err != nil {
+		if ctx.Err() == nil && !l.failing.Swap(true) {
+			l.log.Warn("API rate limits cannot be checked; serving without them until they can", "err", err)
 		}
-		l.lastSweep = now
+		return 0, false
 	}
-	b, ok := l.buckets[key]
-	if !ok {
-		b = &bucket{lim: rate.NewLimiter(l.perSecond, l.burst)}
-		l.buckets[key] = b
+	if l.failing.Swap(false) {
+		l.log.Info("API rate limits checked again")
 	}
-	b.seen = now
-	res := b.lim.ReserveN(now, 1)
-	if d := res.DelayFrom(now); d > 0 {
-		res.CancelAt(now)
-		return d, true
-	}
-	return 0, false
+	return wait, wait > 0
 }

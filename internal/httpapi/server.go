@@ -35,6 +35,9 @@ type Deps struct {
 	// RateLimit and RateBurst bound API requests per user (0: unlimited).
 	RateLimit float64
 	RateBurst int
+	// RateBuckets hold the users' buckets: on PostgreSQL the database's,
+	// shared by every node. nil: in memory, this node only.
+	RateBuckets hookd.TokenBuckets
 	// Publisher validates and fans out published events.
 	Publisher *delivery.Publisher
 	// Sender makes test sends; AttemptTimeout bounds them.
@@ -83,7 +86,7 @@ func NewServer(d Deps) *Server {
 	s := &Server{
 		store: d.Store, catalog: d.Catalog, verifier: d.Verifier, log: d.Logger,
 		registry: d.Registry, now: d.Now, random: d.Random, version: d.Version,
-		limiter:   newUserLimiter(d.RateLimit, d.RateBurst),
+		limiter:   newUserLimiter(d.RateLimit, d.RateBurst, d.RateBuckets, d.Logger),
 		publisher: d.Publisher, sender: d.Sender, attemptTimeout: d.AttemptTimeout, notifyFn: d.Notify,
 	}
 	if s.attemptTimeout <= 0 {
