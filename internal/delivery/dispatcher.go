@@ -27,6 +27,9 @@ type Config struct {
 	// Destinations send deliveries of webhooks whose Kind is not "" (the
 	// integrations), by Kind.
 	Destinations map[string]Destination
+	// RateBuckets hold the webhooks' rate_limit buckets: on PostgreSQL
+	// the database's, shared by every node. nil: in memory, this node only.
+	RateBuckets hookd.TokenBuckets
 }
 
 // Destination sends one delivery for an integration's webhook row, in the
@@ -55,7 +58,8 @@ type Dispatcher struct {
 
 	mu          sync.Mutex
 	cond        *sync.Cond
-	outstanding int                 // claimed and not yet recorded: in flight or waiting
+	outstanding int                 // claimed (or reserved for a claim) and not yet recorded
+	offered     []hookd.Claim       // handed over by Offer, counted in outstanding, not yet dispatched
 	inflight    map[int64]int       // per webhook: handed to a sender
 	waiting     map[int64][]job     // per webhook at its cap: claimed, held in order
 	pausedUntil map[int64]time.Time // rate-limited webhooks
@@ -89,7 +93,7 @@ func NewDispatcher(cfg Config, store hookd.Store, sender *Sender, policy RetryPo
 	}
 	d := &Dispatcher{
 		cfg: cfg, store: store, sender: sender, policy: policy, metrics: metrics, log: log,
-		now: sender.Now, limiters: &Limiters{Now: sender.Now},
+		now: sender.Now, limiters: &Limiters{Now: sender.Now, Buckets: cfg.RateBuckets, Log: log},
 		wake: make(chan struct{}, 1), inflight: map[int64]int{}, waiting: map[int64][]job{},
 		pausedUntil: map[int64]time.Time{},
 	}
@@ -114,11 +118,54 @@ func (d *Dispatcher) poke() {
 // maxOutstanding bounds claimed-but-unrecorded deliveries.
 func (d *Dispatcher) maxOutstanding() int { return 4 * d.cfg.Workers }
 
+// claimBatch is how many deliveries the claim loop claims at a time.
+func (d *Dispatcher) claimBatch() int { return max(16, d.cfg.Workers) }
+
+// Lease is how long the dispatcher's claims are held.
+func (d *Dispatcher) Lease() time.Duration { return d.cfg.Lease }
+
+// Offer hands the dispatcher deliveries that a publish on this node has
+// just queued and leased to it (hookd.PublishResult.Claims), so they are
+// sent without a claim. It keeps what fits, leaving a claim batch of room
+// for the queue's older work, and releases the rest at once for the claim
+// loop to pick up in due order. It never blocks on the store.
+func (d *Dispatcher) Offer(claims []hookd.Claim) {
+	if len(claims) == 0 {
+		return
+	}
+	d.mu.Lock()
+	n := 0
+	if d.work != nil { // running
+		n = max(0, min(len(claims), d.maxOutstanding()-d.outstanding-d.claimBatch()))
+		d.outstanding += n
+		d.offered = append(d.offered, claims[:n]...)
+		d.cond.Broadcast()
+	}
+	d.mu.Unlock()
+	if n < len(claims) {
+		d.release(claims[n:])
+		d.Notify()
+		return
+	}
+	d.poke()
+}
+
+// takeOffered returns the claims Offer kept and forgets them.
+func (d *Dispatcher) takeOffered() []hookd.Claim {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	out := d.offered
+	d.offered = nil
+	return out
+}
+
 // Run delivers until ctx ends, then lets in-flight sends finish (up to
 // ShutdownGrace), records them, releases claims not started and returns.
 func (d *Dispatcher) Run(ctx context.Context) error {
+	d.mu.Lock()
 	d.work = make(chan job, d.maxOutstanding())
 	work := d.work
+	d.mu.Unlock()
 	results := make(chan hookd.AttemptResult, d.maxOutstanding())
 	sendCtx, cancelSends := context.WithCancel(context.Background())
 	defer cancelSends()
@@ -151,7 +198,8 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 
 	// Shutdown: stop feeding senders; claims not started are released.
 	d.mu.Lock()
-	var unsent []hookd.Claim
+	unsent := d.offered
+	d.offered = nil
 	for id, js := range d.waiting {
 		for _, j := range js {
 			unsent = append(unsent, j.claim)
@@ -184,16 +232,19 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 // exclusions until new work is announced, capacity frees up or a tick
 // passes: the excluded webhooks' backlog would only be scanned again.
 func (d *Dispatcher) claimLoop(ctx context.Context) {
-	batch := max(16, d.cfg.Workers)
+	batch := d.claimBatch()
 	shortWith := ""
 	for ctx.Err() == nil {
+		if offered := d.takeOffered(); len(offered) > 0 {
+			d.dispatch(ctx, offered)
+			continue
+		}
 		d.mu.Lock()
 		// Claim in batches: wait until a batch's worth is free, unless
 		// little is outstanding (then every free slot counts).
-		for d.outstanding > d.maxOutstanding()-batch && d.outstanding > d.cfg.Workers && ctx.Err() == nil {
+		for d.outstanding > d.maxOutstanding()-batch && d.outstanding > d.cfg.Workers && ctx.Err() == nil && len(d.offered) == 0 {
 			d.cond.Wait()
 		}
-		free := d.maxOutstanding() - d.outstanding
 		exclude := d.excludedLocked()
 		d.mu.Unlock()
 		if ctx.Err() != nil {
@@ -207,8 +258,12 @@ func (d *Dispatcher) claimLoop(ctx context.Context) {
 			continue
 		}
 		d.newWork.Store(false)
-		limit := min(free, batch)
+		limit := d.reserve(batch)
+		if limit == 0 {
+			continue // an Offer took the room meanwhile
+		}
 		claims, err := d.store.ClaimDeliveries(ctx, d.now(), limit, d.cfg.Lease, exclude)
+		d.unreserve(limit - len(claims))
 		if err != nil {
 			if ctx.Err() == nil {
 				d.log.Error("claim deliveries", "err", err)
@@ -228,6 +283,27 @@ func (d *Dispatcher) claimLoop(ctx context.Context) {
 		}
 		d.dispatch(ctx, claims)
 	}
+}
+
+// reserve counts up to n free places as outstanding for a claim about to
+// be made, so an Offer cannot take them meanwhile; it returns how many.
+func (d *Dispatcher) reserve(n int) int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	n = max(0, min(n, d.maxOutstanding()-d.outstanding))
+	d.outstanding += n
+	return n
+}
+
+// unreserve gives back places that were reserved and not used.
+func (d *Dispatcher) unreserve(n int) {
+	if n <= 0 {
+		return
+	}
+	d.mu.Lock()
+	d.outstanding -= n
+	d.cond.Broadcast()
+	d.mu.Unlock()
 }
 
 // excludedLocked lists webhooks that must not be claimed for now: those
@@ -252,9 +328,10 @@ func (d *Dispatcher) excludedLocked() []int64 {
 	return ids
 }
 
-// dispatch hands claims to senders. A webhook at its cap keeps its claims
-// waiting, in order, for its next free sender; claims for a webhook over
-// its rate limit, switched off or deleted are released.
+// dispatch hands claims, already counted in outstanding, to senders. A
+// webhook at its cap keeps its claims waiting, in order, for its next free
+// sender; claims for a webhook over its rate limit, switched off or
+// deleted are released.
 func (d *Dispatcher) dispatch(ctx context.Context, claims []hookd.Claim) {
 	ids := make([]int64, 0, len(claims))
 	for _, c := range claims {
@@ -263,11 +340,15 @@ func (d *Dispatcher) dispatch(ctx context.Context, claims []hookd.Claim) {
 	hooks, err := d.store.LookupWebhooks(ctx, ids)
 	if err != nil {
 		d.log.Error("look up webhooks", "err", err)
+		d.unreserve(len(claims))
 		d.release(claims)
 		return
 	}
+	// Take rate-limit tokens before locking: with several nodes each take
+	// is a database round trip.
 	var release []hookd.Claim
-	d.mu.Lock()
+	send := make([]job, 0, len(claims))
+	paused := map[int64]time.Duration{}
 	for _, c := range claims {
 		wh := hooks[c.Delivery.WebhookID]
 		if wh == nil || !wh.IsActive {
@@ -275,21 +356,33 @@ func (d *Dispatcher) dispatch(ctx context.Context, claims []hookd.Claim) {
 			continue
 		}
 		if wh.RateLimit != nil && *wh.RateLimit > 0 {
-			if wait := d.limiters.Delay(wh.ID, wh.RateLimit); wait > 0 {
-				d.pausedUntil[wh.ID] = d.now().Add(wait)
+			if _, over := paused[wh.ID]; over {
+				release = append(release, c)
+				continue
+			}
+			if wait := d.limiters.DelayContext(ctx, wh.ID, wh.RateLimit); wait > 0 {
+				paused[wh.ID] = wait
 				release = append(release, c)
 				continue
 			}
 		}
-		d.outstanding++
-		j := job{claim: c, webhook: wh}
-		if d.inflight[wh.ID] < d.cfg.PerWebhook && len(d.waiting[wh.ID]) == 0 {
-			d.inflight[wh.ID]++
+		send = append(send, job{claim: c, webhook: wh})
+	}
+	d.mu.Lock()
+	for id, wait := range paused {
+		d.pausedUntil[id] = d.now().Add(wait)
+	}
+	for _, j := range send {
+		id := j.webhook.ID
+		if d.inflight[id] < d.cfg.PerWebhook && len(d.waiting[id]) == 0 {
+			d.inflight[id]++
 			d.work <- j
 		} else {
-			d.waiting[wh.ID] = append(d.waiting[wh.ID], j)
+			d.waiting[id] = append(d.waiting[id], j)
 		}
 	}
+	d.outstanding -= len(release)
+	d.cond.Broadcast()
 	d.mu.Unlock()
 	d.release(release)
 }

@@ -44,6 +44,11 @@ type Publisher struct {
 	// OnPublish is called after a commit that queued deliveries, with the
 	// stored events (for the dispatcher and streams).
 	OnPublish func(events []hookd.Event)
+	// Handoff, when set, receives the deliveries each commit queued,
+	// leased to it for HandoffLease (a dispatcher's Offer), so they are
+	// sent without being claimed. Set both before the first Publish.
+	Handoff      func(claims []hookd.Claim)
+	HandoffLease time.Duration
 
 	mu    sync.Mutex
 	hooks map[string]*tenantHooks // by tenant
@@ -124,6 +129,13 @@ func (p *Publisher) committer() {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		results, err := p.store.PublishEvents(ctx, all)
 		cancel()
+		if err == nil && p.Handoff != nil {
+			var claims []hookd.Claim
+			for _, r := range results {
+				claims = append(claims, r.Claims...)
+			}
+			p.Handoff(claims)
+		}
 		for _, b := range group {
 			b.err = err
 			if err == nil {
@@ -224,6 +236,7 @@ func (p *Publisher) Publish(ctx context.Context, tenant, publisher string, input
 				WebhooksMatched: webhooks, IntegrationsMatched: integrations,
 			},
 			WebhookIDs: ids,
+			Lease:      p.HandoffLease,
 		})
 		index = append(index, i)
 	}

@@ -70,6 +70,11 @@ type EventTypeStore interface {
 type PublishRequest struct {
 	Event      Event // ID, Tenant, Type, Payload, CreatedAt... set by the caller
 	WebhookIDs []int64
+	// Lease, when positive, asks for the new deliveries to be leased to
+	// the caller until CreatedAt+Lease and returned as PublishResult.Claims,
+	// so the local dispatcher can send them without claiming them. A store
+	// where that would cost more than a claim may ignore it (no Claims).
+	Lease time.Duration
 }
 
 // PublishResult reports what PublishEvents stored for one request.
@@ -78,6 +83,9 @@ type PublishResult struct {
 	// Duplicate is true when the idempotency key was seen within
 	// IdempotencyWindow: Event is then the first event and nothing was queued.
 	Duplicate bool
+	// Claims are the event's new deliveries, leased to the caller, when
+	// the request asked for a Lease and the store supports it.
+	Claims []Claim
 }
 
 // EventStore keeps published events.

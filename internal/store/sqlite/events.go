@@ -60,8 +60,17 @@ const deliveryRowsPerInsert = 100
 // same batch) makes the request a duplicate of the first event; an older
 // key is taken over by the new event. WebhooksMatched is stored as the
 // caller set it, or as len(WebhookIDs) when left 0.
+//
+// Requests with a Lease get their deliveries leased to the caller before
+// the commit (leases live in memory, so this costs no write) and returned
+// as Claims: no claim can see them unleased.
 func (s *Store) PublishEvents(ctx context.Context, reqs []hookd.PublishRequest) ([]hookd.PublishResult, error) {
 	results := make([]hookd.PublishResult, len(reqs))
+	leasing := false
+	for _, r := range reqs {
+		leasing = leasing || r.Lease > 0
+	}
+	var leased []hookd.Claim
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		tenants, err := webhookTenants(ctx, tx, reqs)
 		if err != nil {
@@ -80,7 +89,8 @@ func (s *Store) PublishEvents(ctx context.Context, reqs []hookd.PublishRequest) 
 				return err
 			}
 		}
-		if err := insertDeliveries(ctx, tx, p.deliveries); err != nil {
+		created, err := insertDeliveries(ctx, tx, p.deliveries, leasing)
+		if err != nil {
 			return err
 		}
 		for id, n := range p.pending {
@@ -88,12 +98,58 @@ func (s *Store) PublishEvents(ctx context.Context, reqs []hookd.PublishRequest) 
 				return err
 			}
 		}
-		return nil
+		if leasing {
+			leased, err = s.leaseFresh(reqs, results, created)
+		}
+		return err
 	})
 	if err != nil {
+		s.releaseAll(leased) // the commit failed: nothing to lease
 		return nil, err
 	}
 	return results, nil
+}
+
+// createdDelivery is a delivery row a publish inserted.
+type createdDelivery struct{ id, webhookID, eventSeq int64 }
+
+// leaseFresh leases the deliveries a publish is about to commit, of the
+// requests that asked for a Lease, and sets those results' Claims. It runs
+// inside the transaction, so no claim can see these rows unleased.
+func (s *Store) leaseFresh(reqs []hookd.PublishRequest, results []hookd.PublishResult, created []createdDelivery) ([]hookd.Claim, error) {
+	token, err := newLeaseToken()
+	if err != nil {
+		return nil, err
+	}
+	bySeq := make(map[int64]int, len(reqs)) // event seq -> request index
+	for i, r := range results {
+		if reqs[i].Lease > 0 && !r.Duplicate {
+			bySeq[r.Event.Seq] = i
+		}
+	}
+	var all []hookd.Claim
+	b := s.leases
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, c := range created {
+		i, ok := bySeq[c.eventSeq]
+		if !ok {
+			continue
+		}
+		ev := results[i].Event
+		due := ev.CreatedAt
+		claim := hookd.Claim{
+			Delivery: hookd.Delivery{ID: c.id, Tenant: ev.Tenant, WebhookID: c.webhookID, EventID: ev.ID,
+				EventType: ev.Type, State: hookd.StatePending, NextAttemptAt: &due,
+				CreatedAt: ev.CreatedAt, UpdatedAt: ev.CreatedAt},
+			Event: ev, LeaseToken: token,
+			LeaseUntil: ev.CreatedAt.Add(reqs[i].Lease).UTC().Truncate(time.Millisecond),
+		}
+		b.held[c.id] = heldLease{token: token, until: claim.LeaseUntil, due: ms(due)}
+		results[i].Claims = append(results[i].Claims, claim)
+		all = append(all, claim)
+	}
+	return all, nil
 }
 
 // publication is one PublishEvents transaction under way.
@@ -230,33 +286,56 @@ const deliveryRowValues = 7
 // insertDeliveries queues the pending deliveries of a whole publish, with
 // multi-row INSERTs of deliveryRowsPerInsert rows; the full-size statement
 // is prepared once, so SQLite parses at most two statements however many
-// events the publish holds.
-func insertDeliveries(ctx context.Context, tx *sql.Tx, values []any) error {
+// events the publish holds. With returning, it reports the rows it made.
+func insertDeliveries(ctx context.Context, tx *sql.Tx, values []any, returning bool) ([]createdDelivery, error) {
 	stmt := func(rows int) string {
 		row := "(?, ?, ?, ?, 'pending', ?, ?, ?)"
-		return `INSERT INTO deliveries (tenant, webhook_id, event_seq, event_type, state,
+		q := `INSERT INTO deliveries (tenant, webhook_id, event_seq, event_type, state,
 			next_attempt_at, created_at, updated_at) VALUES ` + strings.TrimSuffix(strings.Repeat(row+", ", rows), ", ")
+		if returning {
+			q += " RETURNING id, webhook_id, event_seq"
+		}
+		return q
 	}
-	const full = deliveryRowsPerInsert * deliveryRowValues
-	if len(values) >= full {
-		st, err := tx.PrepareContext(ctx, stmt(deliveryRowsPerInsert))
+	var created []createdDelivery
+	if returning {
+		created = make([]createdDelivery, 0, len(values)/deliveryRowValues)
+	}
+	run := func(st *sql.Stmt, values []any) error {
+		if !returning {
+			_, err := st.ExecContext(ctx, values...)
+			return err
+		}
+		rows, err := st.QueryContext(ctx, values...)
 		if err != nil {
 			return err
 		}
-		defer st.Close()
-		for ; len(values) >= full; values = values[full:] {
-			if _, err := st.ExecContext(ctx, values[:full]...); err != nil {
-				return fmt.Errorf("sqlite: queue deliveries: %w", err)
+		defer rows.Close()
+		for rows.Next() {
+			var c createdDelivery
+			if err := rows.Scan(&c.id, &c.webhookID, &c.eventSeq); err != nil {
+				return err
+			}
+			created = append(created, c)
+		}
+		return rows.Err()
+	}
+	const full = deliveryRowsPerInsert * deliveryRowValues
+	for len(values) > 0 {
+		n := min(len(values), full)
+		st, err := tx.PrepareContext(ctx, stmt(n/deliveryRowValues))
+		if err != nil {
+			return nil, err
+		}
+		for ; len(values) >= n; values = values[n:] { // every full chunk, or the rest once
+			if err := run(st, values[:n]); err != nil {
+				st.Close()
+				return nil, fmt.Errorf("sqlite: queue deliveries: %w", err)
 			}
 		}
+		st.Close()
 	}
-	if len(values) == 0 {
-		return nil
-	}
-	if _, err := tx.ExecContext(ctx, stmt(len(values)/deliveryRowValues), values...); err != nil {
-		return fmt.Errorf("sqlite: queue deliveries: %w", err)
-	}
-	return nil
+	return created, nil
 }
 
 // GetEvent returns a tenant's event and its deliveries ordered by id.
