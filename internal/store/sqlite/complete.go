@@ -24,25 +24,60 @@ type counterDelta struct {
 }
 
 // completeBatch records the owned results inside one transaction: one
-// UPDATE per delivery, one multi-row INSERT for the attempts, and one
-// counters UPDATE per webhook (with auto-disable), so a batch costs few
-// statements on the one writer.
+// UPDATE … FROM (VALUES …) per completeRowsPerUpdate deliveries, one
+// multi-row INSERT per 100 attempts, and one counters UPDATE per webhook
+// (with auto-disable), so a batch costs few statements on the one writer.
 func completeBatch(ctx context.Context, tx *sql.Tx, results []hookd.AttemptResult, owned []int, autoDisableAfter int) error {
-	upd, err := tx.PrepareContext(ctx, `UPDATE deliveries SET state = ?, attempts = attempts + 1,
-		next_attempt_at = ?, lease_token = NULL, lease_until = NULL, response_code = ?,
-		response_time_ms = ?, response_time_sum_ms = response_time_sum_ms + ?, error_type = ?,
-		updated_at = ?, completed_at = ?
-		WHERE id = ? AND state = 'pending'
-		RETURNING webhook_id, attempts, test`)
-	if err != nil {
-		return err
+	type completion struct {
+		state    hookd.DeliveryState
+		finished time.Time
+		code     any
 	}
-	defer upd.Close()
-	var attempts []any
-	deltas := map[int64]*counterDelta{}
-	var order []int64
+	type updated struct {
+		webhookID int64
+		number    int
+		test      bool
+	}
+	done := make([]completion, len(results))
+	rows := make(map[int64]updated, len(owned))
+	values := make([]any, 0, completeRowValues*min(len(owned), completeRowsPerUpdate))
+	flush := func() error {
+		if len(values) == 0 {
+			return nil
+		}
+		n := len(values) / completeRowValues
+		row := "(" + strings.TrimSuffix(strings.Repeat("?, ", completeRowValues), ", ") + ")"
+		// SET expressions read the row as it was; v.columnN are the VALUES
+		// in the order appended below.
+		q, err := tx.QueryContext(ctx, `UPDATE deliveries SET state = v.column2, attempts = attempts + 1,
+			next_attempt_at = v.column3, lease_token = NULL, lease_until = NULL, response_code = v.column4,
+			response_time_ms = v.column5, response_time_sum_ms = response_time_sum_ms + v.column5,
+			error_type = v.column6, updated_at = v.column7, completed_at = v.column8
+			FROM (VALUES `+strings.TrimSuffix(strings.Repeat(row+", ", n), ", ")+`) AS v
+			WHERE deliveries.id = v.column1 AND deliveries.state = 'pending'
+			RETURNING deliveries.id, deliveries.webhook_id, deliveries.attempts, deliveries.test`, values...)
+		if err != nil {
+			return fmt.Errorf("sqlite: complete deliveries: %w", err)
+		}
+		defer q.Close()
+		for q.Next() {
+			var id int64
+			var u updated
+			if err := q.Scan(&id, &u.webhookID, &u.number, &u.test); err != nil {
+				return err
+			}
+			rows[id] = u
+		}
+		values = values[:0]
+		return q.Err()
+	}
+	queued := make(map[int64]bool, len(owned))
 	for _, i := range owned {
 		r := &results[i]
+		if queued[r.DeliveryID] {
+			continue // the same result twice: recorded once
+		}
+		queued[r.DeliveryID] = true
 		a := r.Attempt
 		finished := a.StartedAt.Add(time.Duration(a.ResponseTimeMs) * time.Millisecond)
 		state, next, completed := hookd.StateSuccess, any(nil), any(ms(finished))
@@ -57,17 +92,28 @@ func completeBatch(ctx context.Context, tx *sql.Tx, results []hookd.AttemptResul
 		if a.ResponseCode != nil {
 			code = *a.ResponseCode
 		}
-		var webhookID int64
-		var number int
-		var test bool
-		err := upd.QueryRowContext(ctx, state, next, code, a.ResponseTimeMs, a.ResponseTimeMs,
-			a.ErrorType, ms(finished), completed, r.DeliveryID).Scan(&webhookID, &number, &test)
-		if errors.Is(err, sql.ErrNoRows) {
-			continue // no longer pending: cancelled or requeued meanwhile
+		done[i] = completion{state: state, finished: finished, code: code}
+		values = append(values, r.DeliveryID, string(state), next, code, a.ResponseTimeMs, a.ErrorType, ms(finished), completed)
+		if len(values) == completeRowValues*completeRowsPerUpdate {
+			if err := flush(); err != nil {
+				return err
+			}
 		}
-		if err != nil {
-			return fmt.Errorf("sqlite: complete delivery %d: %w", r.DeliveryID, err)
+	}
+	if err := flush(); err != nil {
+		return err
+	}
+	var attempts []any
+	deltas := map[int64]*counterDelta{}
+	var order []int64
+	for _, i := range owned {
+		r := &results[i]
+		u, ok := rows[r.DeliveryID]
+		if !ok {
+			continue // no longer pending (cancelled or requeued meanwhile), or seen
 		}
+		delete(rows, r.DeliveryID)
+		a, c := r.Attempt, done[i]
 		headers := a.RequestHeaders
 		if headers == nil {
 			headers = map[string]string{}
@@ -76,31 +122,31 @@ func completeBatch(ctx context.Context, tx *sql.Tx, results []hookd.AttemptResul
 		if err != nil {
 			return err
 		}
-		attempts = append(attempts, r.DeliveryID, number, ms(a.StartedAt), string(hj), code,
+		attempts = append(attempts, r.DeliveryID, u.number, ms(a.StartedAt), string(hj), c.code,
 			truncateBody(a.ResponseBody), a.ResponseTimeMs, a.ErrorType, a.ErrorMessage)
-		r.Attempt.DeliveryID, r.Attempt.Number = r.DeliveryID, number
-		if test {
+		r.Attempt.DeliveryID, r.Attempt.Number = r.DeliveryID, u.number
+		if u.test {
 			continue
 		}
-		d := deltas[webhookID]
+		d := deltas[u.webhookID]
 		if d == nil {
-			d = &counterDelta{webhookID: webhookID}
-			deltas[webhookID] = d
-			order = append(order, webhookID)
+			d = &counterDelta{webhookID: u.webhookID}
+			deltas[u.webhookID] = d
+			order = append(order, u.webhookID)
 		}
 		d.samples++
 		d.rtTotal += a.ResponseTimeMs
 		if started := ms(a.StartedAt); d.samples == 1 || started >= d.lastAt {
 			d.lastAt, d.lastMs = started, a.ResponseTimeMs
 		}
-		d.finished = max(d.finished, ms(finished))
-		switch state {
+		d.finished = max(d.finished, ms(c.finished))
+		switch c.state {
 		case hookd.StateSuccess:
 			d.success++
-			d.outcomes = append(d.outcomes, state)
+			d.outcomes = append(d.outcomes, c.state)
 		case hookd.StateFailed:
 			d.failure++
-			d.outcomes = append(d.outcomes, state)
+			d.outcomes = append(d.outcomes, c.state)
 		}
 		if r.DisableWebhook != "" {
 			d.disable = r.DisableWebhook
@@ -116,6 +162,14 @@ func completeBatch(ctx context.Context, tx *sql.Tx, results []hookd.AttemptResul
 	}
 	return nil
 }
+
+// completeRowValues is the number of values per delivery in completeBatch's
+// UPDATE: id, state, next_attempt_at, response_code, response_time_ms,
+// error_type, updated_at, completed_at.
+const completeRowValues = 8
+
+// completeRowsPerUpdate bounds the deliveries of one UPDATE.
+const completeRowsPerUpdate = 256
 
 // attemptColumns is the number of values per attempts row.
 const attemptColumns = 9
