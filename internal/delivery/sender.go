@@ -49,31 +49,48 @@ type Sender struct {
 	Now       func() time.Time
 }
 
-// eventBody is the JSON body of every delivery (CONTRACT §6).
-type eventBody struct {
-	ID        string          `json:"id"`
-	Event     string          `json:"event"`
-	Version   string          `json:"version"`
-	Timestamp string          `json:"timestamp"`
-	Data      json.RawMessage `json:"data"`
-	Test      bool            `json:"test,omitempty"`
-}
-
-// EventBody renders the body sent for an event.
+// EventBody renders the body sent for an event (CONTRACT §6):
+// {"id","event","version","timestamp","data"[,"test":true]}. It is built
+// by hand, not with json.Marshal, because this runs for every delivery and
+// the payload is already compact, valid JSON (hookd.CompactJSON at publish):
+// it is copied as it is, not scanned again.
 func EventBody(ev *hookd.Event, test bool) []byte {
 	version := ev.Version
 	if version == "" {
 		version = "1.0"
 	}
-	b, err := json.Marshal(eventBody{
-		ID: ev.ID, Event: ev.Type, Version: version,
-		Timestamp: ev.CreatedAt.UTC().Truncate(time.Millisecond).Format(time.RFC3339Nano),
-		Data:      ev.Payload, Test: test,
-	})
-	if err != nil { // a payload that is not valid JSON never passes validation
-		panic("delivery: event payload is not JSON: " + err.Error())
+	payload := []byte(ev.Payload)
+	if len(payload) == 0 {
+		payload = []byte("null")
 	}
-	return b
+	b := make([]byte, 0, len(payload)+160)
+	b = append(b, `{"id":`...)
+	b = appendJSONString(b, ev.ID)
+	b = append(b, `,"event":`...)
+	b = appendJSONString(b, ev.Type)
+	b = append(b, `,"version":`...)
+	b = appendJSONString(b, version)
+	b = append(b, `,"timestamp":"`...)
+	b = ev.CreatedAt.UTC().Truncate(time.Millisecond).AppendFormat(b, time.RFC3339Nano)
+	b = append(b, `","data":`...)
+	b = append(b, payload...)
+	if test {
+		b = append(b, `,"test":true`...)
+	}
+	return append(b, '}')
+}
+
+// appendJSONString appends s as a JSON string, as json.Marshal writes it.
+func appendJSONString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x80 || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			q, _ := json.Marshal(s) // rare: let the library escape it
+			return append(b, q...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
 }
 
 // Send makes one attempt. It never returns an error: failures are
