@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 	"unicode/utf8"
 
@@ -169,25 +170,38 @@ func (s *Store) eventsBySeq(ctx context.Context, seqs []int64) (map[int64]*hookd
 		}
 	}
 	out := make(map[int64]*hookd.Event, len(unique))
-	for _, part := range chunks(unique, 500) {
-		rows, err := s.reader.QueryContext(ctx, "SELECT "+eventColumns+
-			" FROM events e WHERE e.seq IN ("+placeholders(len(part))+")", int64Args(part)...)
+	st, err := s.readStmt(ctx, "SELECT "+eventColumns+" FROM events e WHERE e.seq IN (SELECT value FROM json_each(?))")
+	if err != nil {
+		return nil, err
+	}
+	rows, err := st.QueryContext(ctx, jsonIDs(unique))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		ev, err := scanEvent(rows)
 		if err != nil {
 			return nil, err
 		}
-		for rows.Next() {
-			ev, err := scanEvent(rows)
-			if err != nil {
-				rows.Close()
-				return nil, err
-			}
-			out[ev.Seq] = ev
-		}
-		if err := rows.Close(); err != nil {
-			return nil, err
-		}
+		out[ev.Seq] = ev
 	}
-	return out, nil
+	return out, rows.Err()
+}
+
+// jsonIDs renders ids as a JSON array, for "IN (SELECT value FROM
+// json_each(?))": one statement text whatever the number of ids, so it is
+// prepared once.
+func jsonIDs(ids []int64) string {
+	b := make([]byte, 0, 2+len(ids)*8)
+	b = append(b, '[')
+	for i, id := range ids {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = strconv.AppendInt(b, id, 10)
+	}
+	return string(append(b, ']'))
 }
 
 // CompleteAttempts records attempts in one transaction: the attempt row,

@@ -51,6 +51,7 @@ type Store struct {
 	writer *sql.DB // one connection: every write
 	reader *sql.DB // query-only pool: reads
 	leases *leaseBook
+	stmts  sync.Map // query text -> *sql.Stmt on reader, prepared once (see readStmt)
 
 	stopCheckpoints chan struct{} // closed by Close
 	checkpointsDone chan struct{} // closed when the checkpointer stopped
@@ -179,6 +180,10 @@ func (s *Store) Close() error {
 		// Keeps the planner's statistics fresh; cheap when nothing changed.
 		_, _ = s.writer.Exec("PRAGMA optimize")
 		var errs []error
+		s.stmts.Range(func(_, st any) bool {
+			errs = append(errs, st.(*sql.Stmt).Close())
+			return true
+		})
 		if s.reader != nil {
 			errs = append(errs, s.reader.Close())
 		}
@@ -186,6 +191,25 @@ func (s *Store) Close() error {
 		s.closeErr = errors.Join(errs...)
 	})
 	return s.closeErr
+}
+
+// readStmt returns query prepared on the reader pool, preparing it the
+// first time. Hot reads use it: SQLite parses each query once per
+// connection instead of once per call. Only constant query texts belong
+// here (the cache never shrinks).
+func (s *Store) readStmt(ctx context.Context, query string) (*sql.Stmt, error) {
+	if st, ok := s.stmts.Load(query); ok {
+		return st.(*sql.Stmt), nil
+	}
+	st, err := s.reader.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	if prev, loaded := s.stmts.LoadOrStore(query, st); loaded {
+		st.Close()
+		return prev.(*sql.Stmt), nil
+	}
+	return st, nil
 }
 
 // migrate applies, each in its own transaction, the embedded migrations

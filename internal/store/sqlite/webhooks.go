@@ -330,17 +330,26 @@ func (s *Store) ActiveWebhooks(ctx context.Context, tenant string) ([]*hookd.Web
 // LookupWebhooks returns the webhooks with these ids, whoever owns them.
 func (s *Store) LookupWebhooks(ctx context.Context, ids []int64) (map[int64]*hookd.Webhook, error) {
 	out := make(map[int64]*hookd.Webhook, len(ids))
-	for _, part := range chunks(ids, 500) {
-		ws, err := s.queryWebhooks(ctx, s.reader, "SELECT "+webhookColumns+
-			" FROM webhooks w WHERE w.id IN ("+placeholders(len(part))+")", int64Args(part)...)
+	if len(ids) == 0 {
+		return out, nil
+	}
+	st, err := s.readStmt(ctx, "SELECT "+webhookColumns+" FROM webhooks w WHERE w.id IN (SELECT value FROM json_each(?))")
+	if err != nil {
+		return nil, err
+	}
+	rows, err := st.QueryContext(ctx, jsonIDs(ids))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		w, err := s.scanWebhook(rows)
 		if err != nil {
 			return nil, err
 		}
-		for _, w := range ws {
-			out[w.ID] = w
-		}
+		out[w.ID] = w
 	}
-	return out, nil
+	return out, rows.Err()
 }
 
 // FindWebhookByLookupKey returns the webhook of kind with that lookup key.
