@@ -78,16 +78,21 @@ func (s *Store) PublishEvents(ctx context.Context, reqs []hookd.PublishRequest) 
 		}
 		insertEvent, err := tx.PrepareContext(ctx, `INSERT INTO events (id, tenant, publisher, type,
 			version, payload, idempotency_key, webhooks_matched, integrations_matched, test, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?) RETURNING seq`)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?) RETURNING seq`) // one event with an idempotency key
 		if err != nil {
 			return err
 		}
 		defer insertEvent.Close()
-		p := &publication{tx: tx, insertEvent: insertEvent, tenants: tenants, pending: map[int64]int64{}}
+		p := &publication{tx: tx, insertEvent: insertEvent, tenants: tenants, pending: map[int64]int64{},
+			reqs: reqs, results: results}
+		defer p.close()
 		for i := range reqs {
-			if results[i], err = p.publish(ctx, reqs[i]); err != nil {
+			if err := p.publish(ctx, i); err != nil {
 				return err
 			}
+		}
+		if err := p.flush(ctx); err != nil {
+			return err
 		}
 		created, err := insertDeliveries(ctx, tx, p.deliveries, leasing)
 		if err != nil {
@@ -156,37 +161,141 @@ func (s *Store) leaseFresh(reqs []hookd.PublishRequest, results []hookd.PublishR
 type publication struct {
 	tx          *sql.Tx
 	insertEvent *sql.Stmt
+	insertMany  *sql.Stmt        // eventRowsPerInsert rows, prepared on first use
 	tenants     map[int64]string // of the webhooks the batch names
 	pending     map[int64]int64  // deliveries queued per webhook
 	deliveries  []any            // deliveryRowValues values a row, to insert
+	reqs        []hookd.PublishRequest
+	results     []hookd.PublishResult
+	waiting     []int // requests without an idempotency key, not inserted yet
 }
 
-// publish stores one request's event and deliveries, or finds the event
-// its idempotency key already answers with.
-func (p *publication) publish(ctx context.Context, req hookd.PublishRequest) (hookd.PublishResult, error) {
-	ev := req.Event
-	if ev.IdempotencyKey != "" {
-		first, err := recentEvent(ctx, p.tx, ev)
-		if err != nil || first != nil {
-			return hookd.PublishResult{Event: deref(first), Duplicate: first != nil}, err
+// eventRowsPerInsert bounds the events of one multi-row INSERT.
+const eventRowsPerInsert = 100
+
+// eventRowValues is the number of values per events row inserted.
+const eventRowValues = 10
+
+// publish stores request i's event and deliveries, or finds the event its
+// idempotency key already answers with. Events without a key are
+// inserted many at a time (flush); one with a key is inserted at once,
+// after the waiting ones, so seq keeps the requests' order.
+func (p *publication) publish(ctx context.Context, i int) error {
+	ev := p.reqs[i].Event
+	if ev.IdempotencyKey == "" {
+		p.waiting = append(p.waiting, i)
+		if len(p.waiting) == eventRowsPerInsert {
+			return p.flush(ctx)
 		}
+		return nil
 	}
-	err := p.insertEvent.QueryRowContext(ctx, ev.ID, ev.Tenant, ev.Publisher, ev.Type, ev.Version,
-		payloadText(ev.Payload), ev.IdempotencyKey, ev.WebhooksMatched, ev.IntegrationsMatched,
-		ms(ev.CreatedAt)).Scan(&ev.Seq)
+	if err := p.flush(ctx); err != nil {
+		return err
+	}
+	first, err := recentEvent(ctx, p.tx, ev)
+	if err != nil || first != nil {
+		p.results[i] = hookd.PublishResult{Event: deref(first), Duplicate: first != nil}
+		return err
+	}
+	err = p.insertEvent.QueryRowContext(ctx, eventValues(ev)...).Scan(&ev.Seq)
 	if isUniqueViolation(err) {
-		return hookd.PublishResult{}, hookd.Errorf(hookd.EConflict, "event %s already exists", ev.ID)
+		return hookd.Errorf(hookd.EConflict, "event %s already exists", ev.ID)
 	} else if err != nil {
-		return hookd.PublishResult{}, err
+		return err
 	}
-	if ev.IdempotencyKey != "" {
-		if _, err := p.tx.ExecContext(ctx, `INSERT INTO idempotency_keys (tenant, key, event_seq, created_at)
-			VALUES (?, ?, ?, ?) ON CONFLICT (tenant, key)
-			DO UPDATE SET event_seq = excluded.event_seq, created_at = excluded.created_at`,
-			ev.Tenant, ev.IdempotencyKey, ev.Seq, ms(ev.CreatedAt)); err != nil {
-			return hookd.PublishResult{}, err
+	if _, err := p.tx.ExecContext(ctx, `INSERT INTO idempotency_keys (tenant, key, event_seq, created_at)
+		VALUES (?, ?, ?, ?) ON CONFLICT (tenant, key)
+		DO UPDATE SET event_seq = excluded.event_seq, created_at = excluded.created_at`,
+		ev.Tenant, ev.IdempotencyKey, ev.Seq, ms(ev.CreatedAt)); err != nil {
+		return err
+	}
+	p.stored(i, ev)
+	return nil
+}
+
+// eventValues are the values of one events row, in insertEvent's order.
+func eventValues(ev hookd.Event) []any {
+	return []any{ev.ID, ev.Tenant, ev.Publisher, ev.Type, ev.Version, payloadText(ev.Payload),
+		ev.IdempotencyKey, ev.WebhooksMatched, ev.IntegrationsMatched, ms(ev.CreatedAt)}
+}
+
+// flush inserts the waiting events with one multi-row INSERT and queues
+// their deliveries.
+func (p *publication) flush(ctx context.Context) error {
+	if len(p.waiting) == 0 {
+		return nil
+	}
+	const row = "(?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?)"
+	query := func(n int) string {
+		return `INSERT INTO events (id, tenant, publisher, type, version, payload, idempotency_key,
+			webhooks_matched, integrations_matched, test, created_at) VALUES ` +
+			strings.TrimSuffix(strings.Repeat(row+", ", n), ", ") + " RETURNING id, seq"
+	}
+	var st *sql.Stmt
+	var err error
+	if len(p.waiting) == eventRowsPerInsert {
+		if p.insertMany == nil {
+			if p.insertMany, err = p.tx.PrepareContext(ctx, query(eventRowsPerInsert)); err != nil {
+				return err
+			}
 		}
+		st = p.insertMany
+	} else {
+		if st, err = p.tx.PrepareContext(ctx, query(len(p.waiting))); err != nil {
+			return err
+		}
+		defer st.Close()
 	}
+	values := make([]any, 0, len(p.waiting)*eventRowValues)
+	for _, i := range p.waiting {
+		values = append(values, eventValues(p.reqs[i].Event)...)
+	}
+	rows, err := st.QueryContext(ctx, values...)
+	if isUniqueViolation(err) {
+		return hookd.Errorf(hookd.EConflict, "an event id of the batch already exists")
+	} else if err != nil {
+		return err
+	}
+	seqs := make(map[string]int64, len(p.waiting))
+	for rows.Next() {
+		var id string
+		var seq int64
+		if err := rows.Scan(&id, &seq); err != nil {
+			rows.Close()
+			return err
+		}
+		seqs[id] = seq
+	}
+	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+		if isUniqueViolation(err) {
+			return hookd.Errorf(hookd.EConflict, "an event id of the batch already exists")
+		}
+		return err
+	}
+	for _, i := range p.waiting {
+		ev := p.reqs[i].Event
+		seq, ok := seqs[ev.ID]
+		if !ok {
+			return fmt.Errorf("sqlite: event %s was not inserted", ev.ID)
+		}
+		ev.Seq = seq
+		p.stored(i, ev)
+	}
+	p.waiting = p.waiting[:0]
+	return nil
+}
+
+// close frees the statements the publication prepared.
+func (p *publication) close() {
+	if p.insertMany != nil {
+		p.insertMany.Close()
+	}
+}
+
+// stored records request i's event as inserted and queues its deliveries
+// to the webhooks of its tenant (each once).
+func (p *publication) stored(i int, ev hookd.Event) {
+	req := p.reqs[i]
 	var targets []int64
 	seen := make(map[int64]bool, len(req.WebhookIDs))
 	for _, id := range req.WebhookIDs {
@@ -200,7 +309,7 @@ func (p *publication) publish(ctx context.Context, req hookd.PublishRequest) (ho
 	for _, id := range targets {
 		p.deliveries = append(p.deliveries, ev.Tenant, id, ev.Seq, ev.Type, at, at, at)
 	}
-	return hookd.PublishResult{Event: ev}, nil
+	p.results[i] = hookd.PublishResult{Event: ev}
 }
 
 // deref returns *ev, or the zero Event for nil.
