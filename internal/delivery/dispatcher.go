@@ -229,11 +229,15 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 
 // claimLoop claims work while ctx lasts. When a claim came back short
 // while some webhooks were excluded, it does not claim again with the same
-// exclusions until new work is announced, capacity frees up or a tick
-// passes: the excluded webhooks' backlog would only be scanned again.
+// exclusions for a tick, or for shortNewWork when new work is announced:
+// such a claim reads past the excluded webhooks' backlog, which can be the
+// whole queue, so repeating it at every publish would cost more than the
+// wait.
 func (d *Dispatcher) claimLoop(ctx context.Context) {
+	const shortTick, shortNewWork = 100 * time.Millisecond, 20 * time.Millisecond
 	batch := d.claimBatch()
 	shortWith := ""
+	var shortAt time.Time
 	for ctx.Err() == nil {
 		if offered := d.takeOffered(); len(offered) > 0 {
 			d.dispatch(ctx, offered)
@@ -251,11 +255,15 @@ func (d *Dispatcher) claimLoop(ctx context.Context) {
 			return
 		}
 		key := fmt.Sprint(exclude)
-		if len(exclude) > 0 && key == shortWith && !d.newWork.Swap(false) {
-			if d.sleep(ctx, 100*time.Millisecond) {
-				shortWith = "" // a tick passed: retries of others may be due
+		if len(exclude) > 0 && key == shortWith {
+			wait := shortTick - time.Since(shortAt) // then retries of others may be due
+			if d.newWork.Load() {
+				wait = min(wait, shortNewWork-time.Since(shortAt))
 			}
-			continue
+			if wait > 0 {
+				d.sleep(ctx, wait) // or until freed capacity changes the exclusions
+				continue
+			}
 		}
 		d.newWork.Store(false)
 		limit := d.reserve(batch)
@@ -273,7 +281,7 @@ func (d *Dispatcher) claimLoop(ctx context.Context) {
 		}
 		shortWith = ""
 		if len(claims) < limit && len(exclude) > 0 {
-			shortWith = key
+			shortWith, shortAt = key, time.Now()
 		}
 		if len(claims) == 0 {
 			if len(exclude) == 0 {
