@@ -38,6 +38,7 @@ const (
 // concurrent use.
 type Schema struct {
 	compiled *jsonschema.Schema
+	fast     *fastSchema // nil when the schema is beyond the fast path
 	raw      json.RawMessage
 }
 
@@ -70,7 +71,7 @@ func Compile(schema json.RawMessage) (*Schema, error) {
 	if err != nil {
 		return nil, compileError(err)
 	}
-	return &Schema{compiled: compiled, raw: hookd.CompactJSON(schema)}, nil
+	return &Schema{compiled: compiled, fast: compileFast(obj), raw: hookd.CompactJSON(schema)}, nil
 }
 
 // compileDoc compiles a decoded schema with format assertions on and every
@@ -187,15 +188,22 @@ func (s *Schema) validate(payload json.RawMessage, root string) []hookd.FieldErr
 	if len(bytes.TrimSpace(payload)) == 0 {
 		return []hookd.FieldError{{Field: root, Message: "is required"}}
 	}
-	doc, err := decodeJSON(payload)
+	doc, err := decodeFast(payload)
 	if err != nil {
-		return []hookd.FieldError{{Field: root, Message: "is not valid JSON"}}
+		// decodeFast refuses what encoding/json refuses; decoding again
+		// keeps its verdict authoritative.
+		if doc, err = decodeJSON(payload); err != nil {
+			return []hookd.FieldError{{Field: root, Message: "is not valid JSON"}}
+		}
 	}
 	if _, ok := doc.(map[string]any); !ok {
 		return []hookd.FieldError{{Field: root, Message: "must be a JSON object"}}
 	}
 	if details := checkNumbers(doc, root); len(details) > 0 {
 		return details
+	}
+	if s.fast != nil && s.fast.valid(doc) {
+		return nil
 	}
 	err = s.compiled.Validate(doc)
 	if err == nil {
@@ -259,13 +267,17 @@ func numberInRange(lit string) bool {
 	if len(lit) > maxNumberLen {
 		return false
 	}
-	if i := strings.IndexAny(lit, "eE"); i >= 0 {
-		exp, err := strconv.Atoi(strings.TrimPrefix(lit[i+1:], "+"))
-		if err != nil || exp > maxNumberExponent || exp < -maxNumberExponent {
-			return false
-		}
+	i := strings.IndexAny(lit, "eE")
+	if i < 0 {
+		// Without an exponent a literal of at most maxNumberLen digits
+		// is below 1e100 and so always a finite float64.
+		return true
 	}
-	_, err := strconv.ParseFloat(lit, 64)
+	exp, err := strconv.Atoi(strings.TrimPrefix(lit[i+1:], "+"))
+	if err != nil || exp > maxNumberExponent || exp < -maxNumberExponent {
+		return false
+	}
+	_, err = strconv.ParseFloat(lit, 64)
 	return err == nil
 }
 
