@@ -3,22 +3,17 @@ package delivery
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"log/slog"
-	"net/url"
-	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/hookd/hookd/internal/crypto"
 	"github.com/hookd/hookd/internal/hookd"
+	"github.com/hookd/hookd/internal/pgtest"
 	"github.com/hookd/hookd/internal/store/postgres"
 )
 
@@ -241,44 +236,6 @@ func TestLimitersShareBuckets(t *testing.T) {
 	}
 }
 
-// pgSchema creates a fresh schema in HOOKD_TEST_POSTGRES_URL's database
-// (skipping the test without one), dropped when the test ends, and
-// returns a URL working in it.
-func pgSchema(t *testing.T) string {
-	t.Helper()
-	base := os.Getenv("HOOKD_TEST_POSTGRES_URL")
-	if base == "" || !strings.HasPrefix(base, "postgres") {
-		t.Skip("HOOKD_TEST_POSTGRES_URL (a postgres:// URL) not set")
-	}
-	var b [6]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		t.Fatal(err)
-	}
-	schema := "hookd_test_" + hex.EncodeToString(b[:])
-	exec := func(sql string) {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		conn, err := pgx.Connect(ctx, base)
-		if err != nil {
-			t.Fatalf("connect: %v", err)
-		}
-		defer conn.Close(ctx)
-		if _, err := conn.Exec(ctx, sql); err != nil {
-			t.Fatalf("%s: %v", sql, err)
-		}
-	}
-	exec("CREATE SCHEMA " + schema)
-	t.Cleanup(func() { exec("DROP SCHEMA " + schema + " CASCADE") })
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
-}
-
 // openPostgres opens a store on dsn, closed when the test ends.
 func openPostgres(t *testing.T, dsn string) *postgres.Store {
 	t.Helper()
@@ -299,7 +256,7 @@ func openPostgres(t *testing.T, dsn string) *postgres.Store {
 // unlimited (fail open) and the failure is logged once.
 func TestLimitersPostgres(t *testing.T) {
 	t.Parallel()
-	dsn := pgSchema(t)
+	dsn := pgtest.Schema(t, "hookd_test_")
 	clock := newTestClock()
 	var logs bytes.Buffer
 	log := slog.New(slog.NewTextHandler(&logs, nil))

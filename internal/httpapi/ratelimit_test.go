@@ -3,26 +3,21 @@ package httpapi
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/hookd/hookd/internal/auth"
 	"github.com/hookd/hookd/internal/catalog"
 	"github.com/hookd/hookd/internal/crypto"
 	"github.com/hookd/hookd/internal/hookd"
+	"github.com/hookd/hookd/internal/pgtest"
 	"github.com/hookd/hookd/internal/store/postgres"
 	"github.com/hookd/hookd/internal/store/sqlite"
 )
@@ -149,11 +144,7 @@ func TestUserBucketKeys(t *testing.T) {
 // logged once.
 func TestRateLimitFailsOpen(t *testing.T) {
 	t.Parallel()
-	base := os.Getenv("HOOKD_TEST_POSTGRES_URL")
-	if !strings.HasPrefix(base, "postgres") {
-		t.Skip("HOOKD_TEST_POSTGRES_URL (a postgres:// URL) not set")
-	}
-	dsn := limiterSchema(t, base)
+	dsn := pgtest.Schema(t, "hookd_test_")
 	box, err := crypto.New(make([]byte, 32))
 	if err != nil {
 		t.Fatal(err)
@@ -173,37 +164,4 @@ func TestRateLimitFailsOpen(t *testing.T) {
 	if n := strings.Count(logs.String(), "rate limits cannot be checked"); n != 1 {
 		t.Fatalf("the failure was logged %d times, want once:\n%s", n, logs.String())
 	}
-}
-
-// limiterSchema creates a fresh schema in base's database, dropped when the
-// test ends, and returns a URL working in it.
-func limiterSchema(t *testing.T, base string) string {
-	t.Helper()
-	var b [6]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		t.Fatal(err)
-	}
-	schema := "hookd_test_" + hex.EncodeToString(b[:])
-	exec := func(sql string) {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		conn, err := pgx.Connect(ctx, base)
-		if err != nil {
-			t.Fatalf("connect: %v", err)
-		}
-		defer conn.Close(ctx)
-		if _, err := conn.Exec(ctx, sql); err != nil {
-			t.Fatalf("%s: %v", sql, err)
-		}
-	}
-	exec("CREATE SCHEMA " + schema)
-	t.Cleanup(func() { exec("DROP SCHEMA " + schema + " CASCADE") })
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/hookd/hookd/internal/crypto"
 	"github.com/hookd/hookd/internal/hookd"
+	"github.com/hookd/hookd/internal/pgtest"
 	"github.com/hookd/hookd/internal/store/storetest"
 )
 
@@ -57,24 +58,9 @@ func freshSchema(tb testing.TB) string {
 		tb.Fatal(err)
 	}
 	schema := "hookd_test_" + hex.EncodeToString(b[:])
-	adminExec(tb, base, "CREATE SCHEMA "+schema)
-	tb.Cleanup(func() { adminExec(tb, base, "DROP SCHEMA "+schema+" CASCADE") })
+	pgtest.Exec(tb, base, "CREATE SCHEMA "+schema)
+	tb.Cleanup(func() { pgtest.Exec(tb, base, "DROP SCHEMA "+schema+" CASCADE") })
 	return withSearchPath(tb, base, schema)
-}
-
-// adminExec runs one statement on a connection of its own.
-func adminExec(tb testing.TB, dsn, sql string) {
-	tb.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		tb.Fatalf("connect: %v", err)
-	}
-	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, sql); err != nil {
-		tb.Fatalf("%s: %v", sql, err)
-	}
 }
 
 // newTestCipher returns a real AES-GCM cipher with a random key.

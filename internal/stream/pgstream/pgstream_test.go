@@ -1,66 +1,20 @@
 package pgstream
 
 import (
-	"context"
 	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/url"
-	"os"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/hookd/hookd/internal/crypto"
 	"github.com/hookd/hookd/internal/hookd"
+	"github.com/hookd/hookd/internal/pgtest"
 	"github.com/hookd/hookd/internal/store/postgres"
 	"github.com/hookd/hookd/internal/stream"
 )
-
-// freshSchema creates a schema in the database of HOOKD_TEST_POSTGRES_URL
-// (skipping the test when it is unset), drops it when the test ends, and
-// returns a URL whose connections work in it.
-func freshSchema(t *testing.T) string {
-	t.Helper()
-	base := os.Getenv("HOOKD_TEST_POSTGRES_URL")
-	if base == "" {
-		t.Skip("HOOKD_TEST_POSTGRES_URL not set")
-	}
-	var b [6]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		t.Fatal(err)
-	}
-	schema := "hookd_test_" + hex.EncodeToString(b[:])
-	adminExec(t, base, "CREATE SCHEMA "+schema)
-	t.Cleanup(func() { adminExec(t, base, "DROP SCHEMA "+schema+" CASCADE") })
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
-}
-
-// adminExec runs one statement on a connection of its own.
-func adminExec(t *testing.T, dsn, sql string) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		t.Fatalf("connect: %v", err)
-	}
-	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, sql); err != nil {
-		t.Fatalf("%s: %v", sql, err)
-	}
-}
 
 // openNodes opens n stores (n pools, as n nodes would) on dsn, all with
 // one key, and a broker on each.
@@ -166,7 +120,7 @@ func quiet(t *testing.T, sub stream.Subscription, d time.Duration) {
 // tenant's stored events, in Seq order, and a filtered one only its type.
 func TestEventsReachOtherNode(t *testing.T) {
 	t.Parallel()
-	stores, brokers := openNodes(t, freshSchema(t), 2)
+	stores, brokers := openNodes(t, pgtest.Schema(t, "hookd_test_"), 2)
 	all := subscribe(t, brokers[1], "acme", nil)
 	orders := subscribe(t, brokers[1], "acme", []string{"order.*"})
 	onA := subscribe(t, brokers[0], "acme", nil)
@@ -231,7 +185,7 @@ func TestEventsReachOtherNode(t *testing.T) {
 // arrives, also for a tenant that had no event yet.
 func TestSubscribeStartsAtLastCommitted(t *testing.T) {
 	t.Parallel()
-	stores, brokers := openNodes(t, freshSchema(t), 2)
+	stores, brokers := openNodes(t, pgtest.Schema(t, "hookd_test_"), 2)
 	publish(t, stores[0], request(t, "old", "order.created"), request(t, "old", "order.created"))
 	old := subscribe(t, brokers[1], "old", nil)
 	fresh := subscribe(t, brokers[1], "new", nil)
@@ -259,14 +213,14 @@ func TestSubscribeStartsAtLastCommitted(t *testing.T) {
 // still gets every event in order once B listens again.
 func TestCatchUpAfterLostConnection(t *testing.T) {
 	t.Parallel()
-	dsn := freshSchema(t)
+	dsn := pgtest.Schema(t, "hookd_test_")
 	stores, brokers := openNodes(t, dsn, 2)
 	sub := subscribe(t, brokers[1], "acme", nil)
 	first := publish(t, stores[0], request(t, "acme", "order.created"))
 	receive(t, sub, 1)
 
 	pid := brokers[1].pid.Load()
-	adminExec(t, dsn, fmt.Sprintf("SELECT pg_terminate_backend(%d)", pid))
+	pgtest.Exec(t, dsn, fmt.Sprintf("SELECT pg_terminate_backend(%d)", pid))
 	var want []hookd.Event
 	for range 5 {
 		want = append(want, publish(t, stores[0], request(t, "acme", "order.created"))...)
@@ -295,7 +249,7 @@ func TestCatchUpAfterLostConnection(t *testing.T) {
 // ErrClosed and refuses new ones; Publish is a no-op.
 func TestCloseEndsSubscriptions(t *testing.T) {
 	t.Parallel()
-	_, brokers := openNodes(t, freshSchema(t), 1)
+	_, brokers := openNodes(t, pgtest.Schema(t, "hookd_test_"), 1)
 	b := brokers[0]
 	sub := subscribe(t, b, "acme", nil)
 	b.Publish([]hookd.Event{{Seq: 1, Tenant: "acme", Type: "order.created"}})
