@@ -297,21 +297,34 @@ func (d *jsonDecoder) object() (any, bool) {
 			return nil, false
 		}
 		m[k] = v
-		d.skipSpace()
-		if d.pos >= len(d.src) {
+		end, ok := d.separator('}')
+		if !ok {
 			return nil, false
 		}
-		switch d.src[d.pos] {
-		case ',':
-			d.pos++
-		case '}':
-			d.pos++
-			d.depth--
+		if end {
 			return m, true
-		default:
-			return nil, false
 		}
 	}
+}
+
+// separator reads what follows a member or an element: a comma (more
+// follow) or close (the end, leaving the object or array). ok is false
+// for anything else.
+func (d *jsonDecoder) separator(close byte) (end, ok bool) {
+	d.skipSpace()
+	if d.pos >= len(d.src) {
+		return false, false
+	}
+	switch d.src[d.pos] {
+	case ',':
+		d.pos++
+		return false, true
+	case close:
+		d.pos++
+		d.depth--
+		return true, true
+	}
+	return false, false
 }
 
 // array reads an array; d.pos is at its '['. Elements are gathered on a
@@ -336,23 +349,16 @@ func (d *jsonDecoder) array() (any, bool) {
 			return nil, false
 		}
 		d.stack = append(d.stack, v)
-		d.skipSpace()
-		if d.pos >= len(d.src) {
+		end, ok := d.separator(']')
+		if !ok {
 			return nil, false
 		}
-		switch d.src[d.pos] {
-		case ',':
-			d.pos++
-		case ']':
-			d.pos++
-			d.depth--
+		if end {
 			arr := make([]any, len(d.stack)-base)
 			copy(arr, d.stack[base:])
 			clear(d.stack[base:])
 			d.stack = d.stack[:base]
 			return arr, true
-		default:
-			return nil, false
 		}
 	}
 }
