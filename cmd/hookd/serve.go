@@ -111,7 +111,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	defer broker.Close()
 	publisher := delivery.NewPublisher(publishTo, cat, time.Now, rand.Reader)
 	publisher.OnPublish = func([]hookd.Event) { dispatcher.Notify() }
-	publisher.Handoff, publisher.HandoffLease = dispatcher.Offer, dispatcher.Lease()
+	publisher.Handoff = dispatcher
 	integrationSends.Removed = publisher.Invalidate
 
 	api := httpapi.NewServer(httpapi.Deps{

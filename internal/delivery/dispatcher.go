@@ -124,6 +124,17 @@ func (d *Dispatcher) claimBatch() int { return max(16, d.cfg.Workers) }
 // Lease is how long the dispatcher's claims are held.
 func (d *Dispatcher) Lease() time.Duration { return d.cfg.Lease }
 
+// Room is how many deliveries Offer would take now (it leaves a claim
+// batch of room for the queue's older work), and the lease to give them.
+func (d *Dispatcher) Room() (int, time.Duration) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.work == nil {
+		return 0, 0
+	}
+	return max(0, d.maxOutstanding()-d.outstanding-d.claimBatch()), d.cfg.Lease
+}
+
 // Offer hands the dispatcher deliveries that a publish on this node has
 // just queued and leased to it (hookd.PublishResult.Claims), so they are
 // sent without a claim. It keeps what fits, leaving a claim batch of room

@@ -44,11 +44,10 @@ type Publisher struct {
 	// OnPublish is called after a commit that queued deliveries, with the
 	// stored events (for the dispatcher and streams).
 	OnPublish func(events []hookd.Event)
-	// Handoff, when set, receives the deliveries each commit queued,
-	// leased to it for HandoffLease (a dispatcher's Offer), so they are
-	// sent without being claimed. Set both before the first Publish.
-	Handoff      func(claims []hookd.Claim)
-	HandoffLease time.Duration
+	// Handoff, when set, takes deliveries each commit queues, leased to
+	// it (a Dispatcher), as many as it has room for, so they are sent
+	// without being claimed. Set it before the first Publish.
+	Handoff Handoff
 
 	mu    sync.Mutex
 	hooks map[string]*tenantHooks // by tenant
@@ -125,16 +124,17 @@ func (p *Publisher) committer() {
 		for _, b := range group {
 			all = append(all, b.reqs...)
 		}
+		leased := p.leaseForHandoff(all)
 		// A caller that gives up must not fail the others' transaction.
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		results, err := p.store.PublishEvents(ctx, all)
 		cancel()
-		if err == nil && p.Handoff != nil {
+		if err == nil && leased {
 			var claims []hookd.Claim
 			for _, r := range results {
 				claims = append(claims, r.Claims...)
 			}
-			p.Handoff(claims)
+			p.Handoff.Offer(claims)
 		}
 		for _, b := range group {
 			b.err = err
@@ -144,6 +144,40 @@ func (p *Publisher) committer() {
 			close(b.done)
 		}
 	}
+}
+
+// Handoff takes deliveries a publish queued and leased to it.
+type Handoff interface {
+	// Room is how many deliveries it would take now, and for how long
+	// they should be leased.
+	Room() (n int, lease time.Duration)
+	// Offer takes leased deliveries, giving back to the store what it has
+	// no room for.
+	Offer(claims []hookd.Claim)
+}
+
+// leaseForHandoff asks, on the first requests whose deliveries fit in the
+// Handoff's room, for those deliveries to be leased to it; it reports
+// whether any request asks.
+func (p *Publisher) leaseForHandoff(reqs []hookd.PublishRequest) bool {
+	if p.Handoff == nil {
+		return false
+	}
+	room, lease := p.Handoff.Room()
+	if lease <= 0 {
+		return false
+	}
+	asked := false
+	for i := range reqs {
+		n := len(reqs[i].WebhookIDs)
+		if n > room {
+			break // later ones would overtake it
+		}
+		room -= n
+		reqs[i].Lease = lease
+		asked = asked || n > 0
+	}
+	return asked
 }
 
 // commit hands requests to the committer and waits for their results.
@@ -236,7 +270,6 @@ func (p *Publisher) Publish(ctx context.Context, tenant, publisher string, input
 				WebhooksMatched: webhooks, IntegrationsMatched: integrations,
 			},
 			WebhookIDs: ids,
-			Lease:      p.HandoffLease,
 		})
 		index = append(index, i)
 	}

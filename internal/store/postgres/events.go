@@ -227,7 +227,9 @@ func (p *publication) decide() error {
 
 // publishInsert stores the new events, their deliveries, queue rows and
 // delivery_stats rows, and the idempotency keys they now hold, from
-// arrays; it answers each event's seq.
+// arrays; it answers each event's seq (delivery 0), then each delivery
+// leased at once: those of the events $14, their queue rows due at the
+// lease's end $15 with the token $16, as a claim would leave them.
 const publishInsert = `WITH ev AS (
 		INSERT INTO events (id, tenant, publisher, type, version, payload, idempotency_key,
 			webhooks_matched, integrations_matched, created_at)
@@ -243,10 +245,14 @@ const publishInsert = `WITH ev AS (
 		FROM unnest($11::text[], $12::bigint[]) WITH ORDINALITY AS t(event_id, webhook_id, ord)
 		JOIN ev ON ev.id = t.event_id
 		ORDER BY t.ord
-		RETURNING id, webhook_id, created_at, event_type
+		RETURNING id, webhook_id, created_at, event_type, event_seq
+	), l AS (
+		SELECT * FROM unnest($14::text[], $15::timestamptz[]) AS l(event_id, until)
 	), q AS (
-		INSERT INTO delivery_queue (delivery_id, webhook_id, next_attempt_at)
-		SELECT id, webhook_id, created_at FROM d
+		INSERT INTO delivery_queue (delivery_id, webhook_id, next_attempt_at, lease_token)
+		SELECT d.id, d.webhook_id, COALESCE(l.until, d.created_at),
+			CASE WHEN l.until IS NOT NULL THEN $16::uuid END
+		FROM d JOIN ev ON ev.seq = d.event_seq LEFT JOIN l ON l.event_id = ev.id
 	), st AS (
 		INSERT INTO delivery_stats AS s (webhook_id, hour, event_type, state, error_type,
 			deliveries, attempts, attempted, response_time_sum_ms)
@@ -260,7 +266,9 @@ const publishInsert = `WITH ev AS (
 		SELECT ev.tenant, ev.idempotency_key, ev.seq, ev.created_at FROM ev WHERE ev.id = ANY($13)
 		ON CONFLICT (tenant, key) DO UPDATE SET event_seq = excluded.event_seq, created_at = excluded.created_at
 	)
-	SELECT id, seq FROM ev`
+	SELECT id, seq, 0::bigint, 0::bigint FROM ev
+	UNION ALL
+	SELECT ev.id, ev.seq, d.id, d.webhook_id FROM d JOIN ev ON ev.seq = d.event_seq JOIN l ON l.event_id = ev.id`
 
 // addPending adds queued deliveries to webhooks' pending counts, locking
 // the counters in id order (the order every writer uses).
@@ -304,8 +312,9 @@ func (p *publication) write(ctx context.Context, tx pgx.Tx) error {
 	keys := make([]string, n)
 	wm, im := make([]int32, n), make([]int32, n)
 	at := make([]time.Time, n)
-	var keyed, deliveryEvents []string
+	var keyed, deliveryEvents, leasedEvents []string
 	var deliveryHooks []int64
+	var leasedUntil []time.Time
 	lastHolder := map[tenantKey]int{}
 	pending := map[int64]int64{}
 	for j, i := range p.fresh {
@@ -321,6 +330,18 @@ func (p *publication) write(ctx context.Context, tx pgx.Tx) error {
 			deliveryHooks = append(deliveryHooks, id)
 			pending[id]++
 		}
+		if lease := p.reqs[i].Lease; lease > 0 && len(p.targets[i]) > 0 {
+			leasedEvents = append(leasedEvents, ev.ID)
+			leasedUntil = append(leasedUntil, ev.CreatedAt.Add(lease).UTC().Truncate(time.Microsecond))
+		}
+	}
+	var token any // NULL unless something is leased
+	if len(leasedEvents) > 0 {
+		t, err := newLeaseToken()
+		if err != nil {
+			return err
+		}
+		token = t
 	}
 	for _, i := range lastHolder { // one row per key: the event that holds it at the end
 		keyed = append(keyed, p.reqs[i].Event.ID)
@@ -341,7 +362,7 @@ func (p *publication) write(ctx context.Context, tx pgx.Tx) error {
 		b.Queue(addPending, hooks, counts)
 	}
 	b.Queue(publishInsert, ids, tenants, publishers, types, versions, payloads, keys, wm, im, at,
-		deliveryEvents, deliveryHooks, keyed)
+		deliveryEvents, deliveryHooks, keyed, leasedEvents, leasedUntil, token)
 	b.Queue(notifyPublished, uniqueStrings(tenants))
 	br := tx.SendBatch(ctx, b)
 	defer br.Close()
@@ -355,10 +376,16 @@ func (p *publication) write(ctx context.Context, tx pgx.Tx) error {
 		return err
 	}
 	seqs := make(map[string]int64, n)
+	type leased struct{ deliveryID, webhookID int64 }
+	byEvent := map[string][]leased{}
 	var id string
-	var seq int64
-	if _, err := pgx.ForEachRow(rows, []any{&id, &seq}, func() error {
-		seqs[id] = seq
+	var seq, deliveryID, webhookID int64
+	if _, err := pgx.ForEachRow(rows, []any{&id, &seq, &deliveryID, &webhookID}, func() error {
+		if deliveryID == 0 {
+			seqs[id] = seq
+		} else {
+			byEvent[id] = append(byEvent[id], leased{deliveryID, webhookID})
+		}
 		return nil
 	}); err != nil {
 		if isUniqueViolation(err, "events_id_key") {
@@ -373,7 +400,19 @@ func (p *publication) write(ctx context.Context, tx pgx.Tx) error {
 		return err
 	}
 	for _, i := range p.fresh {
-		p.results[i].Event.Seq = seqs[p.results[i].Event.ID]
+		r := &p.results[i]
+		r.Event.Seq = seqs[r.Event.ID]
+		tok, _ := token.(string)
+		for _, l := range byEvent[r.Event.ID] {
+			due := r.Event.CreatedAt.UTC().Truncate(time.Microsecond) // as stored
+			r.Claims = append(r.Claims, hookd.Claim{
+				Delivery: hookd.Delivery{ID: l.deliveryID, Tenant: r.Event.Tenant, WebhookID: l.webhookID,
+					EventID: r.Event.ID, EventType: r.Event.Type, State: hookd.StatePending,
+					NextAttemptAt: &due, CreatedAt: due, UpdatedAt: due},
+				Event: r.Event, LeaseToken: tok,
+				LeaseUntil: r.Event.CreatedAt.Add(p.reqs[i].Lease).UTC().Truncate(time.Microsecond),
+			})
+		}
 	}
 	p.fillDuplicates()
 	return nil

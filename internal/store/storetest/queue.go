@@ -23,6 +23,67 @@ var queueTests = []test{
 	{"DeleteCancelsPending", testDeleteCancels},
 	{"NextDueAndQueueDepth", testNextDueAndDepth},
 	{"ClaimSkipsInactiveAndExcluded", testClaimSkips},
+	{"PublishLeased", testPublishLeased},
+}
+
+// testPublishLeased: deliveries of requests published with a Lease come
+// back leased (Claims), are not claimed again while the lease runs,
+// complete with the lease's token, and are claimable again once released
+// or once the lease ended. Requests without a Lease queue as always.
+func testPublishLeased(t *testing.T, f *fixture) {
+	a, b := f.hook(alice, "a"), f.hook(alice, "b")
+	leased := f.event(alice.Tenant, "order.created", base)
+	released := f.event(alice.Tenant, "order.created", base)
+	expires := f.event(alice.Tenant, "order.created", base)
+	plain := f.event(alice.Tenant, "order.created", base)
+	res, err := f.s.PublishEvents(f.ctx, []hookd.PublishRequest{
+		{Event: leased, WebhookIDs: []int64{a.ID, b.ID}, Lease: time.Minute},
+		{Event: released, WebhookIDs: []int64{a.ID}, Lease: time.Minute},
+		{Event: expires, WebhookIDs: []int64{b.ID}, Lease: time.Minute},
+		{Event: plain, WebhookIDs: []int64{a.ID}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res[0].Claims)+len(res[1].Claims)+len(res[2].Claims) == 0 {
+		t.Skip("this store does not lease at publish (allowed: Lease is a hint)")
+	}
+	if len(res[0].Claims) != 2 || len(res[1].Claims) != 1 || len(res[2].Claims) != 1 || len(res[3].Claims) != 0 {
+		t.Fatalf("claims per request = %d %d %d %d, want 2 1 1 0", len(res[0].Claims), len(res[1].Claims), len(res[2].Claims), len(res[3].Claims))
+	}
+	for i, r := range res[:3] {
+		for _, c := range r.Claims {
+			if c.Event.ID != r.Event.ID || c.Event.Seq != r.Event.Seq || c.Delivery.EventID != r.Event.ID ||
+				c.Delivery.State != hookd.StatePending || c.Delivery.Attempts != 0 || c.LeaseToken == "" ||
+				!c.LeaseUntil.Equal(base.Add(time.Minute)) || string(c.Event.Payload) != string(r.Event.Payload) {
+				t.Errorf("request %d: claim %+v", i, c)
+			}
+		}
+	}
+	if got := f.claim(base, 10); len(got) != 1 || got[0].Event.ID != plain.ID {
+		t.Fatalf("claimed %v while the leases run, want only the unleased delivery", got)
+	}
+	ok := result(res[0].Claims[0], base.Add(time.Second), succeeded(5))
+	if err := f.s.CompleteAttempts(f.ctx, []hookd.AttemptResult{ok}, 0); err != nil {
+		t.Fatal(err)
+	}
+	if d, as := f.delivery(alice, res[0].Claims[0].Delivery.WebhookID, res[0].Claims[0].Delivery.ID); d.State != hookd.StateSuccess || len(as) != 1 {
+		t.Errorf("completed with the publish's lease: state %s, %d attempts", d.State, len(as))
+	}
+	if err := f.s.ReleaseClaims(f.ctx, res[1].Claims); err != nil {
+		t.Fatal(err)
+	}
+	if got := f.claim(base.Add(2*time.Second), 10); len(got) != 1 || got[0].Delivery.ID != res[1].Claims[0].Delivery.ID {
+		t.Fatalf("after the release claimed %v, want the released delivery", got)
+	}
+	got := f.claim(base.Add(2*time.Minute), 10) // the other leases ended
+	ids := map[int64]bool{}
+	for _, c := range got {
+		ids[c.Delivery.ID] = true
+	}
+	if !ids[res[0].Claims[1].Delivery.ID] || !ids[res[2].Claims[0].Delivery.ID] {
+		t.Fatalf("after the leases ended claimed %v, want the uncompleted leased deliveries", got)
+	}
 }
 
 // testClaimSkips: deliveries of an inactive webhook and of excluded
