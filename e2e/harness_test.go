@@ -1,10 +1,14 @@
 // Package e2e drives a real hookd binary over HTTP: the tests build
-// ./cmd/hookd once, start it on a temp SQLite file and talk to it as a
-// user would.
+// ./cmd/hookd once, start it on a fresh database and talk to it as a user
+// would. The database is a temp SQLite file, or with
+// HOOKD_E2E_STORE=postgres a fresh schema in HOOKD_TEST_POSTGRES_URL's
+// database.
 package e2e
 
 import (
 	"bytes"
+	"crypto/rand"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -26,6 +30,17 @@ import (
 var binary string
 
 func TestMain(m *testing.M) {
+	switch os.Getenv("HOOKD_E2E_STORE") {
+	case "", "sqlite":
+	case "postgres":
+		if os.Getenv("HOOKD_TEST_POSTGRES_URL") == "" {
+			fmt.Fprintln(os.Stderr, "HOOKD_E2E_STORE=postgres needs HOOKD_TEST_POSTGRES_URL (e.g. postgres://postgres@127.0.0.1:5432/test?sslmode=disable)")
+			os.Exit(1)
+		}
+	default:
+		fmt.Fprintf(os.Stderr, "HOOKD_E2E_STORE=%q: want sqlite or postgres\n", os.Getenv("HOOKD_E2E_STORE"))
+		os.Exit(1)
+	}
 	dir, err := os.MkdirTemp("", "hookd-e2e-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -46,15 +61,75 @@ func TestMain(m *testing.M) {
 // testSecret is the HS256 key every test server is started with.
 const testSecret = "e2e-test-secret-0123456789abcdef"
 
+// onPostgres reports whether the suite runs hookd on PostgreSQL
+// (HOOKD_E2E_STORE=postgres) instead of SQLite.
+func onPostgres() bool { return os.Getenv("HOOKD_E2E_STORE") == "postgres" }
+
+// skipOnPostgres skips a test that is about the SQLite store itself when
+// the suite runs on PostgreSQL.
+func skipOnPostgres(t *testing.T, why string) {
+	t.Helper()
+	if onPostgres() {
+		t.Skip("SQLite-specific: " + why)
+	}
+}
+
+// freshDatabase returns a database no other test uses, removed when the
+// test ends: a SQLite file path, or on PostgreSQL a schema's URL.
+func freshDatabase(t *testing.T) string {
+	t.Helper()
+	if onPostgres() {
+		return postgresSchema(t)
+	}
+	return filepath.Join(t.TempDir(), "hookd.db")
+}
+
+// isPostgresURL reports whether db is a PostgreSQL URL, not a file path.
+func isPostgresURL(db string) bool {
+	return strings.HasPrefix(db, "postgres://") || strings.HasPrefix(db, "postgresql://")
+}
+
+// encryptionKeys holds one HOOKD_ENCRYPTION_KEY per PostgreSQL URL, so that
+// every process started on a database can read the secrets of the ones
+// before it.
+var encryptionKeys = struct {
+	sync.Mutex
+	byURL map[string]string
+}{byURL: map[string]string{}}
+
+// databaseEnv returns the variables that run hookd on db, a SQLite file
+// path or a PostgreSQL URL (with the same encryption key each time; a
+// SQLite database keeps its key in the file beside it).
+func databaseEnv(t *testing.T, db string) []string {
+	t.Helper()
+	if !isPostgresURL(db) {
+		return []string{"HOOKD_DATABASE_URL=sqlite:" + db}
+	}
+	encryptionKeys.Lock()
+	defer encryptionKeys.Unlock()
+	key, ok := encryptionKeys.byURL[db]
+	if !ok {
+		b := make([]byte, 32)
+		if _, err := rand.Read(b); err != nil {
+			t.Fatal(err)
+		}
+		key = base64.StdEncoding.EncodeToString(b)
+		encryptionKeys.byURL[db] = key
+	}
+	return []string{"HOOKD_DATABASE_URL=" + db, "HOOKD_ENCRYPTION_KEY=" + key}
+}
+
 // server is one running hookd process.
 type server struct {
-	t      *testing.T
-	URL    string
-	DBPath string
-	Env    []string
-	cmd    *exec.Cmd
-	out    *syncBuffer
-	done   chan struct{}
+	t   *testing.T
+	URL string
+	// DB is the database hookd runs on: a SQLite file path or a
+	// PostgreSQL URL, as startServerOn takes it.
+	DB   string
+	Env  []string
+	cmd  *exec.Cmd
+	out  *syncBuffer
+	done chan struct{}
 }
 
 // syncBuffer collects a process's output safely.
@@ -86,26 +161,23 @@ func freeAddr(t *testing.T) string {
 	return ln.Addr().String()
 }
 
-// startServer runs hookd serve on a fresh SQLite file with extra
-// HOOKD_* variables, and stops it when the test ends.
+// startServer runs hookd serve on a fresh database (freshDatabase) with
+// extra HOOKD_* variables, and stops it when the test ends.
 func startServer(t *testing.T, env ...string) *server {
 	t.Helper()
-	db := filepath.Join(t.TempDir(), "hookd.db")
-	return startServerOn(t, db, env...)
+	return startServerOn(t, freshDatabase(t), env...)
 }
 
-// startServerOn runs hookd serve on the given database file.
+// startServerOn runs hookd serve on db, a SQLite file path or a
+// PostgreSQL URL; a variable in env overrides the harness's (a process
+// gets the last value of a variable set twice).
 func startServerOn(t *testing.T, db string, env ...string) *server {
 	t.Helper()
 	addr := freeAddr(t)
-	s := &server{t: t, URL: "http://" + addr, DBPath: db, out: &syncBuffer{}, done: make(chan struct{})}
-	s.Env = append([]string{
-		"PATH=" + os.Getenv("PATH"),
-		"HOOKD_ADDR=" + addr,
-		"HOOKD_DATABASE_URL=sqlite:" + db,
-		"HOOKD_JWT_SECRET=" + testSecret,
-		"HOOKD_ALLOW_PRIVATE_TARGETS=true",
-	}, env...)
+	s := &server{t: t, URL: "http://" + addr, DB: db, out: &syncBuffer{}, done: make(chan struct{})}
+	s.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOOKD_ADDR=" + addr}, databaseEnv(t, db)...)
+	s.Env = append(s.Env, "HOOKD_JWT_SECRET="+testSecret, "HOOKD_ALLOW_PRIVATE_TARGETS=true")
+	s.Env = append(s.Env, env...)
 	s.cmd = exec.Command(binary, "serve")
 	s.cmd.Env = s.Env
 	s.cmd.Stdout, s.cmd.Stderr = s.out, s.out

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"io"
@@ -12,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // Fakes of the services, each checking a request the way the service
@@ -307,13 +310,18 @@ func TestMailchimpIntegrationEndToEnd(t *testing.T) {
 }
 
 // TestIntegrationCredentialsAtRestAndRekey configures every kind of
-// credential, reads the SQLite file and its WAL raw, then changes the
-// encryption key with hookd rekey.
+// credential, reads the database raw (the SQLite file and its WAL, or
+// every row of every PostgreSQL table), then changes the encryption key
+// with hookd rekey.
 func TestIntegrationCredentialsAtRestAndRekey(t *testing.T) {
 	t.Parallel()
 	oldKey := base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{7}, 32))
 	newKey := base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{9}, 32))
-	db := filepath.Join(t.TempDir(), "hookd.db")
+	db := freshDatabase(t)
+	dbURL := "sqlite:" + db
+	if isPostgresURL(db) {
+		dbURL = db
+	}
 	slack := newReceiver(t, nil)
 	s := startServerOn(t, db, "HOOKD_ENCRYPTION_KEY="+oldKey)
 	tok := token(t, "acme", "alice", "events:publish")
@@ -330,6 +338,9 @@ func TestIntegrationCredentialsAtRestAndRekey(t *testing.T) {
 	secrets := []string{"SLACKTOKEN0123456789abcd", "DISCORDTOKEN-0123456789abcdefghij", "TEAMSSIG0123456789abcdef",
 		"MAKETOKEN0123456789abcdefghijkl", zapierKey, mailchimpKey, "ZAPHOOKSECRET0123"}
 	readRaw := func() []byte {
+		if isPostgresURL(db) {
+			return postgresRaw(t, db)
+		}
 		var raw []byte
 		for _, p := range []string{db, db + "-wal"} {
 			b, err := os.ReadFile(p)
@@ -359,7 +370,7 @@ func TestIntegrationCredentialsAtRestAndRekey(t *testing.T) {
 		}
 	}
 
-	out, err := exec.Command(binary, "rekey", "--old-key", oldKey, "--new-key", newKey, "--database-url", "sqlite:"+db).CombinedOutput()
+	out, err := exec.Command(binary, "rekey", "--old-key", oldKey, "--new-key", newKey, "--database-url", dbURL).CombinedOutput()
 	if err != nil || !strings.Contains(string(out), "re-encrypted") {
 		t.Fatalf("rekey: %v %s", err, out)
 	}
@@ -384,10 +395,49 @@ func TestIntegrationCredentialsAtRestAndRekey(t *testing.T) {
 	}
 }
 
+// postgresRaw returns every value of every table in the schema of dbURL
+// as PostgreSQL sends it (text and bytea as they are stored), for looking
+// for secrets in clear text.
+func postgresRaw(t *testing.T, dbURL string) []byte {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	rows, err := conn.Query(ctx, "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tables, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil || len(tables) == 0 {
+		t.Fatalf("tables of %s: %v %v", dbURL, tables, err)
+	}
+	var raw []byte
+	for _, table := range tables {
+		rows, err := conn.Query(ctx, "SELECT * FROM "+pgx.Identifier{table}.Sanitize())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rows.Next() {
+			for _, v := range rows.RawValues() {
+				raw = append(append(raw, v...), '\n')
+			}
+		}
+		if err := rows.Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return raw
+}
+
 // TestRekeyWithTheKeyFile changes the key of a database whose key lives
 // in the key file beside it: the file gets the new key.
 func TestRekeyWithTheKeyFile(t *testing.T) {
 	t.Parallel()
+	skipOnPostgres(t, "the key file beside the SQLite database")
 	db := filepath.Join(t.TempDir(), "hookd.db")
 	s := startServerOn(t, db)
 	tok := token(t, "acme", "alice")

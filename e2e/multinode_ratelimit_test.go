@@ -13,8 +13,8 @@ import (
 func TestTwoNodesShareAPIRateLimit(t *testing.T) {
 	t.Parallel()
 	db := postgresSchema(t)
-	env := []string{newEncryptionKey(t), "HOOKD_RATE_LIMIT=2", "HOOKD_RATE_BURST=4"}
-	nodes := []*server{startServerWithDatabase(t, db, env...), startServerWithDatabase(t, db, env...)}
+	env := []string{"HOOKD_RATE_LIMIT=2", "HOOKD_RATE_BURST=4"}
+	nodes := []*server{startServerOn(t, db, env...), startServerOn(t, db, env...)}
 	tok := token(t, "acme", "alice", "events:publish")
 
 	const requests, rate, burst = 40, 2, 4
@@ -67,9 +67,8 @@ func TestTwoNodesShareAPIRateLimit(t *testing.T) {
 func TestTwoNodesShareWebhookRateLimit(t *testing.T) {
 	t.Parallel()
 	db := postgresSchema(t)
-	key := newEncryptionKey(t)
-	a := startServerWithDatabase(t, db, key)
-	b := startServerWithDatabase(t, db, key)
+	a := startServerOn(t, db)
+	b := startServerOn(t, db)
 	rc := newReceiver(t, nil)
 	tok := token(t, "acme", "alice", "events:publish")
 	const rate = 5

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"crypto/rand"
-	"encoding/base64"
 	"encoding/hex"
 	"fmt"
 	"net/http"
@@ -15,18 +14,20 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hookd/hookd/internal/pgtest"
 	"github.com/jackc/pgx/v5"
 )
 
 // postgresSchema creates a fresh schema in the database of
-// HOOKD_TEST_POSTGRES_URL (skipping the test when it is unset), drops it
-// when the test ends, and returns a URL whose connections work in it.
+// HOOKD_TEST_POSTGRES_URL (skipping the test when it is unset, failing it
+// when HOOKD_E2E_STORE=postgres), drops it when the test ends, and returns
+// a URL whose connections work in it.
 func postgresSchema(t *testing.T) string {
 	t.Helper()
-	base := os.Getenv("HOOKD_TEST_POSTGRES_URL")
-	if base == "" {
-		t.Skip("HOOKD_TEST_POSTGRES_URL not set")
+	if os.Getenv(pgtest.EnvURL) == "" && onPostgres() {
+		t.Fatal("HOOKD_E2E_STORE=postgres needs HOOKD_TEST_POSTGRES_URL")
 	}
+	base := pgtest.URL(t)
 	var b [6]byte
 	if _, err := rand.Read(b[:]); err != nil {
 		t.Fatal(err)
@@ -54,27 +55,6 @@ func postgresSchema(t *testing.T) string {
 	q.Set("search_path", schema)
 	u.RawQuery = q.Encode()
 	return u.String()
-}
-
-// startServerWithDatabase runs hookd serve on the database at dbURL (any
-// HOOKD_DATABASE_URL) with extra HOOKD_* variables, and stops it when the
-// test ends. The variable replaces startServerOn's SQLite one: a process
-// gets the last value of a variable set twice.
-func startServerWithDatabase(t *testing.T, dbURL string, env ...string) *server {
-	t.Helper()
-	s := startServerOn(t, "", append(env, "HOOKD_DATABASE_URL="+dbURL)...)
-	s.DBPath = ""
-	return s
-}
-
-// newEncryptionKey returns HOOKD_ENCRYPTION_KEY=<a random key>.
-func newEncryptionKey(t *testing.T) string {
-	t.Helper()
-	key := make([]byte, 32)
-	if _, err := rand.Read(key); err != nil {
-		t.Fatal(err)
-	}
-	return "HOOKD_ENCRYPTION_KEY=" + base64.StdEncoding.EncodeToString(key)
 }
 
 // publishBatch publishes order.created events numbered from first on s.
@@ -130,9 +110,8 @@ func deliveryAttempts(t *testing.T, s *server) int {
 func TestTwoNodesDeliverEachEventOnce(t *testing.T) {
 	t.Parallel()
 	db := postgresSchema(t)
-	key := newEncryptionKey(t)
-	a := startServerWithDatabase(t, db, key)
-	b := startServerWithDatabase(t, db, key)
+	a := startServerOn(t, db)
+	b := startServerOn(t, db)
 	var receivers []*receiver
 	tok := token(t, "acme", "alice", "events:publish")
 	for i := range 2 {
@@ -191,9 +170,9 @@ func TestNodeKilledMidDelivery(t *testing.T) {
 	t.Parallel()
 	db := postgresSchema(t)
 	const workers = 8
-	env := []string{newEncryptionKey(t), "HOOKD_LEASE=6s", "HOOKD_DELIVERY_TIMEOUT=2s", "HOOKD_WORKERS=" + strconv.Itoa(workers)}
-	a := startServerWithDatabase(t, db, env...)
-	b := startServerWithDatabase(t, db, env...)
+	env := []string{"HOOKD_LEASE=6s", "HOOKD_DELIVERY_TIMEOUT=2s", "HOOKD_WORKERS=" + strconv.Itoa(workers)}
+	a := startServerOn(t, db, env...)
+	b := startServerOn(t, db, env...)
 	rc := newReceiver(t, func(n int, w http.ResponseWriter, r *http.Request) {
 		time.Sleep(3 * time.Millisecond) // slow enough to be killed mid-way
 		w.WriteHeader(200)
@@ -294,9 +273,8 @@ func publishIDs(t *testing.T, s *server, tok string, n int) []string {
 func TestMultiNodeStream(t *testing.T) {
 	t.Parallel()
 	db := postgresSchema(t)
-	key := newEncryptionKey(t)
-	a := startServerWithDatabase(t, db, key)
-	b := startServerWithDatabase(t, db, key)
+	a := startServerOn(t, db)
+	b := startServerOn(t, db)
 	tok := token(t, "acme", "reader", "events:publish")
 	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
 	defer cancel()

@@ -102,7 +102,7 @@ func TestDevMode(t *testing.T) {
 	t.Parallel()
 	addr := freeAddr(t)
 	cmd := exec.Command(binary, "serve", "--dev")
-	cmd.Env = []string{"HOOKD_ADDR=" + addr, "HOOKD_DATABASE_URL=sqlite:" + t.TempDir() + "/dev.db"}
+	cmd.Env = append([]string{"HOOKD_ADDR=" + addr}, databaseEnv(t, freshDatabase(t))...)
 	var out syncBuffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {

@@ -18,7 +18,7 @@ func TestGracefulShutdown(t *testing.T) {
 		time.Sleep(700 * time.Millisecond)
 		w.WriteHeader(200)
 	})
-	db := t.TempDir() + "/hookd.db"
+	db := freshDatabase(t)
 	s := startServerOn(t, db, "HOOKD_WORKERS=2")
 	tok := token(t, "acme", "alice", "events:publish")
 	id, _ := createHook(t, s, tok, `{"name":"n","url":"`+rc.URL+`","events":["order.created"]}`)
@@ -59,7 +59,7 @@ func TestGracefulShutdown(t *testing.T) {
 func TestLogRetentionPrunes(t *testing.T) {
 	t.Parallel()
 	rc := newReceiver(t, nil)
-	db := t.TempDir() + "/hookd.db"
+	db := freshDatabase(t)
 	s := startServerOn(t, db)
 	tok := token(t, "acme", "alice", "events:publish")
 	id, _ := createHook(t, s, tok, `{"name":"n","url":"`+rc.URL+`","events":["order.created"]}`)

@@ -230,7 +230,7 @@ func TestListenForwardsAndResumes(t *testing.T) {
 	// database; events published before listen reconnects are replayed
 	// from the store, later ones arrive live.
 	s.Stop()
-	s2 := startServerOn(t, s.DBPath)
+	s2 := startServerOn(t, s.DB)
 	want = append(want, publishOrders(t, s2, tok, 3, "restart")...)
 	px.point(strings.TrimPrefix(s2.URL, "http://"))
 	rc.waitFor(t, len(want), 30*time.Second)
@@ -338,7 +338,7 @@ func TestStreamOverRealServer(t *testing.T) {
 
 	// After a restart the broker is new: resuming comes from the store.
 	s.Stop()
-	s2 := startServerOn(t, s.DBPath)
+	s2 := startServerOn(t, s.DB)
 	later := publishOrders(t, s2, tok, 1, "later")
 	req, _ := http.NewRequestWithContext(ctx, "GET", s2.URL+"/api/events/stream/?events=order.*", nil)
 	req.Header.Set("Authorization", "Bearer "+tok)

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"github.com/hookd/hookd/internal/pgtest"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -229,10 +230,7 @@ func TestReportHeaderNamesDatabaseAndNodes(t *testing.T) {
 // URL reaches an empty schema of its own, and closing the phase drops it.
 func TestPhaseSchemasKeepPhasesApart(t *testing.T) {
 	t.Parallel()
-	base := os.Getenv("HOOKD_TEST_POSTGRES_URL")
-	if base == "" {
-		t.Skip("HOOKD_TEST_POSTGRES_URL not set")
-	}
+	base := pgtest.URL(t)
 	ctx := t.Context()
 	db, err := openPostgres(ctx, base)
 	if err != nil {

@@ -8,7 +8,6 @@ import (
 	"encoding/hex"
 	"net/url"
 	"os"
-	"strings"
 	"testing"
 	"time"
 
@@ -18,13 +17,20 @@ import (
 // EnvURL names the variable that points the tests at a database.
 const EnvURL = "HOOKD_TEST_POSTGRES_URL"
 
-// URL returns HOOKD_TEST_POSTGRES_URL, skipping the test when it is not a
-// postgres:// URL.
+// EnvRequire names the variable that, set (as CI sets it), turns a missing
+// EnvURL into a failure instead of a skip.
+const EnvRequire = "HOOKD_TEST_REQUIRE_POSTGRES"
+
+// URL returns HOOKD_TEST_POSTGRES_URL. Without it the test is skipped, or
+// fails when HOOKD_TEST_REQUIRE_POSTGRES is set.
 func URL(tb testing.TB) string {
 	tb.Helper()
 	base := os.Getenv(EnvURL)
-	if !strings.HasPrefix(base, "postgres") {
-		tb.Skip(EnvURL + " (a postgres:// URL) not set")
+	if base == "" {
+		if os.Getenv(EnvRequire) != "" {
+			tb.Fatal(EnvURL + " is not set, and " + EnvRequire + " requires the PostgreSQL tests to run")
+		}
+		tb.Skip(EnvURL + " not set")
 	}
 	return base
 }

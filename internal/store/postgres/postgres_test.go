@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -24,11 +23,7 @@ import (
 // testURL returns the database the tests may use, or skips the test.
 func testURL(tb testing.TB) string {
 	tb.Helper()
-	u := os.Getenv("HOOKD_TEST_POSTGRES_URL")
-	if u == "" {
-		tb.Skip("HOOKD_TEST_POSTGRES_URL not set")
-	}
-	return u
+	return pgtest.URL(tb)
 }
 
 // withSearchPath returns dsn with search_path set to schema: a runtime
