@@ -78,10 +78,10 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	default:
 		return nil, fmt.Errorf("sqlite: unknown synchronous setting %q", opts.Synchronous)
 	}
-	common := "_busy_timeout=10000&_foreign_keys=1&_pragma=temp_store(MEMORY)&_pragma=cache_size(-16000)"
+	common := "_foreign_keys=1&_pragma=temp_store(MEMORY)&_pragma=cache_size(-16000)"
 	// Checkpoints run in the background (checkpointer), not inside a
 	// commit, so no publish waits for one.
-	writer, err := sql.Open("sqlite", uri(path)+"?"+common+
+	writer, err := sql.Open("sqlite", uri(path)+"?"+common+"&"+busyTimeout(10*time.Second)+
 		"&_journal_mode=WAL&_synchronous="+syncMode+"&_txlock=immediate&_pragma=wal_autocheckpoint(0)")
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
@@ -102,7 +102,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		writer.Close()
 		return nil, fmt.Errorf("sqlite: optimize: %w", err)
 	}
-	reader, err := sql.Open("sqlite", uri(path)+"?"+common+"&_query_only=1")
+	reader, err := sql.Open("sqlite", uri(path)+"?"+common+"&"+busyTimeout(10*time.Second)+"&_query_only=1")
 	if err != nil {
 		writer.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
@@ -125,12 +125,18 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 // checkpointInterval is how often the WAL is copied back into the database.
 const checkpointInterval = time.Second
 
+// checkpointWait bounds how long a checkpoint waits for readers and writers.
+const checkpointWait = 20 * time.Millisecond
+
 // checkpointer copies the WAL into the database file every second on a
 // connection of its own. PASSIVE never blocks writers or readers; a WAL
-// past 64 MiB is truncated once readers allow.
+// past 64 MiB is truncated once readers allow. A TRUNCATE checkpoint holds
+// off new writers while it waits for readers, so this connection waits at
+// most checkpointWait: it tries again a second later rather than stall
+// publishing and recording.
 func (s *Store) checkpointer(path, common string) {
 	defer close(s.checkpointsDone)
-	db, err := sql.Open("sqlite", uri(path)+"?"+common)
+	db, err := sql.Open("sqlite", uri(path)+"?"+common+"&"+busyTimeout(checkpointWait))
 	if err != nil {
 		return
 	}
@@ -141,6 +147,8 @@ func (s *Store) checkpointer(path, common string) {
 	for {
 		select {
 		case <-s.stopCheckpoints:
+			// Closing: nothing is left to hold off, so wait as long as needed.
+			_, _ = db.Exec("PRAGMA busy_timeout = 10000")
 			_, _ = db.Exec("PRAGMA wal_checkpoint(TRUNCATE)")
 			return
 		case <-t.C:
@@ -151,6 +159,12 @@ func (s *Store) checkpointer(path, common string) {
 		}
 		_, _ = db.Exec("PRAGMA wal_checkpoint(" + mode + ")")
 	}
+}
+
+// busyTimeout is the connection parameter that makes SQLite wait up to d
+// for a lock before answering SQLITE_BUSY.
+func busyTimeout(d time.Duration) string {
+	return "_busy_timeout=" + strconv.FormatInt(d.Milliseconds(), 10)
 }
 
 // uri turns a file path into a SQLite "file:" URI, escaping the characters
