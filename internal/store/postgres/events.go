@@ -60,6 +60,9 @@ type publication struct {
 	dupOf    map[int]int     // request index → index of the batch request it repeats
 	fresh    []int           // indexes of the requests to store
 	targets  [][]int64       // webhooks to queue for, per request
+	// lockLater are the tenants whose publish locks write takes, when
+	// lookUp did not need them.
+	lockLater []string
 }
 
 // PublishEvents stores every event and one pending delivery per webhook
@@ -125,8 +128,15 @@ func (p *publication) lookUp(ctx context.Context, tx pgx.Tx) error {
 	}
 	sort.Strings(tenants) // one order for every node: no deadlock
 	b := &pgx.Batch{}
-	for _, t := range tenants {
-		b.Queue("SELECT pg_advisory_xact_lock($1, hashtext('publish:' || $2::text))", lockClass, t)
+	// The tenants' publish locks keep seq in commit order. Checking
+	// idempotency keys needs them too (two nodes must not both find a key
+	// free); without keys they are taken later, just before the inserts
+	// (write), so that nodes publishing for one tenant wait for each other
+	// for less time.
+	if len(keyNames) > 0 {
+		lockPublish(b, tenants)
+	} else {
+		p.lockLater = tenants
 	}
 	b.Queue("SELECT id, tenant FROM webhooks WHERE id = ANY($1) FOR KEY SHARE", uniqueIDs(webhookIDs))
 	b.Queue(`SELECT k.tenant, k.key, k.created_at, `+eventColumns+`
@@ -136,9 +146,11 @@ func (p *publication) lookUp(ctx context.Context, tx pgx.Tx) error {
 	b.Queue("SELECT id FROM events WHERE id = ANY($1)", eventIDs)
 	br := tx.SendBatch(ctx, b)
 	defer br.Close()
-	for range tenants {
-		if _, err := br.Exec(); err != nil {
-			return err
+	if p.lockLater == nil {
+		for range tenants {
+			if _, err := br.Exec(); err != nil {
+				return err
+			}
 		}
 	}
 	p.tenants = map[int64]string{}
@@ -182,6 +194,14 @@ func (p *publication) lookUp(ctx context.Context, tx pgx.Tx) error {
 		return err
 	}
 	return br.Close()
+}
+
+// lockPublish queues the publish locks of tenants, in the order given
+// (sorted: one order for every node).
+func lockPublish(b *pgx.Batch, tenants []string) {
+	for _, t := range tenants {
+		b.Queue("SELECT pg_advisory_xact_lock($1, hashtext('publish:' || $2::text))", lockClass, t)
+	}
 }
 
 // decide sorts the requests into new events and duplicates, in order, the
@@ -346,9 +366,11 @@ func (p *publication) write(ctx context.Context, tx pgx.Tx) error {
 	for _, i := range lastHolder { // one row per key: the event that holds it at the end
 		keyed = append(keyed, p.reqs[i].Event.ID)
 	}
-	// The counters are locked first: every writer of a webhook's
-	// delivery_stats rows holds its counters row.
+	// The tenants' publish locks come first (as in lookUp), then the
+	// counters: every writer of a webhook's delivery_stats rows holds its
+	// counters row.
 	b := &pgx.Batch{}
+	lockPublish(b, p.lockLater)
 	if len(pending) > 0 {
 		hooks := make([]int64, 0, len(pending))
 		for id := range pending {
@@ -366,6 +388,11 @@ func (p *publication) write(ctx context.Context, tx pgx.Tx) error {
 	b.Queue(notifyPublished, uniqueStrings(tenants))
 	br := tx.SendBatch(ctx, b)
 	defer br.Close()
+	for range p.lockLater {
+		if _, err := br.Exec(); err != nil {
+			return err
+		}
+	}
 	if len(pending) > 0 {
 		if _, err := br.Exec(); err != nil {
 			return err
