@@ -116,7 +116,7 @@ func lookupPrefix(m map[string]bool, name string) (bool, bool) {
 
 func TestReceiverCountsDistinctDeliveries(t *testing.T) {
 	t.Parallel()
-	rc, err := startReceiver(time.Now)
+	rc, err := startReceiver(time.Now, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -228,5 +228,32 @@ func TestMeasureCeiling(t *testing.T) {
 	}
 	if res.Count == 0 || res.Errors != 0 || res.Concurrency != 32 || res.Seconds < 0.1 || res.PerSecond <= 0 {
 		t.Fatalf("ceiling %+v", res)
+	}
+}
+
+// TestReceiverDelay: with a delay the receiver answers no sooner, and the
+// arrival is recorded when the request came, not when it was answered.
+func TestReceiverDelay(t *testing.T) {
+	t.Parallel()
+	const delay = 60 * time.Millisecond
+	rc, err := startReceiver(time.Now, delay)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = rc.close() })
+	req, _ := http.NewRequest(http.MethodPost, rc.URL+"/e2e", strings.NewReader(`{"x":1}`))
+	req.Header.Set("webhook-id", "evt_slow")
+	start := time.Now()
+	resp, err := newLoadClient().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = drain(resp)
+	if took := time.Since(start); took < delay {
+		t.Fatalf("answered after %v, want at least %v", took, delay)
+	}
+	at, ok := rc.nthArrival(1)
+	if !ok || at.Sub(start) >= delay {
+		t.Fatalf("arrival recorded at +%v (ok %v), want before the delay ended", at.Sub(start), ok)
 	}
 }

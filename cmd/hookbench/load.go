@@ -79,7 +79,7 @@ func hammer(ctx context.Context, now func() time.Time, workers int, window time.
 // most requests a second this machine's loopback HTTP does with both ends
 // on its cores.
 func measureCeiling(ctx context.Context, now func() time.Time, window time.Duration) (ceilingResult, error) {
-	rc, err := startReceiver(now)
+	rc, err := startReceiver(now, 0) // the ceiling: an endpoint with no work of its own
 	if err != nil {
 		return ceilingResult{}, err
 	}

@@ -49,6 +49,8 @@ type options struct {
 	CeilingFor     time.Duration
 	PublishFor     time.Duration
 	PhaseTimeout   time.Duration
+	// ReceiverDelay is how long the receiver takes to answer each delivery.
+	ReceiverDelay time.Duration
 	// StreamSubscribers, StreamRate and StreamFor shape the streams phase.
 	StreamSubscribers int
 	StreamRate        float64
@@ -80,6 +82,7 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs.DurationVar(&o.CeilingFor, "ceiling-duration", 5*time.Second, "length of the raw HTTP ceiling measure")
 	fs.DurationVar(&o.PublishFor, "publish-duration", 3*time.Second, "length of each publish-rate measure (single, batch)")
 	fs.DurationVar(&o.PhaseTimeout, "phase-timeout", 2*time.Minute, "a phase that takes longer fails the run")
+	fs.DurationVar(&o.ReceiverDelay, "receiver-delay", 0, "how long the receiver takes to answer each delivery, like a real endpoint (the ceiling's receiver answers at once)")
 	fs.IntVar(&o.StreamSubscribers, "stream-subscribers", 100, "concurrent SSE subscribers in the streams phase")
 	fs.Float64Var(&o.StreamRate, "stream-rate", 1000, "steady publish rate (events/s) of the streams phase")
 	fs.DurationVar(&o.StreamFor, "stream-duration", 5*time.Second, "length of the streams phase's publishing")
@@ -158,6 +161,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		Date: time.Now().UTC().Format(time.RFC3339), CPUs: runtime.NumCPU(),
 		GoVersion: runtime.Version() + " " + runtime.GOOS + "/" + runtime.GOARCH,
 		Database:  describeDatabase(opts.Database), Nodes: opts.Nodes, Workers: opts.Workers, HookdSHA256: digest,
+		ReceiverDelayMs:     float64(opts.ReceiverDelay) / float64(time.Millisecond),
 		DatabaseCPUMeasured: b.pg != nil && b.pg.serverPID != 0,
 	}
 	if res.Workers == "" {

@@ -16,9 +16,10 @@ import (
 // to every POST, counts what arrives and remembers when each delivery
 // (path + webhook-id) first arrived.
 type receiver struct {
-	URL string
-	srv *http.Server
-	now func() time.Time
+	URL   string
+	srv   *http.Server
+	now   func() time.Time
+	delay time.Duration // how long each answer takes, like an endpoint's own work
 
 	requests atomic.Int64 // every request, duplicates included
 	bytes    atomic.Int64 // body bytes read
@@ -33,12 +34,12 @@ type receiver struct {
 func deliveryKey(path, webhookID string) string { return path + " " + webhookID }
 
 // startReceiver listens on a free loopback port and serves until close.
-func startReceiver(now func() time.Time) (*receiver, error) {
+func startReceiver(now func() time.Time, delay time.Duration) (*receiver, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
 	}
-	rc := &receiver{URL: "http://" + ln.Addr().String(), now: now, first: map[string]time.Time{}}
+	rc := &receiver{URL: "http://" + ln.Addr().String(), now: now, delay: delay, first: map[string]time.Time{}}
 	rc.srv = &http.Server{Handler: rc, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: time.Minute}
 	go func() { _ = rc.srv.Serve(ln) }()
 	return rc, nil
@@ -58,6 +59,9 @@ func (rc *receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			rc.arrived = append(rc.arrived, at)
 		}
 		rc.mu.Unlock()
+	}
+	if rc.delay > 0 {
+		time.Sleep(rc.delay)
 	}
 	_, _ = io.WriteString(w, "OK")
 }

@@ -24,6 +24,8 @@ type results struct {
 	Database  string `json:"database"`
 	Nodes     int    `json:"nodes"` // hookd processes per phase
 	Workers   string `json:"workers"`
+	// ReceiverDelayMs is how long the receiver took to answer each delivery.
+	ReceiverDelayMs float64 `json:"receiver_delay_ms"`
 	// DatabaseCPUMeasured says the PostgreSQL server's CPU has a column
 	// of its own (it runs on this machine) rather than counting as other.
 	DatabaseCPUMeasured bool `json:"database_cpu_measured"`
@@ -103,8 +105,8 @@ func (r *results) judge() {
 // writeTable prints the results as an aligned table, the details of
 // each phase and the bars.
 func (r *results) writeTable(w io.Writer) error {
-	fmt.Fprintf(w, "\nhookd end-to-end benchmark, %s\nmachine: %d CPUs, %s; hookd binary sha256 %s…\ndatabase: %s; hookd nodes: %d; hookd workers: %s\n\n",
-		r.Date, r.CPUs, r.GoVersion, r.HookdSHA256, r.Database, max(1, r.Nodes), r.Workers)
+	fmt.Fprintf(w, "\nhookd end-to-end benchmark, %s\nmachine: %d CPUs, %s; hookd binary sha256 %s…\ndatabase: %s; hookd nodes: %d; hookd workers: %s; receiver answers after %g ms\n\n",
+		r.Date, r.CPUs, r.GoVersion, r.HookdSHA256, r.Database, max(1, r.Nodes), r.Workers, r.ReceiverDelayMs)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "measure\tresult\tunit\tvs ceiling\tCPU hookd\tbench\tdb\tother\thookd RSS\t")
 	var details []string

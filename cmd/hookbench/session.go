@@ -175,7 +175,7 @@ func (b *bench) openSession(ctx context.Context, phase string) (_ *session, err 
 		}
 		s.nodes = append(s.nodes, proc)
 	}
-	if s.rc, err = startReceiver(b.now); err != nil {
+	if s.rc, err = startReceiver(b.now, b.opts.ReceiverDelay); err != nil {
 		return nil, err
 	}
 	for _, proc := range s.nodes {
