@@ -3,11 +3,8 @@ package e2e
 import (
 	"bufio"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"net/http"
-	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -15,7 +12,6 @@ import (
 	"time"
 
 	"github.com/hookd/hookd/internal/pgtest"
-	"github.com/jackc/pgx/v5"
 )
 
 // postgresSchema creates a fresh schema in the database of
@@ -27,34 +23,7 @@ func postgresSchema(t *testing.T) string {
 	if os.Getenv(pgtest.EnvURL) == "" && onPostgres() {
 		t.Fatal("HOOKD_E2E_STORE=postgres needs HOOKD_TEST_POSTGRES_URL")
 	}
-	base := pgtest.URL(t)
-	var b [6]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		t.Fatal(err)
-	}
-	schema := "hookd_e2e_" + hex.EncodeToString(b[:])
-	exec := func(sql string) {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		conn, err := pgx.Connect(ctx, base)
-		if err != nil {
-			t.Fatalf("connect to HOOKD_TEST_POSTGRES_URL: %v", err)
-		}
-		defer conn.Close(ctx)
-		if _, err := conn.Exec(ctx, sql); err != nil {
-			t.Fatalf("%s: %v", sql, err)
-		}
-	}
-	exec("CREATE SCHEMA " + schema)
-	t.Cleanup(func() { exec("DROP SCHEMA " + schema + " CASCADE") })
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
+	return pgtest.Schema(t, "hookd_e2e_")
 }
 
 // publishBatch publishes order.created events numbered from first on s.
