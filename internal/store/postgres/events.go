@@ -508,14 +508,5 @@ func (s *Store) EventsAfter(ctx context.Context, tenant string, afterSeq int64, 
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	var out []*hookd.Event
-	for rows.Next() {
-		ev, err := scanEvent(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, ev)
-	}
-	return out, rows.Err()
+	return collect(rows, func(row pgx.Row) (*hookd.Event, error) { return scanEvent(row) })
 }

@@ -96,14 +96,5 @@ func (s *Store) ListEventTypes(ctx context.Context, tenant string) ([]*hookd.Eve
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	var out []*hookd.EventType
-	for rows.Next() {
-		et, err := scanEventType(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, et)
-	}
-	return out, rows.Err()
+	return collect(rows, scanEventType)
 }

@@ -52,16 +52,7 @@ func queryDeliveries(ctx context.Context, q querier, sql string, args ...any) ([
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	var out []*hookd.Delivery
-	for rows.Next() {
-		d, err := scanDelivery(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, d)
-	}
-	return out, rows.Err()
+	return collect(rows, scanDelivery)
 }
 
 // ownWebhook answers ENotFound unless the owner has webhook id.

@@ -275,6 +275,11 @@ func isUniqueViolation(err error, constraint string) bool {
 	return constraint == "" || pe.ConstraintName == constraint
 }
 
+// collect reads every row with scan and closes rows.
+func collect[T any](rows pgx.Rows, scan func(pgx.Row) (T, error)) ([]T, error) {
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (T, error) { return scan(row) })
+}
+
 // newLeaseToken returns a random UUID (version 4) in text form.
 func newLeaseToken() (string, error) {
 	var b [16]byte

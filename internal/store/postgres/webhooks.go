@@ -148,16 +148,7 @@ func (s *Store) queryWebhooks(ctx context.Context, q querier, sql string, args .
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	var out []*hookd.Webhook
-	for rows.Next() {
-		w, err := s.scanWebhook(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, w)
-	}
-	return out, rows.Err()
+	return collect(rows, s.scanWebhook)
 }
 
 // CreateWebhook inserts w with empty counters and sets w.ID.

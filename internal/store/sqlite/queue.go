@@ -178,15 +178,11 @@ func (s *Store) eventsBySeq(ctx context.Context, seqs []int64) (map[int64]*hookd
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	for rows.Next() {
-		ev, err := scanEvent(rows)
-		if err != nil {
-			return nil, err
-		}
+	evs, err := scanRows(rows, scanEvent)
+	for _, ev := range evs {
 		out[ev.Seq] = ev
 	}
-	return out, rows.Err()
+	return out, err
 }
 
 // jsonIDs renders ids as a JSON array, for "IN (SELECT value FROM

@@ -207,6 +207,20 @@ func (s *Store) Close() error {
 	return s.closeErr
 }
 
+// scanRows reads every row with scan and closes rows.
+func scanRows[T any](rows *sql.Rows, scan func(row interface{ Scan(...any) error }) (T, error)) ([]T, error) {
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
 // readStmt returns query prepared on the reader pool, preparing it the
 // first time. Hot reads use it: SQLite parses each query once per
 // connection instead of once per call. Only constant query texts belong

@@ -309,16 +309,7 @@ func (s *Store) queryWebhooks(ctx context.Context, q querier, query string, args
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	var out []*hookd.Webhook
-	for rows.Next() {
-		w, err := s.scanWebhook(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, w)
-	}
-	return out, rows.Err()
+	return scanRows(rows, s.scanWebhook)
 }
 
 // ActiveWebhooks returns every active webhook of a tenant, ordered by id.
@@ -341,15 +332,11 @@ func (s *Store) LookupWebhooks(ctx context.Context, ids []int64) (map[int64]*hoo
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	for rows.Next() {
-		w, err := s.scanWebhook(rows)
-		if err != nil {
-			return nil, err
-		}
+	ws, err := scanRows(rows, s.scanWebhook)
+	for _, w := range ws {
 		out[w.ID] = w
 	}
-	return out, rows.Err()
+	return out, err
 }
 
 // FindWebhookByLookupKey returns the webhook of kind with that lookup key.
