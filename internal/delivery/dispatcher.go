@@ -124,15 +124,21 @@ func (d *Dispatcher) claimBatch() int { return max(16, d.cfg.Workers) }
 // Lease is how long the dispatcher's claims are held.
 func (d *Dispatcher) Lease() time.Duration { return d.cfg.Lease }
 
-// Room is how many deliveries Offer would take now (it leaves a claim
-// batch of room for the queue's older work), and the lease to give them.
+// Room is how many deliveries Offer would take now, and the lease to give
+// them.
 func (d *Dispatcher) Room() (int, time.Duration) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.work == nil {
 		return 0, 0
 	}
-	return max(0, d.maxOutstanding()-d.outstanding-d.claimBatch()), d.cfg.Lease
+	return d.roomLocked(), d.cfg.Lease
+}
+
+// roomLocked is how many more deliveries may be handed over while a claim
+// batch of room is left for the queue's older work.
+func (d *Dispatcher) roomLocked() int {
+	return max(0, d.maxOutstanding()-d.outstanding-d.claimBatch())
 }
 
 // Offer hands the dispatcher deliveries that a publish on this node has
@@ -147,7 +153,7 @@ func (d *Dispatcher) Offer(claims []hookd.Claim) {
 	d.mu.Lock()
 	n := 0
 	if d.work != nil { // running
-		n = max(0, min(len(claims), d.maxOutstanding()-d.outstanding-d.claimBatch()))
+		n = min(len(claims), d.roomLocked())
 		d.outstanding += n
 		d.offered = append(d.offered, claims[:n]...)
 		d.cond.Broadcast()

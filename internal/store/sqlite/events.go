@@ -76,15 +76,8 @@ func (s *Store) PublishEvents(ctx context.Context, reqs []hookd.PublishRequest) 
 		if err != nil {
 			return err
 		}
-		insertEvent, err := tx.PrepareContext(ctx, `INSERT INTO events (id, tenant, publisher, type,
-			version, payload, idempotency_key, webhooks_matched, integrations_matched, test, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?) RETURNING seq`) // one event with an idempotency key
-		if err != nil {
-			return err
-		}
-		defer insertEvent.Close()
-		p := &publication{tx: tx, insertEvent: insertEvent, tenants: tenants, pending: map[int64]int64{},
-			reqs: reqs, results: results}
+		p := &publication{tx: tx, tenants: tenants, pending: map[int64]int64{},
+			reqs: reqs, results: results, inserts: map[int]*sql.Stmt{}}
 		defer p.close()
 		for i := range reqs {
 			if err := p.publish(ctx, i); err != nil {
@@ -159,15 +152,14 @@ func (s *Store) leaseFresh(reqs []hookd.PublishRequest, results []hookd.PublishR
 
 // publication is one PublishEvents transaction under way.
 type publication struct {
-	tx          *sql.Tx
-	insertEvent *sql.Stmt
-	insertMany  *sql.Stmt        // eventRowsPerInsert rows, prepared on first use
-	tenants     map[int64]string // of the webhooks the batch names
-	pending     map[int64]int64  // deliveries queued per webhook
-	deliveries  []any            // deliveryRowValues values a row, to insert
-	reqs        []hookd.PublishRequest
-	results     []hookd.PublishResult
-	waiting     []int // requests without an idempotency key, not inserted yet
+	tx         *sql.Tx
+	inserts    map[int]*sql.Stmt // events INSERTs by row count, prepared on first use
+	tenants    map[int64]string  // of the webhooks the batch names
+	pending    map[int64]int64   // deliveries queued per webhook
+	deliveries []any             // deliveryRowValues values a row, to insert
+	reqs       []hookd.PublishRequest
+	results    []hookd.PublishResult
+	waiting    []int // requests without an idempotency key, not inserted yet
 }
 
 // eventRowsPerInsert bounds the events of one multi-row INSERT.
@@ -182,38 +174,31 @@ const eventRowValues = 10
 // after the waiting ones, so seq keeps the requests' order.
 func (p *publication) publish(ctx context.Context, i int) error {
 	ev := p.reqs[i].Event
-	if ev.IdempotencyKey == "" {
-		p.waiting = append(p.waiting, i)
-		if len(p.waiting) == eventRowsPerInsert {
-			return p.flush(ctx)
+	if ev.IdempotencyKey != "" {
+		if err := p.flush(ctx); err != nil {
+			return err
 		}
+		first, err := recentEvent(ctx, p.tx, ev)
+		if err != nil || first != nil {
+			p.results[i] = hookd.PublishResult{Event: deref(first), Duplicate: first != nil}
+			return err
+		}
+	}
+	p.waiting = append(p.waiting, i)
+	if ev.IdempotencyKey == "" && len(p.waiting) < eventRowsPerInsert {
 		return nil
 	}
-	if err := p.flush(ctx); err != nil {
+	if err := p.flush(ctx); err != nil || ev.IdempotencyKey == "" {
 		return err
 	}
-	first, err := recentEvent(ctx, p.tx, ev)
-	if err != nil || first != nil {
-		p.results[i] = hookd.PublishResult{Event: deref(first), Duplicate: first != nil}
-		return err
-	}
-	err = p.insertEvent.QueryRowContext(ctx, eventValues(ev)...).Scan(&ev.Seq)
-	if isUniqueViolation(err) {
-		return hookd.Errorf(hookd.EConflict, "event %s already exists", ev.ID)
-	} else if err != nil {
-		return err
-	}
-	if _, err := p.tx.ExecContext(ctx, `INSERT INTO idempotency_keys (tenant, key, event_seq, created_at)
+	_, err := p.tx.ExecContext(ctx, `INSERT INTO idempotency_keys (tenant, key, event_seq, created_at)
 		VALUES (?, ?, ?, ?) ON CONFLICT (tenant, key)
 		DO UPDATE SET event_seq = excluded.event_seq, created_at = excluded.created_at`,
-		ev.Tenant, ev.IdempotencyKey, ev.Seq, ms(ev.CreatedAt)); err != nil {
-		return err
-	}
-	p.stored(i, ev)
-	return nil
+		ev.Tenant, ev.IdempotencyKey, p.results[i].Event.Seq, ms(ev.CreatedAt))
+	return err
 }
 
-// eventValues are the values of one events row, in insertEvent's order.
+// eventValues are the values of one events row, in flush's INSERT order.
 func eventValues(ev hookd.Event) []any {
 	return []any{ev.ID, ev.Tenant, ev.Publisher, ev.Type, ev.Version, payloadText(ev.Payload),
 		ev.IdempotencyKey, ev.WebhooksMatched, ev.IntegrationsMatched, ms(ev.CreatedAt)}
@@ -225,36 +210,25 @@ func (p *publication) flush(ctx context.Context) error {
 	if len(p.waiting) == 0 {
 		return nil
 	}
-	const row = "(?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?)"
-	query := func(n int) string {
-		return `INSERT INTO events (id, tenant, publisher, type, version, payload, idempotency_key,
-			webhooks_matched, integrations_matched, test, created_at) VALUES ` +
-			strings.TrimSuffix(strings.Repeat(row+", ", n), ", ") + " RETURNING id, seq"
-	}
-	var st *sql.Stmt
-	var err error
-	if len(p.waiting) == eventRowsPerInsert {
-		if p.insertMany == nil {
-			if p.insertMany, err = p.tx.PrepareContext(ctx, query(eventRowsPerInsert)); err != nil {
-				return err
-			}
-		}
-		st = p.insertMany
-	} else {
-		if st, err = p.tx.PrepareContext(ctx, query(len(p.waiting))); err != nil {
+	st := p.inserts[len(p.waiting)]
+	if st == nil {
+		const row = "(?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?)"
+		var err error
+		st, err = p.tx.PrepareContext(ctx, `INSERT INTO events (id, tenant, publisher, type, version,
+			payload, idempotency_key, webhooks_matched, integrations_matched, test, created_at) VALUES `+
+			strings.TrimSuffix(strings.Repeat(row+", ", len(p.waiting)), ", ")+" RETURNING id, seq")
+		if err != nil {
 			return err
 		}
-		defer st.Close()
+		p.inserts[len(p.waiting)] = st
 	}
 	values := make([]any, 0, len(p.waiting)*eventRowValues)
 	for _, i := range p.waiting {
 		values = append(values, eventValues(p.reqs[i].Event)...)
 	}
 	rows, err := st.QueryContext(ctx, values...)
-	if isUniqueViolation(err) {
-		return hookd.Errorf(hookd.EConflict, "an event id of the batch already exists")
-	} else if err != nil {
-		return err
+	if err != nil {
+		return p.insertError(err)
 	}
 	seqs := make(map[string]int64, len(p.waiting))
 	for rows.Next() {
@@ -267,10 +241,7 @@ func (p *publication) flush(ctx context.Context) error {
 		seqs[id] = seq
 	}
 	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
-		if isUniqueViolation(err) {
-			return hookd.Errorf(hookd.EConflict, "an event id of the batch already exists")
-		}
-		return err
+		return p.insertError(err)
 	}
 	for _, i := range p.waiting {
 		ev := p.reqs[i].Event
@@ -285,10 +256,21 @@ func (p *publication) flush(ctx context.Context) error {
 	return nil
 }
 
+// insertError names a clash of event ids (EConflict) in flush's errors.
+func (p *publication) insertError(err error) error {
+	if !isUniqueViolation(err) {
+		return err
+	}
+	if len(p.waiting) == 1 {
+		return hookd.Errorf(hookd.EConflict, "event %s already exists", p.reqs[p.waiting[0]].Event.ID)
+	}
+	return hookd.Errorf(hookd.EConflict, "an event id of the batch already exists")
+}
+
 // close frees the statements the publication prepared.
 func (p *publication) close() {
-	if p.insertMany != nil {
-		p.insertMany.Close()
+	for _, st := range p.inserts {
+		st.Close()
 	}
 }
 
