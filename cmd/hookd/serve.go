@@ -28,6 +28,7 @@ import (
 	"github.com/hookd/hookd/internal/httpapi"
 	"github.com/hookd/hookd/internal/integrations"
 	"github.com/hookd/hookd/internal/integrations/builtin"
+	"github.com/hookd/hookd/internal/outbound"
 	"github.com/hookd/hookd/internal/store/postgres"
 	"github.com/hookd/hookd/internal/store/sqlite"
 	"github.com/hookd/hookd/internal/stream"
@@ -90,9 +91,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
-	guard := &delivery.Guard{AllowPrivate: cfg.AllowPrivateTargets, Allowed: cfg.AllowedTargets}
-	transport := delivery.NewTransport(guard, cfg.DeliveryTimeout, 0)
-	sender := &delivery.Sender{Client: delivery.NewClient(transport, cfg.DeliveryTimeout), UserAgent: "hookd/" + version, Now: time.Now}
+	guard := &outbound.Guard{AllowPrivate: cfg.AllowPrivateTargets, Allowed: cfg.AllowedTargets}
+	transport := outbound.NewTransport(guard, cfg.DeliveryTimeout, 0)
+	sender := &outbound.Sender{Client: outbound.NewClient(transport, cfg.DeliveryTimeout), UserAgent: "hookd/" + version, Now: time.Now}
 	// Integrations send through the same guarded client as webhooks.
 	integrationSends := &integrations.Destination{
 		Registry: builtin.Registry(integrations.Deps{Client: sender.Client, UserAgent: sender.UserAgent, Now: time.Now, MailchimpAPIBase: cfg.MailchimpAPIBase}),

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/hookd/hookd/internal/hookd"
+	"github.com/hookd/hookd/internal/outbound"
 )
 
 // Config tunes a Dispatcher.
@@ -36,7 +37,7 @@ type Config struct {
 // format its service expects. The dispatcher records the Outcome and
 // retries it like any other delivery.
 type Destination interface {
-	Send(ctx context.Context, wh *hookd.Webhook, ev *hookd.Event, deliveryID int64) Outcome
+	Send(ctx context.Context, wh *hookd.Webhook, ev *hookd.Event, deliveryID int64) outbound.Outcome
 }
 
 // Dispatcher claims due deliveries from the store, sends them with a bounded
@@ -45,7 +46,7 @@ type Destination interface {
 type Dispatcher struct {
 	cfg      Config
 	store    hookd.Store
-	sender   *Sender
+	sender   *outbound.Sender
 	policy   RetryPolicy
 	limiters *Limiters
 	metrics  *Metrics
@@ -72,7 +73,7 @@ type job struct {
 }
 
 // NewDispatcher returns a dispatcher; call Run to start it.
-func NewDispatcher(cfg Config, store hookd.Store, sender *Sender, policy RetryPolicy, metrics *Metrics, log *slog.Logger) *Dispatcher {
+func NewDispatcher(cfg Config, store hookd.Store, sender *outbound.Sender, policy RetryPolicy, metrics *Metrics, log *slog.Logger) *Dispatcher {
 	if cfg.Workers < 1 {
 		cfg.Workers = 1
 	}
@@ -491,17 +492,17 @@ func (d *Dispatcher) sleep(ctx context.Context, wait time.Duration) bool {
 func (d *Dispatcher) attempt(ctx context.Context, j job) hookd.AttemptResult {
 	c, wh := j.claim, j.webhook
 	actx, cancel := context.WithTimeout(ctx, d.cfg.AttemptTimeout)
-	var out Outcome
+	var out outbound.Outcome
 	if wh.Kind == "" {
-		out = d.sender.Send(actx, Message{
+		out = d.sender.Send(actx, outbound.Message{
 			URL: wh.URL, Headers: wh.Headers, Secret: wh.Secret, PreviousSecret: ActivePrevious(wh, d.now()),
 			EventID: c.Event.ID, EventType: c.Event.Type, DeliveryID: c.Delivery.ID,
-			Body: EventBody(&c.Event, false),
+			Body: outbound.EventBody(&c.Event, false),
 		})
 	} else if dest := d.cfg.Destinations[wh.Kind]; dest != nil {
 		out = dest.Send(actx, wh, &c.Event, c.Delivery.ID)
 	} else {
-		out = Outcome{Attempt: hookd.Attempt{StartedAt: d.now(), ErrorType: hookd.ErrTypeConnection,
+		out = outbound.Outcome{Attempt: hookd.Attempt{StartedAt: d.now(), ErrorType: hookd.ErrTypeConnection,
 			ErrorMessage: "no integration is registered for " + wh.Kind}}
 	}
 	cancel()

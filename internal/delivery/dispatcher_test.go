@@ -18,6 +18,7 @@ import (
 
 	"github.com/hookd/hookd/internal/crypto"
 	"github.com/hookd/hookd/internal/hookd"
+	"github.com/hookd/hookd/internal/outbound"
 	"github.com/hookd/hookd/internal/store/sqlite"
 )
 
@@ -59,8 +60,8 @@ func queue(tb testing.TB, st hookd.Store, webhookID int64, n int) {
 // runDispatcher starts a dispatcher against st and stops it at cleanup.
 func runDispatcher(tb testing.TB, st hookd.Store, cfg Config) *Dispatcher {
 	tb.Helper()
-	tr := NewTransport(&Guard{AllowPrivate: true}, 5*time.Second, 0)
-	sender := &Sender{Client: NewClient(tr, 5*time.Second), UserAgent: "hookd/test", Now: time.Now}
+	tr := outbound.NewTransport(&outbound.Guard{AllowPrivate: true}, 5*time.Second, 0)
+	sender := &outbound.Sender{Client: outbound.NewClient(tr, 5*time.Second), UserAgent: "hookd/test", Now: time.Now}
 	d := NewDispatcher(cfg, st, sender, RetryPolicy{}, NewMetrics(prometheus.NewRegistry(), st, time.Now), slog.New(slog.NewTextHandler(io.Discard, nil)))
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})

@@ -17,10 +17,10 @@ import (
 	"github.com/hookd/hookd/internal/auth"
 	"github.com/hookd/hookd/internal/catalog"
 	"github.com/hookd/hookd/internal/crypto"
-	"github.com/hookd/hookd/internal/delivery"
 	"github.com/hookd/hookd/internal/hookd"
 	"github.com/hookd/hookd/internal/integrations"
 	"github.com/hookd/hookd/internal/integrations/builtin"
+	"github.com/hookd/hookd/internal/outbound"
 	"github.com/hookd/hookd/internal/store/sqlite"
 )
 
@@ -55,7 +55,7 @@ func setupIntegrations(t *testing.T) *integrationEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	client := delivery.NewClient(delivery.NewTransport(&delivery.Guard{AllowPrivate: true}, 5*time.Second, 0), 5*time.Second)
+	client := outbound.NewClient(outbound.NewTransport(&outbound.Guard{AllowPrivate: true}, 5*time.Second, 0), 5*time.Second)
 	dest := &integrations.Destination{Registry: builtin.Registry(integrations.Deps{Client: client, UserAgent: "hookd/test", Now: time.Now}), Store: st}
 	api := NewServer(Deps{Store: st, Catalog: catalog.MustBuiltin(), Verifier: verifier, Integrations: dest, Version: "test"})
 	srv := httptest.NewServer(api)

@@ -18,6 +18,7 @@ import (
 	"github.com/hookd/hookd/internal/delivery"
 	"github.com/hookd/hookd/internal/hookd"
 	"github.com/hookd/hookd/internal/integrations"
+	"github.com/hookd/hookd/internal/outbound"
 	"github.com/hookd/hookd/internal/stream"
 )
 
@@ -41,7 +42,7 @@ type Deps struct {
 	// Publisher validates and fans out published events.
 	Publisher *delivery.Publisher
 	// Sender makes test sends; AttemptTimeout bounds them.
-	Sender         *delivery.Sender
+	Sender         *outbound.Sender
 	AttemptTimeout time.Duration
 	// Notify tells the dispatcher that deliveries became due (retry, recover).
 	Notify func()
@@ -66,7 +67,7 @@ type Server struct {
 	version        string
 	limiter        *userLimiter
 	publisher      *delivery.Publisher
-	sender         *delivery.Sender
+	sender         *outbound.Sender
 	attemptTimeout time.Duration
 	notifyFn       func()
 	streamer       *stream.Streamer

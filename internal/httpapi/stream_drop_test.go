@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/hookd/hookd/internal/delivery"
+	"github.com/hookd/hookd/internal/outbound"
 	"github.com/hookd/hookd/internal/stream"
 )
 
@@ -138,7 +139,7 @@ func TestStreamShutdownSaysWhy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if string(lines) != string(delivery.EventBody(&ev, false))+"\n" {
+	if string(lines) != string(outbound.EventBody(&ev, false))+"\n" {
 		t.Fatalf("NDJSON stream: %q", lines)
 	}
 	if got := ndjson.Trailer.Get(stream.EndHeader); got != stream.ReasonShutdown {

@@ -27,6 +27,7 @@ import (
 	"github.com/hookd/hookd/internal/crypto"
 	"github.com/hookd/hookd/internal/delivery"
 	"github.com/hookd/hookd/internal/hookd"
+	"github.com/hookd/hookd/internal/outbound"
 	"github.com/hookd/hookd/internal/store/sqlite"
 	"github.com/hookd/hookd/internal/stream"
 )
@@ -342,7 +343,7 @@ func TestStreamNDJSON(t *testing.T) {
 		if lines.Text() == "" {
 			continue // keep-alive
 		}
-		body := string(delivery.EventBody(&want[i], false))
+		body := string(outbound.EventBody(&want[i], false))
 		if lines.Text() != body {
 			t.Fatalf("line %d:\n%s\nwant the delivery body\n%s", i, lines.Text(), body)
 		}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/hookd/hookd/internal/delivery"
 	"github.com/hookd/hookd/internal/hookd"
+	"github.com/hookd/hookd/internal/outbound"
 )
 
 // testSend sends one test delivery at once and reports what happened
@@ -51,9 +52,9 @@ func (s *Server) testSend(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), s.attemptTimeout)
-	out := s.sender.Send(ctx, delivery.Message{
+	out := s.sender.Send(ctx, outbound.Message{
 		URL: wh.URL, Headers: wh.Headers, Secret: wh.Secret, PreviousSecret: delivery.ActivePrevious(wh, now),
-		EventID: ev.ID, EventType: evType, DeliveryID: d.ID, Body: delivery.EventBody(ev, true),
+		EventID: ev.ID, EventType: evType, DeliveryID: d.ID, Body: outbound.EventBody(ev, true),
 	})
 	cancel()
 	out.Attempt.Number, out.Attempt.DeliveryID = 1, d.ID

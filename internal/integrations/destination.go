@@ -9,6 +9,7 @@ import (
 
 	"github.com/hookd/hookd/internal/delivery"
 	"github.com/hookd/hookd/internal/hookd"
+	"github.com/hookd/hookd/internal/outbound"
 )
 
 // Remover deletes a row whose subscription ended (the store does).
@@ -46,7 +47,7 @@ func (d *Destination) Destinations() map[string]delivery.Destination {
 }
 
 // Send makes one attempt at a queued delivery (delivery.Destination).
-func (d *Destination) Send(ctx context.Context, wh *hookd.Webhook, ev *hookd.Event, deliveryID int64) delivery.Outcome {
+func (d *Destination) Send(ctx context.Context, wh *hookd.Webhook, ev *hookd.Event, deliveryID int64) outbound.Outcome {
 	return Outcome(d.Deliver(ctx, wh, ev, deliveryID, false))
 }
 
@@ -88,8 +89,8 @@ func (d *Destination) Deliver(ctx context.Context, wh *hookd.Webhook, ev *hookd.
 }
 
 // Outcome turns a provider's send into the dispatcher's Outcome.
-func Outcome(sent Sent, err error) delivery.Outcome {
-	out := delivery.Outcome{Attempt: sent.Attempt, Success: err == nil}
+func Outcome(sent Sent, err error) outbound.Outcome {
+	out := outbound.Outcome{Attempt: sent.Attempt, Success: err == nil}
 	if code := sent.Attempt.ResponseCode; code != nil {
 		out.Status = *code
 	}
