@@ -23,12 +23,13 @@ import (
 	"github.com/hookd/hookd/internal/catalog"
 	"github.com/hookd/hookd/internal/config"
 	"github.com/hookd/hookd/internal/crypto"
-	"github.com/hookd/hookd/internal/delivery"
+	"github.com/hookd/hookd/internal/dispatch"
 	"github.com/hookd/hookd/internal/hookd"
 	"github.com/hookd/hookd/internal/httpapi"
 	"github.com/hookd/hookd/internal/integrations"
 	"github.com/hookd/hookd/internal/integrations/builtin"
 	"github.com/hookd/hookd/internal/outbound"
+	"github.com/hookd/hookd/internal/publish"
 	"github.com/hookd/hookd/internal/store/postgres"
 	"github.com/hookd/hookd/internal/store/sqlite"
 	"github.com/hookd/hookd/internal/stream"
@@ -100,17 +101,17 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		Store:    store, Log: log, Now: time.Now,
 	}
 	buckets := rateBuckets(store)
-	dispatcher := delivery.NewDispatcher(delivery.Config{
+	dispatcher := dispatch.New(dispatch.Config{
 		Workers: cfg.Workers, AttemptTimeout: cfg.DeliveryTimeout, AutoDisableAfter: cfg.AutoDisableAfter,
 		ShutdownGrace: cfg.ShutdownTimeout, Destinations: integrationSends.Destinations(), Lease: cfg.Lease,
 		RateBuckets: buckets,
-	}, store, sender, delivery.RetryPolicy{}, delivery.NewMetrics(reg, store, time.Now), log)
+	}, store, sender, dispatch.RetryPolicy{}, dispatch.NewMetrics(reg, store, time.Now), log)
 	broker, publishTo, err := streamBroker(ctx, store, log)
 	if err != nil {
 		return fmt.Errorf("event streams: %w", err)
 	}
 	defer broker.Close()
-	publisher := delivery.NewPublisher(publishTo, cat, time.Now, rand.Reader)
+	publisher := publish.New(publishTo, cat, time.Now, rand.Reader)
 	publisher.OnPublish = func([]hookd.Event) { dispatcher.Notify() }
 	publisher.Handoff = dispatcher
 	integrationSends.Removed = publisher.Invalidate

@@ -15,10 +15,10 @@ import (
 
 	"github.com/hookd/hookd/internal/auth"
 	"github.com/hookd/hookd/internal/catalog"
-	"github.com/hookd/hookd/internal/delivery"
 	"github.com/hookd/hookd/internal/hookd"
 	"github.com/hookd/hookd/internal/integrations"
 	"github.com/hookd/hookd/internal/outbound"
+	"github.com/hookd/hookd/internal/publish"
 	"github.com/hookd/hookd/internal/stream"
 )
 
@@ -40,7 +40,7 @@ type Deps struct {
 	// shared by every node. nil: in memory, this node only.
 	RateBuckets hookd.TokenBuckets
 	// Publisher validates and fans out published events.
-	Publisher *delivery.Publisher
+	Publisher *publish.Publisher
 	// Sender makes test sends; AttemptTimeout bounds them.
 	Sender         *outbound.Sender
 	AttemptTimeout time.Duration
@@ -66,7 +66,7 @@ type Server struct {
 	random         io.Reader
 	version        string
 	limiter        *userLimiter
-	publisher      *delivery.Publisher
+	publisher      *publish.Publisher
 	sender         *outbound.Sender
 	attemptTimeout time.Duration
 	notifyFn       func()

@@ -8,7 +8,7 @@ import (
 	"slices"
 	"strconv"
 
-	"github.com/hookd/hookd/internal/delivery"
+	"github.com/hookd/hookd/internal/dispatch"
 	"github.com/hookd/hookd/internal/hookd"
 	"github.com/hookd/hookd/internal/outbound"
 )
@@ -53,7 +53,7 @@ func (s *Server) testSend(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), s.attemptTimeout)
 	out := s.sender.Send(ctx, outbound.Message{
-		URL: wh.URL, Headers: wh.Headers, Secret: wh.Secret, PreviousSecret: delivery.ActivePrevious(wh, now),
+		URL: wh.URL, Headers: wh.Headers, Secret: wh.Secret, PreviousSecret: dispatch.ActivePrevious(wh, now),
 		EventID: ev.ID, EventType: evType, DeliveryID: d.ID, Body: outbound.EventBody(ev, true),
 	})
 	cancel()

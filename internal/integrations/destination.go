@@ -7,7 +7,7 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/hookd/hookd/internal/delivery"
+	"github.com/hookd/hookd/internal/dispatch"
 	"github.com/hookd/hookd/internal/hookd"
 	"github.com/hookd/hookd/internal/outbound"
 )
@@ -18,7 +18,7 @@ type Remover interface {
 }
 
 // Destination sends the deliveries of integration rows through their
-// providers. It implements delivery.Destination for every row kind of the
+// providers. It implements dispatch.Destination for every row kind of the
 // registry (see Destinations) and makes the API's test sends.
 type Destination struct {
 	Registry *Registry
@@ -28,25 +28,25 @@ type Destination struct {
 	Store Remover
 	Log   *slog.Logger
 	// Removed, when set, is told the tenant of a removed row, so cached
-	// fan-out (delivery.Publisher.Invalidate) stops queueing for it.
+	// fan-out (publish.Publisher.Invalidate) stops queueing for it.
 	Removed func(tenant string)
 	// Now is the clock of attempts that fail before a provider is asked.
 	Now func() time.Time
 }
 
-var _ delivery.Destination = (*Destination)(nil)
+var _ dispatch.Destination = (*Destination)(nil)
 
 // Destinations returns the dispatcher's Config.Destinations: d for every
 // Kind of row that integrations send for.
-func (d *Destination) Destinations() map[string]delivery.Destination {
-	out := map[string]delivery.Destination{}
+func (d *Destination) Destinations() map[string]dispatch.Destination {
+	out := map[string]dispatch.Destination{}
 	for _, p := range d.Registry.Providers() {
 		out[p.Info().SendsFrom()] = d
 	}
 	return out
 }
 
-// Send makes one attempt at a queued delivery (delivery.Destination).
+// Send makes one attempt at a queued delivery (dispatch.Destination).
 func (d *Destination) Send(ctx context.Context, wh *hookd.Webhook, ev *hookd.Event, deliveryID int64) outbound.Outcome {
 	return Outcome(d.Deliver(ctx, wh, ev, deliveryID, false))
 }

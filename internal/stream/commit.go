@@ -12,7 +12,7 @@ import (
 //
 // This is what keeps a Broker's promise of Seq order on the embedded
 // store. SQLite commits one write at a time, in Seq order, but publishers
-// that call the broker after PublishEvents returns (delivery.Publisher's
+// that call the broker after PublishEvents returns (publish.Publisher's
 // OnPublish) run in separate goroutines and can overtake each other: seq 6
 // could reach a stream before seq 5, and a client resuming after 6 would
 // never see 5. Holding one lock from before the commit until the broker

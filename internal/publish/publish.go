@@ -1,4 +1,4 @@
-package delivery
+package publish
 
 import (
 	"bytes"
@@ -19,16 +19,16 @@ import (
 // other nodes; changes made through this node invalidate them at once.
 const cacheTTL = time.Second
 
-// PublishInput is one event a publisher sends.
-type PublishInput struct {
+// Input is one event a publisher sends.
+type Input struct {
 	Event          string
 	Payload        json.RawMessage
 	IdempotencyKey string
 }
 
-// Published is the outcome of one PublishInput: the stored event, or Err
+// Result is the outcome of one Input: the stored event, or Err
 // (a validation_error) when it was refused.
-type Published struct {
+type Result struct {
 	Event     hookd.Event
 	Duplicate bool
 	Err       error
@@ -87,8 +87,8 @@ type eventTypeInfo struct {
 	err    error // ENotFound when the tenant has no such type
 }
 
-// NewPublisher returns a Publisher.
-func NewPublisher(store hookd.Store, cat *catalog.Catalog, now func() time.Time, random io.Reader) *Publisher {
+// New returns a Publisher.
+func New(store hookd.Store, cat *catalog.Catalog, now func() time.Time, random io.Reader) *Publisher {
 	p := &Publisher{store: store, catalog: cat, now: now, random: random,
 		hooks: map[string]*tenantHooks{}, types: map[string]*eventTypeInfo{},
 		commits: make(chan *commitBatch, 1024)}
@@ -208,8 +208,8 @@ func (p *Publisher) Invalidate(tenant string) {
 // Publish validates every input, then stores the valid ones with their
 // deliveries in one transaction. Invalid inputs come back with Err set and
 // do not stop the others.
-func (p *Publisher) Publish(ctx context.Context, tenant, publisher string, inputs []PublishInput) ([]Published, error) {
-	out := make([]Published, len(inputs))
+func (p *Publisher) Publish(ctx context.Context, tenant, publisher string, inputs []Input) ([]Result, error) {
+	out := make([]Result, len(inputs))
 	hooks, err := p.tenantHooks(ctx, tenant)
 	if err != nil {
 		return nil, err
@@ -282,7 +282,7 @@ func (p *Publisher) Publish(ctx context.Context, tenant, publisher string, input
 	}
 	var fresh []hookd.Event
 	for k, r := range results {
-		out[index[k]] = Published{Event: r.Event, Duplicate: r.Duplicate}
+		out[index[k]] = Result{Event: r.Event, Duplicate: r.Duplicate}
 		if !r.Duplicate {
 			fresh = append(fresh, r.Event)
 		}

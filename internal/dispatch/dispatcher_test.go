@@ -1,4 +1,4 @@
-package delivery
+package dispatch
 
 import (
 	"context"
@@ -62,7 +62,7 @@ func runDispatcher(tb testing.TB, st hookd.Store, cfg Config) *Dispatcher {
 	tb.Helper()
 	tr := outbound.NewTransport(&outbound.Guard{AllowPrivate: true}, 5*time.Second, 0)
 	sender := &outbound.Sender{Client: outbound.NewClient(tr, 5*time.Second), UserAgent: "hookd/test", Now: time.Now}
-	d := NewDispatcher(cfg, st, sender, RetryPolicy{}, NewMetrics(prometheus.NewRegistry(), st, time.Now), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	d := New(cfg, st, sender, RetryPolicy{}, NewMetrics(prometheus.NewRegistry(), st, time.Now), slog.New(slog.NewTextHandler(io.Discard, nil)))
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); _ = d.Run(ctx) }()

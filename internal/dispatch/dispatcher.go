@@ -1,4 +1,4 @@
-package delivery
+package dispatch
 
 import (
 	"context"
@@ -72,8 +72,8 @@ type job struct {
 	webhook *hookd.Webhook
 }
 
-// NewDispatcher returns a dispatcher; call Run to start it.
-func NewDispatcher(cfg Config, store hookd.Store, sender *outbound.Sender, policy RetryPolicy, metrics *Metrics, log *slog.Logger) *Dispatcher {
+// New returns a dispatcher; call Run to start it.
+func New(cfg Config, store hookd.Store, sender *outbound.Sender, policy RetryPolicy, metrics *Metrics, log *slog.Logger) *Dispatcher {
 	if cfg.Workers < 1 {
 		cfg.Workers = 1
 	}
