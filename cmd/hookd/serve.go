@@ -23,6 +23,7 @@ import (
 	"github.com/hookd/hookd/internal/catalog"
 	"github.com/hookd/hookd/internal/config"
 	"github.com/hookd/hookd/internal/crypto"
+	destinations "github.com/hookd/hookd/internal/destination/builtin"
 	"github.com/hookd/hookd/internal/dispatch"
 	"github.com/hookd/hookd/internal/hookd"
 	"github.com/hookd/hookd/internal/httpapi"
@@ -96,32 +97,36 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	transport := outbound.NewTransport(guard, cfg.DeliveryTimeout, 0)
 	sender := &outbound.Sender{Client: outbound.NewClient(transport, cfg.DeliveryTimeout), UserAgent: "hookd/" + version, Now: time.Now}
 	// Integrations send through the same guarded client as webhooks.
-	integrationSends := &integrations.Destination{
-		Registry: builtin.Registry(integrations.Deps{Client: sender.Client, UserAgent: sender.UserAgent, Now: time.Now, MailchimpAPIBase: cfg.MailchimpAPIBase}),
-		Store:    store, Log: log, Now: time.Now,
-	}
+	providers := builtin.Registry(integrations.Deps{Client: sender.Client, UserAgent: sender.UserAgent, Now: time.Now, MailchimpAPIBase: cfg.MailchimpAPIBase})
+	dests := destinations.Registry(sender, providers)
 	buckets := rateBuckets(store)
+	var publisher *publish.Publisher
+	unsubscribed := func(ctx context.Context, wh *hookd.Webhook) error {
+		if err := store.DeleteWebhook(ctx, wh.Owner, wh.ID); err != nil {
+			return err
+		}
+		publisher.Invalidate(wh.Owner.Tenant)
+		return nil
+	}
 	dispatcher := dispatch.New(dispatch.Config{
 		Workers: cfg.Workers, AttemptTimeout: cfg.DeliveryTimeout, AutoDisableAfter: cfg.AutoDisableAfter,
-		ShutdownGrace: cfg.ShutdownTimeout, Destinations: integrationSends.Destinations(), Lease: cfg.Lease,
-		RateBuckets: buckets,
-	}, store, sender, dispatch.RetryPolicy{}, dispatch.NewMetrics(reg, store, time.Now), log)
+		ShutdownGrace: cfg.ShutdownTimeout, Lease: cfg.Lease, RateBuckets: buckets, Unsubscribed: unsubscribed,
+	}, store, dests, dispatch.RetryPolicy{}, dispatch.NewMetrics(reg, store, time.Now), log)
 	broker, publishTo, err := streamBroker(ctx, store, log)
 	if err != nil {
 		return fmt.Errorf("event streams: %w", err)
 	}
 	defer broker.Close()
-	publisher := publish.New(publishTo, cat, time.Now, rand.Reader)
+	publisher = publish.New(publishTo, cat, time.Now, rand.Reader)
 	publisher.OnPublish = func([]hookd.Event) { dispatcher.Notify() }
 	publisher.Handoff = dispatcher
-	integrationSends.Removed = publisher.Invalidate
 
 	api := httpapi.NewServer(httpapi.Deps{
 		Store: store, Catalog: cat, Verifier: verifier, Logger: log, Registry: reg,
 		Now: time.Now, Random: rand.Reader, Version: version,
 		RateLimit: cfg.RateLimit, RateBurst: cfg.RateBurst, RateBuckets: buckets,
-		Publisher: publisher, Sender: sender, AttemptTimeout: cfg.DeliveryTimeout, Notify: dispatcher.Notify,
-		Broker: broker, Integrations: integrationSends,
+		Publisher: publisher, Destinations: dests, AttemptTimeout: cfg.DeliveryTimeout, Notify: dispatcher.Notify,
+		Broker: broker, Integrations: providers, Unsubscribed: unsubscribed,
 	})
 
 	ln, err := net.Listen("tcp", cfg.Addr)

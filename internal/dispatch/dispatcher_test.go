@@ -17,6 +17,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/hookd/hookd/internal/crypto"
+	"github.com/hookd/hookd/internal/destination"
+	"github.com/hookd/hookd/internal/destination/webhook"
 	"github.com/hookd/hookd/internal/hookd"
 	"github.com/hookd/hookd/internal/outbound"
 	"github.com/hookd/hookd/internal/store/sqlite"
@@ -62,7 +64,11 @@ func runDispatcher(tb testing.TB, st hookd.Store, cfg Config) *Dispatcher {
 	tb.Helper()
 	tr := outbound.NewTransport(&outbound.Guard{AllowPrivate: true}, 5*time.Second, 0)
 	sender := &outbound.Sender{Client: outbound.NewClient(tr, 5*time.Second), UserAgent: "hookd/test", Now: time.Now}
-	d := New(cfg, st, sender, RetryPolicy{}, NewMetrics(prometheus.NewRegistry(), st, time.Now), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	dests := destination.NewRegistry(time.Now)
+	if err := dests.Register(webhook.New(sender), webhook.Kind); err != nil {
+		tb.Fatal(err)
+	}
+	d := New(cfg, st, dests, RetryPolicy{}, NewMetrics(prometheus.NewRegistry(), st, time.Now), slog.New(slog.NewTextHandler(io.Discard, nil)))
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); _ = d.Run(ctx) }()

@@ -3,6 +3,7 @@ package dispatch
 import (
 	"math"
 	"math/rand/v2"
+	"net/http"
 	"time"
 
 	"github.com/hookd/hookd/internal/hookd"
@@ -63,4 +64,36 @@ func (p RetryPolicy) random() float64 {
 		return p.Rand()
 	}
 	return rand.Float64()
+}
+
+// Decision is what follows one attempt at a delivery.
+type Decision struct {
+	// Outcome names it for the metrics: "success", "retry" or "failed".
+	Outcome string
+	// RetryAt is when to try again; nil when the delivery is over.
+	RetryAt *time.Time
+	// Disable, when set, switches the webhook off and says why.
+	Disable string
+}
+
+// Decide is the one retry rule of every destination kind, applied to
+// attempt number n's outcome at now: a success ends the delivery; a 410
+// Gone fails it and switches the row off; an outcome its kind marked
+// Permanent fails it at once; anything else is tried again after Next's
+// wait until rc's retries run out.
+func (p RetryPolicy) Decide(out outbound.Outcome, rc hookd.RetryConfig, n int, now time.Time) Decision {
+	switch {
+	case out.Success:
+		return Decision{Outcome: "success"}
+	case out.Status == http.StatusGone:
+		return Decision{Outcome: "failed", Disable: "the endpoint answered 410 Gone"}
+	case out.Permanent:
+		return Decision{Outcome: "failed"}
+	}
+	wait, retry := p.Next(rc, n, out.RetryAfter)
+	if !retry {
+		return Decision{Outcome: "failed"}
+	}
+	at := now.Add(wait)
+	return Decision{Outcome: "retry", RetryAt: &at}
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/hookd/hookd/internal/hookd"
+	"github.com/hookd/hookd/internal/outbound"
 )
 
 // fixedRand returns a Rand that always yields v.
@@ -163,5 +164,40 @@ func TestRetryPolicyRetryAfter(t *testing.T) {
 	}
 	if _, ok := p.Next(rc, 4, time.Minute); ok {
 		t.Error("Retry-After must not add retries beyond max_retries")
+	}
+}
+
+// TestDecideOneRuleForEveryKind: what follows an attempt depends on its
+// outcome only, whichever kind of destination made it.
+func TestDecideOneRuleForEveryKind(t *testing.T) {
+	t.Parallel()
+	p := RetryPolicy{Rand: fixedRand(0)}
+	rc := hookd.RetryConfig{MaxRetries: 2, RetryDelay: 1000, BackoffMultiplier: 2}
+	now := time.Date(2024, 1, 15, 10, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name    string
+		out     outbound.Outcome
+		attempt int
+		want    string
+		retryIn time.Duration
+		disable bool
+	}{
+		{"success", outbound.Outcome{Success: true, Status: 200}, 1, "success", 0, false},
+		{"a webhook's 400 is retried", outbound.Outcome{Status: 400}, 1, "retry", time.Second, false},
+		{"a timeout is retried", outbound.Outcome{}, 2, "retry", 2 * time.Second, false},
+		{"retries used up", outbound.Outcome{Status: 500}, 3, "failed", 0, false},
+		{"permanent fails at once", outbound.Outcome{Status: 401, Permanent: true}, 1, "failed", 0, false},
+		{"410 switches the row off", outbound.Outcome{Status: 410}, 1, "failed", 0, true},
+		{"410 of an ended subscription too", outbound.Outcome{Status: 410, Permanent: true, Unsubscribed: true}, 1, "failed", 0, true},
+		{"Retry-After is honoured", outbound.Outcome{Status: 503, RetryAfter: time.Minute}, 1, "retry", time.Minute, false},
+	}
+	for _, tt := range tests {
+		got := p.Decide(tt.out, rc, tt.attempt, now)
+		if got.Outcome != tt.want || (got.Disable != "") != tt.disable {
+			t.Errorf("%s: %+v", tt.name, got)
+		}
+		if (got.RetryAt != nil) != (tt.want == "retry") || (got.RetryAt != nil && !got.RetryAt.Equal(now.Add(tt.retryIn))) {
+			t.Errorf("%s: retry at %v, want in %v", tt.name, got.RetryAt, tt.retryIn)
+		}
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/hookd/hookd/internal/auth"
 	"github.com/hookd/hookd/internal/catalog"
 	"github.com/hookd/hookd/internal/crypto"
+	destinations "github.com/hookd/hookd/internal/destination/builtin"
 	"github.com/hookd/hookd/internal/hookd"
 	"github.com/hookd/hookd/internal/integrations"
 	"github.com/hookd/hookd/internal/integrations/builtin"
@@ -56,8 +57,10 @@ func setupIntegrations(t *testing.T) *integrationEnv {
 		t.Fatal(err)
 	}
 	client := outbound.NewClient(outbound.NewTransport(&outbound.Guard{AllowPrivate: true}, 5*time.Second, 0), 5*time.Second)
-	dest := &integrations.Destination{Registry: builtin.Registry(integrations.Deps{Client: client, UserAgent: "hookd/test", Now: time.Now}), Store: st}
-	api := NewServer(Deps{Store: st, Catalog: catalog.MustBuiltin(), Verifier: verifier, Integrations: dest, Version: "test"})
+	providers := builtin.Registry(integrations.Deps{Client: client, UserAgent: "hookd/test", Now: time.Now})
+	dests := destinations.Registry(&outbound.Sender{Client: client, UserAgent: "hookd/test", Now: time.Now}, providers)
+	api := NewServer(Deps{Store: st, Catalog: catalog.MustBuiltin(), Verifier: verifier, Integrations: providers, Destinations: dests,
+		Unsubscribed: func(ctx context.Context, wh *hookd.Webhook) error { return st.DeleteWebhook(ctx, wh.Owner, wh.ID) }, Version: "test"})
 	srv := httptest.NewServer(api)
 	t.Cleanup(srv.Close)
 	return &integrationEnv{t: t, srv: srv, store: st}

@@ -15,9 +15,9 @@ import (
 
 	"github.com/hookd/hookd/internal/auth"
 	"github.com/hookd/hookd/internal/catalog"
+	"github.com/hookd/hookd/internal/destination"
 	"github.com/hookd/hookd/internal/hookd"
 	"github.com/hookd/hookd/internal/integrations"
-	"github.com/hookd/hookd/internal/outbound"
 	"github.com/hookd/hookd/internal/publish"
 	"github.com/hookd/hookd/internal/stream"
 )
@@ -41,18 +41,22 @@ type Deps struct {
 	RateBuckets hookd.TokenBuckets
 	// Publisher validates and fans out published events.
 	Publisher *publish.Publisher
-	// Sender makes test sends; AttemptTimeout bounds them.
-	Sender         *outbound.Sender
+	// Destinations make test sends, of every destination kind;
+	// AttemptTimeout bounds them.
+	Destinations   *destination.Registry
 	AttemptTimeout time.Duration
+	// Unsubscribed removes a row whose service ended its subscription
+	// during a test send (outbound.Outcome.Unsubscribed); nil keeps it.
+	Unsubscribed func(ctx context.Context, wh *hookd.Webhook) error
 	// Notify tells the dispatcher that deliveries became due (retry, recover).
 	Notify func()
 	// Broker carries committed events to GET /api/events/stream/, tuned by
 	// Stream (zero values take the defaults). Without one, streams answer 500.
 	Broker stream.Broker
 	Stream stream.Options
-	// Integrations sends test events through the integrations and holds
-	// their registry (nil: no integrations are offered).
-	Integrations *integrations.Destination
+	// Integrations is the registry of the integrations offered (nil:
+	// none).
+	Integrations *integrations.Registry
 }
 
 // Server is hookd's HTTP API.
@@ -67,7 +71,8 @@ type Server struct {
 	version        string
 	limiter        *userLimiter
 	publisher      *publish.Publisher
-	sender         *outbound.Sender
+	destinations   *destination.Registry
+	unsubscribed   func(ctx context.Context, wh *hookd.Webhook) error
 	attemptTimeout time.Duration
 	notifyFn       func()
 	streamer       *stream.Streamer
@@ -88,7 +93,11 @@ func NewServer(d Deps) *Server {
 		store: d.Store, catalog: d.Catalog, verifier: d.Verifier, log: d.Logger,
 		registry: d.Registry, now: d.Now, random: d.Random, version: d.Version,
 		limiter:   newUserLimiter(d.RateLimit, d.RateBurst, d.RateBuckets, d.Logger),
-		publisher: d.Publisher, sender: d.Sender, attemptTimeout: d.AttemptTimeout, notifyFn: d.Notify,
+		publisher: d.Publisher, destinations: d.Destinations, attemptTimeout: d.AttemptTimeout, notifyFn: d.Notify,
+		unsubscribed: d.Unsubscribed,
+	}
+	if s.destinations == nil {
+		s.destinations = destination.NewRegistry(s.now)
 	}
 	if s.attemptTimeout <= 0 {
 		s.attemptTimeout = 15 * time.Second

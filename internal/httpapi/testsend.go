@@ -8,9 +8,8 @@ import (
 	"slices"
 	"strconv"
 
-	"github.com/hookd/hookd/internal/dispatch"
+	"github.com/hookd/hookd/internal/destination"
 	"github.com/hookd/hookd/internal/hookd"
-	"github.com/hookd/hookd/internal/outbound"
 )
 
 // testSend sends one test delivery at once and reports what happened
@@ -52,10 +51,7 @@ func (s *Server) testSend(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), s.attemptTimeout)
-	out := s.sender.Send(ctx, outbound.Message{
-		URL: wh.URL, Headers: wh.Headers, Secret: wh.Secret, PreviousSecret: dispatch.ActivePrevious(wh, now),
-		EventID: ev.ID, EventType: evType, DeliveryID: d.ID, Body: outbound.EventBody(ev, true),
-	})
+	out := s.destinations.Send(ctx, wh, destination.Message{Event: ev, DeliveryID: d.ID, Test: true})
 	cancel()
 	out.Attempt.Number, out.Attempt.DeliveryID = 1, d.ID
 	if err := s.store.RecordTestSend(r.Context(), ev, d, &out.Attempt); err != nil {
