@@ -72,10 +72,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		}
 	}
 
-	store, err := openStore(ctx, cfg, log)
+	db, err := openStore(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
+	store := db.store
 	defer store.Close()
 
 	cat, err := catalog.Builtin()
@@ -93,38 +94,32 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
+	broker, publishTo, err := db.openStreams(ctx, log)
+	if err != nil {
+		return fmt.Errorf("event streams: %w", err)
+	}
+	defer broker.Close()
+
 	guard := &outbound.Guard{AllowPrivate: cfg.AllowPrivateTargets, Allowed: cfg.AllowedTargets}
 	transport := outbound.NewTransport(guard, cfg.DeliveryTimeout, 0)
 	sender := &outbound.Sender{Client: outbound.NewClient(transport, cfg.DeliveryTimeout), UserAgent: "hookd/" + version, Now: time.Now}
 	// Integrations send through the same guarded client as webhooks.
 	providers := builtin.Registry(integrations.Deps{Client: sender.Client, UserAgent: sender.UserAgent, Now: time.Now, MailchimpAPIBase: cfg.MailchimpAPIBase})
 	dests := destinations.Registry(sender, providers)
-	buckets := rateBuckets(store)
-	var publisher *publish.Publisher
-	unsubscribed := func(ctx context.Context, wh *hookd.Webhook) error {
-		if err := store.DeleteWebhook(ctx, wh.Owner, wh.ID); err != nil {
-			return err
-		}
-		publisher.Invalidate(wh.Owner.Tenant)
-		return nil
-	}
+	// The dispatcher comes first: the publisher hands it what each commit
+	// queues. Both see the fan-out cache, which a removed row leaves.
+	fanout := publish.NewCache(store, cat)
+	unsubscribed := removeRow(store, fanout)
 	dispatcher := dispatch.New(dispatch.Config{
 		Workers: cfg.Workers, AttemptTimeout: cfg.DeliveryTimeout, AutoDisableAfter: cfg.AutoDisableAfter,
-		ShutdownGrace: cfg.ShutdownTimeout, Lease: cfg.Lease, RateBuckets: buckets, Unsubscribed: unsubscribed,
+		ShutdownGrace: cfg.ShutdownTimeout, Lease: cfg.Lease, RateBuckets: db.buckets, Unsubscribed: unsubscribed,
 	}, store, dests, dispatch.RetryPolicy{}, dispatch.NewMetrics(reg, store, time.Now), log)
-	broker, publishTo, err := streamBroker(ctx, store, log)
-	if err != nil {
-		return fmt.Errorf("event streams: %w", err)
-	}
-	defer broker.Close()
-	publisher = publish.New(publishTo, cat, time.Now, rand.Reader)
-	publisher.OnPublish = func([]hookd.Event) { dispatcher.Notify() }
-	publisher.Handoff = dispatcher
+	publisher := publish.New(publishTo, fanout, dispatcher, time.Now, rand.Reader)
 
 	api := httpapi.NewServer(httpapi.Deps{
 		Store: store, Catalog: cat, Verifier: verifier, Logger: log, Registry: reg,
 		Now: time.Now, Random: rand.Reader, Version: version,
-		RateLimit: cfg.RateLimit, RateBurst: cfg.RateBurst, RateBuckets: buckets,
+		RateLimit: cfg.RateLimit, RateBurst: cfg.RateBurst, RateBuckets: db.buckets,
 		Publisher: publisher, Destinations: dests, AttemptTimeout: cfg.DeliveryTimeout, Notify: dispatcher.Notify,
 		Broker: broker, Integrations: providers, Unsubscribed: unsubscribed,
 	})
@@ -193,34 +188,38 @@ func prune(ctx context.Context, store hookd.Store, retention time.Duration, log 
 	}
 }
 
-// streamBroker returns the event streams' broker and the store the
-// publisher must write through. On one node, events enter streams once
-// their transaction committed, in commit order (stream.PublishOnCommit),
-// never waiting for a subscriber. On PostgreSQL every node reads committed
-// events back after the database's notification instead, whichever node
-// published them.
-func streamBroker(ctx context.Context, store hookd.Store, log *slog.Logger) (stream.Broker, hookd.Store, error) {
-	if pg, ok := store.(*postgres.Store); ok {
-		broker, err := pgstream.New(ctx, pg, pgstream.Options{Logger: log})
-		return broker, store, err
+// removeRow returns what removes a row whose subscription ended: the
+// store deletes it and fan-out forgets it at once, so no publish queues
+// for it again.
+func removeRow(store hookd.Store, fanout *publish.Cache) func(context.Context, *hookd.Webhook) error {
+	return func(ctx context.Context, wh *hookd.Webhook) error {
+		err := store.DeleteWebhook(ctx, wh.Owner, wh.ID)
+		if err == nil || hookd.IsNotFound(err) {
+			fanout.Invalidate(wh.Owner.Tenant)
+		}
+		return err
 	}
-	broker := stream.NewMemory()
-	return broker, stream.PublishOnCommit(store, broker), nil
 }
 
-// rateBuckets returns the token buckets of the API's and the webhooks'
-// rate limits: the database's when the store shares them among nodes
-// (PostgreSQL), else this process's memory.
-func rateBuckets(store hookd.Store) hookd.TokenBuckets {
-	if shared, ok := store.(interface{ Buckets() hookd.TokenBuckets }); ok {
-		return shared.Buckets()
-	}
-	return &hookd.MemoryBuckets{}
+// database is an open store and what its engine offers beside it.
+type database struct {
+	store hookd.Store
+	// buckets hold the token buckets of the API's and the webhooks' rate
+	// limits: the database's when it shares them among nodes
+	// (PostgreSQL), else this process's memory.
+	buckets hookd.TokenBuckets
+	// openStreams returns the event streams' broker and the store the
+	// publisher must write through. On one node, events enter streams
+	// once their transaction committed, in commit order
+	// (stream.PublishOnCommit), never waiting for a subscriber. On
+	// PostgreSQL every node reads committed events back after the
+	// database's notification instead, whichever node published them.
+	openStreams func(ctx context.Context, log *slog.Logger) (stream.Broker, hookd.Store, error)
 }
 
 // openStore opens the configured database with secrets sealed by the
 // configured key (or a key file beside the SQLite database).
-func openStore(ctx context.Context, cfg *config.Config, log *slog.Logger) (hookd.Store, error) {
+func openStore(ctx context.Context, cfg *config.Config, log *slog.Logger) (*database, error) {
 	if cfg.IsPostgres() {
 		if cfg.EncryptionKey == nil {
 			return nil, errors.New("HOOKD_ENCRYPTION_KEY is required with PostgreSQL (every node needs the same key)")
@@ -233,7 +232,11 @@ func openStore(ctx context.Context, cfg *config.Config, log *slog.Logger) (hookd
 		if err != nil {
 			return nil, fmt.Errorf("open %s: %w", redactDSN(cfg.DatabaseURL), err)
 		}
-		return st, nil
+		return &database{store: st, buckets: st.Buckets(),
+			openStreams: func(ctx context.Context, log *slog.Logger) (stream.Broker, hookd.Store, error) {
+				broker, err := pgstream.New(ctx, st, pgstream.Options{Logger: log})
+				return broker, st, err
+			}}, nil
 	}
 	path := cfg.SQLitePath()
 	key := cfg.EncryptionKey
@@ -253,7 +256,11 @@ func openStore(ctx context.Context, cfg *config.Config, log *slog.Logger) (hookd
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
-	return st, nil
+	return &database{store: st, buckets: &hookd.MemoryBuckets{},
+		openStreams: func(context.Context, *slog.Logger) (stream.Broker, hookd.Store, error) {
+			broker := stream.NewMemory()
+			return broker, stream.PublishOnCommit(st, broker), nil
+		}}, nil
 }
 
 // redactDSN hides a password in a database URL for logs.

@@ -188,3 +188,39 @@ func BenchmarkDispatch(b *testing.B) {
 	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "deliveries/s")
 	b.ReportMetric(float64(st.claimed.Load())/float64(max(1, st.calls.Load())), "claimed/call")
 }
+
+// endedSubscription answers every send as a REST hook whose subscription
+// ended.
+type endedSubscription struct{}
+
+func (endedSubscription) Send(ctx context.Context, wh *hookd.Webhook, m destination.Message) outbound.Outcome {
+	return outbound.Outcome{Attempt: hookd.Attempt{StartedAt: time.Now()}, Status: 410, Permanent: true, Unsubscribed: true}
+}
+
+// TestUnsubscribedRowIsHandedOver: the dispatcher does not remove a row
+// whose subscription ended itself; it hands it to Config.Unsubscribed.
+func TestUnsubscribedRowIsHandedOver(t *testing.T) {
+	st := testStore(t)
+	wh := createWebhook(t, st, "http://127.0.0.1:1/", nil)
+	queue(t, st, wh.ID, 1)
+	removed := make(chan int64, 1)
+	d := New(Config{Workers: 1, Idle: 20 * time.Millisecond, Unsubscribed: func(ctx context.Context, row *hookd.Webhook) error {
+		removed <- row.ID
+		return st.DeleteWebhook(ctx, row.Owner, row.ID)
+	}}, st, endedSubscription{}, RetryPolicy{}, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = d.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	select {
+	case id := <-removed:
+		if id != wh.ID {
+			t.Fatalf("removed row %d, want %d", id, wh.ID)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the ended subscription was not handed over")
+	}
+	if _, err := st.GetWebhook(context.Background(), wh.Owner, wh.ID); !hookd.IsNotFound(err) {
+		t.Fatalf("row still there: %v", err)
+	}
+}
