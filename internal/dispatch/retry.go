@@ -31,8 +31,8 @@ type RetryPolicy struct {
 // backoff_multiplier^(attempt−1) milliseconds, capped at MaxBackoff, plus
 // up to 10 % jitter. retryAfter, when positive, is a receiver's
 // Retry-After: the wait is at least that long (itself capped at
-// outbound.MaxRetryAfter). ok is false once attempt > rc.MaxRetries: the delivery
-// has used all its retries and failed for good.
+// outbound.MaxRetryAfter). ok is false once attempt > rc.MaxRetries: the
+// delivery has used all its retries and failed for good.
 func (p RetryPolicy) Next(rc hookd.RetryConfig, attempt int, retryAfter time.Duration) (wait time.Duration, ok bool) {
 	if attempt < 1 || attempt > rc.MaxRetries {
 		return 0, false
