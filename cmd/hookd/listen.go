@@ -15,7 +15,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/hookd/hookd/internal/delivery"
+	"github.com/hookd/hookd/internal/outbound"
 	"github.com/hookd/hookd/internal/stream"
 )
 
@@ -63,7 +63,7 @@ func listen(ctx context.Context, args []string, getenv func(string) string, stdo
 		return fmt.Errorf("listen: --server: %w", err)
 	}
 	if *secret == "" {
-		if *secret, err = delivery.GenerateSecret(rand.Reader); err != nil {
+		if *secret, err = outbound.GenerateSecret(rand.Reader); err != nil {
 			return err
 		}
 	}
@@ -75,7 +75,7 @@ func listen(ctx context.Context, args []string, getenv func(string) string, stdo
 	l := &listener{
 		server: *server, streamURL: streamURL, token: *tok, forwardTo: *forwardTo, secret: *secret,
 		events: *events, idle: *idle, stdout: stdout, stderr: stderr, client: &http.Client{},
-		sender: &delivery.Sender{Client: forwardClient, UserAgent: "hookd-listen/" + version, Now: time.Now},
+		sender: &outbound.Sender{Client: forwardClient, UserAgent: "hookd-listen/" + version, Now: time.Now},
 	}
 	return l.run(ctx)
 }
@@ -113,7 +113,7 @@ type listener struct {
 	idle                                                time.Duration
 	stdout, stderr                                      io.Writer
 	client                                              *http.Client // the stream's: no timeout
-	sender                                              *delivery.Sender
+	sender                                              *outbound.Sender
 
 	lastID    string // the last event forwarded: where a reconnection resumes
 	forwarded int64  // numbers the forwards (X-Webhook-Delivery)
@@ -256,7 +256,7 @@ func (l *listener) forward(ctx context.Context, body []byte) {
 		return
 	}
 	l.forwarded++
-	out := l.sender.Send(ctx, delivery.Message{
+	out := l.sender.Send(ctx, outbound.Message{
 		URL: l.forwardTo, Secret: l.secret, EventID: ev.ID, EventType: ev.Event,
 		DeliveryID: l.forwarded, Body: bytes.Clone(body),
 	})

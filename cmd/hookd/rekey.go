@@ -72,10 +72,11 @@ func rekey(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	cfg.EncryptionKey = oldKey
-	st, err := openStore(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	db, err := openStore(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		return fmt.Errorf("rekey: %w", err)
 	}
+	st := db.store
 	defer st.Close()
 	r, ok := st.(rekeyer)
 	if !ok {

@@ -23,11 +23,14 @@ import (
 	"github.com/hookd/hookd/internal/catalog"
 	"github.com/hookd/hookd/internal/config"
 	"github.com/hookd/hookd/internal/crypto"
-	"github.com/hookd/hookd/internal/delivery"
+	destinations "github.com/hookd/hookd/internal/destination/builtin"
+	"github.com/hookd/hookd/internal/dispatch"
 	"github.com/hookd/hookd/internal/hookd"
 	"github.com/hookd/hookd/internal/httpapi"
 	"github.com/hookd/hookd/internal/integrations"
 	"github.com/hookd/hookd/internal/integrations/builtin"
+	"github.com/hookd/hookd/internal/outbound"
+	"github.com/hookd/hookd/internal/publish"
 	"github.com/hookd/hookd/internal/store/postgres"
 	"github.com/hookd/hookd/internal/store/sqlite"
 	"github.com/hookd/hookd/internal/stream"
@@ -69,10 +72,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		}
 	}
 
-	store, err := openStore(ctx, cfg, log)
+	db, err := openStore(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
+	store := db.store
 	defer store.Close()
 
 	cat, err := catalog.Builtin()
@@ -90,36 +94,34 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
-	guard := &delivery.Guard{AllowPrivate: cfg.AllowPrivateTargets, Allowed: cfg.AllowedTargets}
-	transport := delivery.NewTransport(guard, cfg.DeliveryTimeout, 0)
-	sender := &delivery.Sender{Client: delivery.NewClient(transport, cfg.DeliveryTimeout), UserAgent: "hookd/" + version, Now: time.Now}
-	// Integrations send through the same guarded client as webhooks.
-	integrationSends := &integrations.Destination{
-		Registry: builtin.Registry(integrations.Deps{Client: sender.Client, UserAgent: sender.UserAgent, Now: time.Now, MailchimpAPIBase: cfg.MailchimpAPIBase}),
-		Store:    store, Log: log, Now: time.Now,
-	}
-	buckets := rateBuckets(store)
-	dispatcher := delivery.NewDispatcher(delivery.Config{
-		Workers: cfg.Workers, AttemptTimeout: cfg.DeliveryTimeout, AutoDisableAfter: cfg.AutoDisableAfter,
-		ShutdownGrace: cfg.ShutdownTimeout, Destinations: integrationSends.Destinations(), Lease: cfg.Lease,
-		RateBuckets: buckets,
-	}, store, sender, delivery.RetryPolicy{}, delivery.NewMetrics(reg, store, time.Now), log)
-	broker, publishTo, err := streamBroker(ctx, store, log)
+	broker, publishTo, err := db.openStreams(ctx, log)
 	if err != nil {
 		return fmt.Errorf("event streams: %w", err)
 	}
 	defer broker.Close()
-	publisher := delivery.NewPublisher(publishTo, cat, time.Now, rand.Reader)
-	publisher.OnPublish = func([]hookd.Event) { dispatcher.Notify() }
-	publisher.Handoff = dispatcher
-	integrationSends.Removed = publisher.Invalidate
+
+	guard := &outbound.Guard{AllowPrivate: cfg.AllowPrivateTargets, Allowed: cfg.AllowedTargets}
+	transport := outbound.NewTransport(guard, cfg.DeliveryTimeout, 0)
+	sender := &outbound.Sender{Client: outbound.NewClient(transport, cfg.DeliveryTimeout), UserAgent: "hookd/" + version, Now: time.Now}
+	// Integrations send through the same guarded client as webhooks.
+	providers := builtin.Registry(integrations.Deps{Client: sender.Client, UserAgent: sender.UserAgent, Now: time.Now, MailchimpAPIBase: cfg.MailchimpAPIBase})
+	dests := destinations.Registry(sender, providers)
+	// The dispatcher comes first: the publisher hands it what each commit
+	// queues. Both see the fan-out cache, which a removed row leaves.
+	fanout := publish.NewCache(store, cat)
+	unsubscribed := removeRow(store, fanout)
+	dispatcher := dispatch.New(dispatch.Config{
+		Workers: cfg.Workers, AttemptTimeout: cfg.DeliveryTimeout, AutoDisableAfter: cfg.AutoDisableAfter,
+		ShutdownGrace: cfg.ShutdownTimeout, Lease: cfg.Lease, RateBuckets: db.buckets, Unsubscribed: unsubscribed,
+	}, store, dests, dispatch.RetryPolicy{}, dispatch.NewMetrics(reg, store, time.Now), log)
+	publisher := publish.New(publishTo, fanout, dispatcher, time.Now, rand.Reader)
 
 	api := httpapi.NewServer(httpapi.Deps{
 		Store: store, Catalog: cat, Verifier: verifier, Logger: log, Registry: reg,
 		Now: time.Now, Random: rand.Reader, Version: version,
-		RateLimit: cfg.RateLimit, RateBurst: cfg.RateBurst, RateBuckets: buckets,
-		Publisher: publisher, Sender: sender, AttemptTimeout: cfg.DeliveryTimeout, Notify: dispatcher.Notify,
-		Broker: broker, Integrations: integrationSends,
+		RateLimit: cfg.RateLimit, RateBurst: cfg.RateBurst, RateBuckets: db.buckets,
+		Publisher: publisher, Destinations: dests, AttemptTimeout: cfg.DeliveryTimeout, Notify: dispatcher.Notify,
+		Broker: broker, Integrations: providers, Unsubscribed: unsubscribed,
 	})
 
 	ln, err := net.Listen("tcp", cfg.Addr)
@@ -186,34 +188,38 @@ func prune(ctx context.Context, store hookd.Store, retention time.Duration, log 
 	}
 }
 
-// streamBroker returns the event streams' broker and the store the
-// publisher must write through. On one node, events enter streams once
-// their transaction committed, in commit order (stream.PublishOnCommit),
-// never waiting for a subscriber. On PostgreSQL every node reads committed
-// events back after the database's notification instead, whichever node
-// published them.
-func streamBroker(ctx context.Context, store hookd.Store, log *slog.Logger) (stream.Broker, hookd.Store, error) {
-	if pg, ok := store.(*postgres.Store); ok {
-		broker, err := pgstream.New(ctx, pg, pgstream.Options{Logger: log})
-		return broker, store, err
+// removeRow returns what removes a row whose subscription ended: the
+// store deletes it and fan-out forgets it at once, so no publish queues
+// for it again.
+func removeRow(store hookd.Store, fanout *publish.Cache) func(context.Context, *hookd.Webhook) error {
+	return func(ctx context.Context, wh *hookd.Webhook) error {
+		err := store.DeleteWebhook(ctx, wh.Owner, wh.ID)
+		if err == nil || hookd.IsNotFound(err) {
+			fanout.Invalidate(wh.Owner.Tenant)
+		}
+		return err
 	}
-	broker := stream.NewMemory()
-	return broker, stream.PublishOnCommit(store, broker), nil
 }
 
-// rateBuckets returns the token buckets of the API's and the webhooks'
-// rate limits: the database's when the store shares them among nodes
-// (PostgreSQL), else this process's memory.
-func rateBuckets(store hookd.Store) hookd.TokenBuckets {
-	if shared, ok := store.(interface{ Buckets() hookd.TokenBuckets }); ok {
-		return shared.Buckets()
-	}
-	return &hookd.MemoryBuckets{}
+// database is an open store and what its engine offers beside it.
+type database struct {
+	store hookd.Store
+	// buckets hold the token buckets of the API's and the webhooks' rate
+	// limits: the database's when it shares them among nodes
+	// (PostgreSQL), else this process's memory.
+	buckets hookd.TokenBuckets
+	// openStreams returns the event streams' broker and the store the
+	// publisher must write through. On one node, events enter streams
+	// once their transaction committed, in commit order
+	// (stream.PublishOnCommit), never waiting for a subscriber. On
+	// PostgreSQL every node reads committed events back after the
+	// database's notification instead, whichever node published them.
+	openStreams func(ctx context.Context, log *slog.Logger) (stream.Broker, hookd.Store, error)
 }
 
 // openStore opens the configured database with secrets sealed by the
 // configured key (or a key file beside the SQLite database).
-func openStore(ctx context.Context, cfg *config.Config, log *slog.Logger) (hookd.Store, error) {
+func openStore(ctx context.Context, cfg *config.Config, log *slog.Logger) (*database, error) {
 	if cfg.IsPostgres() {
 		if cfg.EncryptionKey == nil {
 			return nil, errors.New("HOOKD_ENCRYPTION_KEY is required with PostgreSQL (every node needs the same key)")
@@ -226,7 +232,11 @@ func openStore(ctx context.Context, cfg *config.Config, log *slog.Logger) (hookd
 		if err != nil {
 			return nil, fmt.Errorf("open %s: %w", redactDSN(cfg.DatabaseURL), err)
 		}
-		return st, nil
+		return &database{store: st, buckets: st.Buckets(),
+			openStreams: func(ctx context.Context, log *slog.Logger) (stream.Broker, hookd.Store, error) {
+				broker, err := pgstream.New(ctx, st, pgstream.Options{Logger: log})
+				return broker, st, err
+			}}, nil
 	}
 	path := cfg.SQLitePath()
 	key := cfg.EncryptionKey
@@ -246,7 +256,11 @@ func openStore(ctx context.Context, cfg *config.Config, log *slog.Logger) (hookd
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
-	return st, nil
+	return &database{store: st, buckets: &hookd.MemoryBuckets{},
+		openStreams: func(context.Context, *slog.Logger) (stream.Broker, hookd.Store, error) {
+			broker := stream.NewMemory()
+			return broker, stream.PublishOnCommit(st, broker), nil
+		}}, nil
 }
 
 // redactDSN hides a password in a database URL for logs.

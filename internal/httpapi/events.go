@@ -6,8 +6,8 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/hookd/hookd/internal/delivery"
 	"github.com/hookd/hookd/internal/hookd"
+	"github.com/hookd/hookd/internal/publish"
 )
 
 // maxBatch is the most events one batch publish takes.
@@ -25,9 +25,9 @@ type publishInput struct {
 
 // toPublish checks the envelope of one event; the payload itself is
 // checked against its schema by the publisher.
-func (in *publishInput) toPublish(headerKey string) (delivery.PublishInput, []hookd.FieldError) {
+func (in *publishInput) toPublish(headerKey string) (publish.Input, []hookd.FieldError) {
 	var details []hookd.FieldError
-	out := delivery.PublishInput{Payload: in.Payload, IdempotencyKey: headerKey}
+	out := publish.Input{Payload: in.Payload, IdempotencyKey: headerKey}
 	if in.Event == nil || *in.Event == "" {
 		details = append(details, hookd.FieldError{Field: "event", Message: "is required"})
 	} else {
@@ -72,7 +72,7 @@ func (s *Server) publishEvent(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := principal(r)
-	res, err := s.publisher.Publish(r.Context(), p.Tenant, p.User, []delivery.PublishInput{pin})
+	res, err := s.publisher.Publish(r.Context(), p.Tenant, p.User, []publish.Input{pin})
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -106,7 +106,7 @@ func (s *Server) publishBatch(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	items := make([]map[string]any, len(in.Events))
-	inputs := make([]delivery.PublishInput, 0, len(in.Events))
+	inputs := make([]publish.Input, 0, len(in.Events))
 	index := make([]int, 0, len(in.Events))
 	for i := range in.Events {
 		pin, details := in.Events[i].toPublish("")

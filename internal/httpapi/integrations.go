@@ -25,18 +25,16 @@ const maxNotifications = 200
 // integrationAPI is what the integration endpoints share.
 type integrationAPI struct {
 	registry *integrations.Registry
-	dest     *integrations.Destination
 	// configuring serializes configure and delete per (owner, integration),
 	// so two concurrent requests cannot create two settings rows.
 	configuring keyedMutex
 }
 
-func newIntegrationAPI(dest *integrations.Destination) *integrationAPI {
-	if dest == nil || dest.Registry == nil {
-		reg, _ := integrations.NewRegistry()
-		dest = &integrations.Destination{Registry: reg}
+func newIntegrationAPI(reg *integrations.Registry) *integrationAPI {
+	if reg == nil {
+		reg, _ = integrations.NewRegistry()
 	}
-	return &integrationAPI{registry: dest.Registry, dest: dest}
+	return &integrationAPI{registry: reg}
 }
 
 // keyedMutex is one mutex per key, forgotten when no one holds it.

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hookd/hookd/internal/destination"
 	"github.com/hookd/hookd/internal/hookd"
 	"github.com/hookd/hookd/internal/integrations"
 )
@@ -329,8 +330,13 @@ func (s *Server) testSendTo(ctx context.Context, publisher string, row *hookd.We
 		return nil, nil, err
 	}
 	sendCtx, cancel := context.WithTimeout(ctx, s.attemptTimeout)
-	out := integrations.Outcome(s.integrations.dest.Deliver(sendCtx, row, ev, d.ID, true))
+	out := s.destinations.Send(sendCtx, row, destination.Message{Event: ev, DeliveryID: d.ID, Test: true})
 	cancel()
+	if out.Unsubscribed && s.unsubscribed != nil {
+		if err := s.unsubscribed(context.WithoutCancel(ctx), row); err != nil && !hookd.IsNotFound(err) {
+			s.log.Warn("remove a subscription whose target answered 410", "kind", row.Kind, "row", row.ID, "err", err)
+		}
+	}
 	a := out.Attempt
 	a.Number, a.DeliveryID = 1, d.ID
 	if err := s.store.RecordTestSend(ctx, ev, d, &a); err != nil {

@@ -17,10 +17,11 @@ import (
 	"github.com/hookd/hookd/internal/auth"
 	"github.com/hookd/hookd/internal/catalog"
 	"github.com/hookd/hookd/internal/crypto"
-	"github.com/hookd/hookd/internal/delivery"
+	destinations "github.com/hookd/hookd/internal/destination/builtin"
 	"github.com/hookd/hookd/internal/hookd"
 	"github.com/hookd/hookd/internal/integrations"
 	"github.com/hookd/hookd/internal/integrations/builtin"
+	"github.com/hookd/hookd/internal/outbound"
 	"github.com/hookd/hookd/internal/store/sqlite"
 )
 
@@ -55,9 +56,11 @@ func setupIntegrations(t *testing.T) *integrationEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	client := delivery.NewClient(delivery.NewTransport(&delivery.Guard{AllowPrivate: true}, 5*time.Second, 0), 5*time.Second)
-	dest := &integrations.Destination{Registry: builtin.Registry(integrations.Deps{Client: client, UserAgent: "hookd/test", Now: time.Now}), Store: st}
-	api := NewServer(Deps{Store: st, Catalog: catalog.MustBuiltin(), Verifier: verifier, Integrations: dest, Version: "test"})
+	client := outbound.NewClient(outbound.NewTransport(&outbound.Guard{AllowPrivate: true}, 5*time.Second, 0), 5*time.Second)
+	providers := builtin.Registry(integrations.Deps{Client: client, UserAgent: "hookd/test", Now: time.Now})
+	dests := destinations.Registry(&outbound.Sender{Client: client, UserAgent: "hookd/test", Now: time.Now}, providers)
+	api := NewServer(Deps{Store: st, Catalog: catalog.MustBuiltin(), Verifier: verifier, Integrations: providers, Destinations: dests,
+		Unsubscribed: func(ctx context.Context, wh *hookd.Webhook) error { return st.DeleteWebhook(ctx, wh.Owner, wh.ID) }, Version: "test"})
 	srv := httptest.NewServer(api)
 	t.Cleanup(srv.Close)
 	return &integrationEnv{t: t, srv: srv, store: st}

@@ -15,9 +15,10 @@ import (
 
 	"github.com/hookd/hookd/internal/auth"
 	"github.com/hookd/hookd/internal/catalog"
-	"github.com/hookd/hookd/internal/delivery"
+	"github.com/hookd/hookd/internal/destination"
 	"github.com/hookd/hookd/internal/hookd"
 	"github.com/hookd/hookd/internal/integrations"
+	"github.com/hookd/hookd/internal/publish"
 	"github.com/hookd/hookd/internal/stream"
 )
 
@@ -39,19 +40,23 @@ type Deps struct {
 	// shared by every node. nil: in memory, this node only.
 	RateBuckets hookd.TokenBuckets
 	// Publisher validates and fans out published events.
-	Publisher *delivery.Publisher
-	// Sender makes test sends; AttemptTimeout bounds them.
-	Sender         *delivery.Sender
+	Publisher *publish.Publisher
+	// Destinations make test sends, of every destination kind;
+	// AttemptTimeout bounds them.
+	Destinations   *destination.Registry
 	AttemptTimeout time.Duration
+	// Unsubscribed removes a row whose service ended its subscription
+	// during a test send (outbound.Outcome.Unsubscribed); nil keeps it.
+	Unsubscribed func(ctx context.Context, wh *hookd.Webhook) error
 	// Notify tells the dispatcher that deliveries became due (retry, recover).
 	Notify func()
 	// Broker carries committed events to GET /api/events/stream/, tuned by
 	// Stream (zero values take the defaults). Without one, streams answer 500.
 	Broker stream.Broker
 	Stream stream.Options
-	// Integrations sends test events through the integrations and holds
-	// their registry (nil: no integrations are offered).
-	Integrations *integrations.Destination
+	// Integrations is the registry of the integrations offered (nil:
+	// none).
+	Integrations *integrations.Registry
 }
 
 // Server is hookd's HTTP API.
@@ -65,8 +70,9 @@ type Server struct {
 	random         io.Reader
 	version        string
 	limiter        *userLimiter
-	publisher      *delivery.Publisher
-	sender         *delivery.Sender
+	publisher      *publish.Publisher
+	destinations   *destination.Registry
+	unsubscribed   func(ctx context.Context, wh *hookd.Webhook) error
 	attemptTimeout time.Duration
 	notifyFn       func()
 	streamer       *stream.Streamer
@@ -87,7 +93,11 @@ func NewServer(d Deps) *Server {
 		store: d.Store, catalog: d.Catalog, verifier: d.Verifier, log: d.Logger,
 		registry: d.Registry, now: d.Now, random: d.Random, version: d.Version,
 		limiter:   newUserLimiter(d.RateLimit, d.RateBurst, d.RateBuckets, d.Logger),
-		publisher: d.Publisher, sender: d.Sender, attemptTimeout: d.AttemptTimeout, notifyFn: d.Notify,
+		publisher: d.Publisher, destinations: d.Destinations, attemptTimeout: d.AttemptTimeout, notifyFn: d.Notify,
+		unsubscribed: d.Unsubscribed,
+	}
+	if s.destinations == nil {
+		s.destinations = destination.NewRegistry(s.now)
 	}
 	if s.attemptTimeout <= 0 {
 		s.attemptTimeout = 15 * time.Second

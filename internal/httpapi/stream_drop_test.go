@@ -15,7 +15,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hookd/hookd/internal/delivery"
+	"github.com/hookd/hookd/internal/outbound"
+	"github.com/hookd/hookd/internal/publish"
 	"github.com/hookd/hookd/internal/stream"
 )
 
@@ -42,10 +43,10 @@ func TestStreamStalledReaderDropped(t *testing.T) {
 	publishTimed := func(n int) []time.Duration {
 		took := make([]time.Duration, n)
 		for i := range took {
-			in := delivery.PublishInput{Event: "order.created",
+			in := publish.Input{Event: "order.created",
 				Payload: json.RawMessage(fmt.Sprintf(`{"order_id":"ORD-%d","status":"confirmed","amount":1,"notes":%q}`, i, blob))}
 			start := time.Now()
-			if _, err := env.publisher.Publish(context.Background(), "acme", "p", []delivery.PublishInput{in}); err != nil {
+			if _, err := env.publisher.Publish(context.Background(), "acme", "p", []publish.Input{in}); err != nil {
 				t.Fatal(err)
 			}
 			took[i] = time.Since(start)
@@ -138,7 +139,7 @@ func TestStreamShutdownSaysWhy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if string(lines) != string(delivery.EventBody(&ev, false))+"\n" {
+	if string(lines) != string(outbound.EventBody(&ev, false))+"\n" {
 		t.Fatalf("NDJSON stream: %q", lines)
 	}
 	if got := ndjson.Trailer.Get(stream.EndHeader); got != stream.ReasonShutdown {

@@ -25,8 +25,9 @@ import (
 	"github.com/hookd/hookd/internal/auth"
 	"github.com/hookd/hookd/internal/catalog"
 	"github.com/hookd/hookd/internal/crypto"
-	"github.com/hookd/hookd/internal/delivery"
 	"github.com/hookd/hookd/internal/hookd"
+	"github.com/hookd/hookd/internal/outbound"
+	"github.com/hookd/hookd/internal/publish"
 	"github.com/hookd/hookd/internal/store/sqlite"
 	"github.com/hookd/hookd/internal/stream"
 )
@@ -39,7 +40,7 @@ const streamSecret = "stream-test-secret-0123456789abcdef"
 type streamEnv struct {
 	srv       *httptest.Server
 	store     *sqlite.Store
-	publisher *delivery.Publisher
+	publisher *publish.Publisher
 	broker    *stream.Memory
 	registry  *prometheus.Registry
 }
@@ -69,7 +70,7 @@ func setupStream(t *testing.T, opts stream.Options, configure ...func(*httptest.
 		t.Fatal(err)
 	}
 	env := &streamEnv{store: st, broker: stream.NewMemory(), registry: prometheus.NewRegistry()}
-	env.publisher = delivery.NewPublisher(stream.PublishOnCommit(st, env.broker), cat, time.Now, rand.Reader)
+	env.publisher = publish.New(stream.PublishOnCommit(st, env.broker), publish.NewCache(st, cat), nil, time.Now, rand.Reader)
 	api := NewServer(Deps{Store: st, Catalog: cat, Verifier: verifier, Registry: env.registry,
 		Publisher: env.publisher, Broker: env.broker, Stream: opts, Version: "test"})
 	env.srv = httptest.NewUnstartedServer(api)
@@ -99,9 +100,9 @@ func streamToken(t *testing.T, tenant string) string {
 // publish stores one event per type for tenant and returns them.
 func (e *streamEnv) publish(t *testing.T, tenant string, types ...string) []hookd.Event {
 	t.Helper()
-	inputs := make([]delivery.PublishInput, len(types))
+	inputs := make([]publish.Input, len(types))
 	for i, typ := range types {
-		inputs[i] = delivery.PublishInput{Event: typ, Payload: samplePayload(typ, i)}
+		inputs[i] = publish.Input{Event: typ, Payload: samplePayload(typ, i)}
 	}
 	res, err := e.publisher.Publish(context.Background(), tenant, "publisher", inputs)
 	if err != nil {
@@ -342,7 +343,7 @@ func TestStreamNDJSON(t *testing.T) {
 		if lines.Text() == "" {
 			continue // keep-alive
 		}
-		body := string(delivery.EventBody(&want[i], false))
+		body := string(outbound.EventBody(&want[i], false))
 		if lines.Text() != body {
 			t.Fatalf("line %d:\n%s\nwant the delivery body\n%s", i, lines.Text(), body)
 		}

@@ -8,7 +8,7 @@ import (
 	"slices"
 	"strconv"
 
-	"github.com/hookd/hookd/internal/delivery"
+	"github.com/hookd/hookd/internal/destination"
 	"github.com/hookd/hookd/internal/hookd"
 )
 
@@ -51,10 +51,7 @@ func (s *Server) testSend(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), s.attemptTimeout)
-	out := s.sender.Send(ctx, delivery.Message{
-		URL: wh.URL, Headers: wh.Headers, Secret: wh.Secret, PreviousSecret: delivery.ActivePrevious(wh, now),
-		EventID: ev.ID, EventType: evType, DeliveryID: d.ID, Body: delivery.EventBody(ev, true),
-	})
+	out := s.destinations.Send(ctx, wh, destination.Message{Event: ev, DeliveryID: d.ID, Test: true})
 	cancel()
 	out.Attempt.Number, out.Attempt.DeliveryID = 1, d.ID
 	if err := s.store.RecordTestSend(r.Context(), ev, d, &out.Attempt); err != nil {

@@ -10,8 +10,8 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/hookd/hookd/internal/delivery"
 	"github.com/hookd/hookd/internal/hookd"
+	"github.com/hookd/hookd/internal/outbound"
 )
 
 // Response bodies are read up to maxReadBody and recorded up to
@@ -79,15 +79,15 @@ func (d Deps) Do(ctx context.Context, req Request) (Sent, error) {
 	if err == nil && status >= 200 && status <= 299 {
 		return sent, nil
 	}
-	typ, msg := delivery.Classify(err, resp)
+	typ, msg := outbound.Classify(err, resp)
 	if err == nil {
 		if snippet := oneLine(string(body), maxErrorSnippet); snippet != "" {
 			msg += ": " + snippet
 		}
 	}
 	se := &SendError{Type: typ, Message: scrub(msg, secrets), Status: status, Retryable: Retryable(typ, status)}
-	if err == nil && delivery.HonorsRetryAfter(status) {
-		se.RetryAfter = delivery.ParseRetryAfter(resp.Header.Get("Retry-After"), d.now())
+	if err == nil && outbound.HonorsRetryAfter(status) {
+		se.RetryAfter = outbound.ParseRetryAfter(resp.Header.Get("Retry-After"), d.now())
 	}
 	return sent, se
 }

@@ -7,13 +7,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hookd/hookd/internal/delivery"
 	"github.com/hookd/hookd/internal/hookd"
+	"github.com/hookd/hookd/internal/outbound"
 )
 
 func testDeps() Deps {
 	return Deps{
-		Client:    delivery.NewClient(delivery.NewTransport(&delivery.Guard{AllowPrivate: true}, 2*time.Second, 0), 2*time.Second),
+		Client:    outbound.NewClient(outbound.NewTransport(&outbound.Guard{AllowPrivate: true}, 2*time.Second, 0), 2*time.Second),
 		UserAgent: "hookd/test",
 		Now:       func() time.Time { return time.Date(2024, 1, 15, 10, 0, 0, 0, time.UTC) },
 	}

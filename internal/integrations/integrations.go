@@ -10,7 +10,8 @@
 // A user's settings for a provider live in a webhook row whose Kind is the
 // provider's name and whose sealed Config is the JSON of a Config, so sends
 // share the durable queue, retries and counters of webhooks. Destination
-// hands the dispatcher's deliveries of those rows to their provider.
+// is the destination kind (internal/destination) of those rows: it hands
+// their deliveries and test sends to their provider.
 package integrations
 
 import (

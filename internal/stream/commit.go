@@ -12,12 +12,12 @@ import (
 //
 // This is what keeps a Broker's promise of Seq order on the embedded
 // store. SQLite commits one write at a time, in Seq order, but publishers
-// that call the broker after PublishEvents returns (delivery.Publisher's
-// OnPublish) run in separate goroutines and can overtake each other: seq 6
-// could reach a stream before seq 5, and a client resuming after 6 would
-// never see 5. Holding one lock from before the commit until the broker
-// has the events closes that window; it costs nothing measurable because
-// SQLite writes are serial anyway. Duplicates (an idempotency key seen
+// that called the broker after PublishEvents returned (publish.Publisher
+// runs concurrent Publish calls) would run in separate goroutines and
+// could overtake each other: seq 6 could reach a stream before seq 5, and
+// a client resuming after 6 would never see 5. Holding one lock from
+// before the commit until the broker has the events closes that window;
+// it costs nothing measurable because SQLite writes are serial anyway. Duplicates (an idempotency key seen
 // before) are not published again. Only events the store committed reach
 // the broker: a failed PublishEvents publishes nothing.
 //

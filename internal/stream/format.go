@@ -5,8 +5,8 @@ import (
 	"encoding/json"
 	"time"
 
-	"github.com/hookd/hookd/internal/delivery"
 	"github.com/hookd/hookd/internal/hookd"
+	"github.com/hookd/hookd/internal/outbound"
 )
 
 // Format is how a stream frames its events (CONTRACT §9).
@@ -45,7 +45,7 @@ func (f Format) ContentType() string {
 // appendEvent appends one framed event.
 func (f Format) appendEvent(buf []byte, ev *hookd.Event) []byte {
 	if f != SSE {
-		buf = append(buf, delivery.EventBody(ev, false)...)
+		buf = append(buf, outbound.EventBody(ev, false)...)
 		return append(buf, '\n')
 	}
 	buf = append(buf, "id: "...)

@@ -12,9 +12,9 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/hookd/hookd/internal/delivery"
 	"github.com/hookd/hookd/internal/hookd"
 	"github.com/hookd/hookd/internal/integrations"
+	"github.com/hookd/hookd/internal/outbound"
 	"github.com/hookd/hookd/internal/template"
 )
 
@@ -92,8 +92,8 @@ func bodyRetryAfter(body string) time.Duration {
 		return 0
 	}
 	ms := math.Ceil(rl.RetryAfter * 1000)
-	if ms > float64(delivery.MaxRetryAfter/time.Millisecond) {
-		return delivery.MaxRetryAfter
+	if ms > float64(outbound.MaxRetryAfter/time.Millisecond) {
+		return outbound.MaxRetryAfter
 	}
 	return time.Duration(ms) * time.Millisecond
 }

@@ -12,9 +12,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hookd/hookd/internal/delivery"
 	"github.com/hookd/hookd/internal/hookd"
 	"github.com/hookd/hookd/internal/integrations"
+	"github.com/hookd/hookd/internal/outbound"
 )
 
 // UserAgent is the User-Agent of Deps.
@@ -27,7 +27,7 @@ var Now = time.Date(2024, 1, 15, 10, 30, 0, 0, time.UTC)
 // client with loopback allowed (the fakes live there).
 func Deps(tb testing.TB) integrations.Deps {
 	tb.Helper()
-	client := delivery.NewClient(delivery.NewTransport(&delivery.Guard{AllowPrivate: true}, 5*time.Second, 0), 5*time.Second)
+	client := outbound.NewClient(outbound.NewTransport(&outbound.Guard{AllowPrivate: true}, 5*time.Second, 0), 5*time.Second)
 	return integrations.Deps{Client: client, UserAgent: UserAgent, Now: func() time.Time { return Now }}
 }
 
@@ -36,7 +36,7 @@ func Deps(tb testing.TB) integrations.Deps {
 func GuardedDeps(tb testing.TB) integrations.Deps {
 	tb.Helper()
 	d := Deps(tb)
-	d.Client = delivery.NewClient(delivery.NewTransport(&delivery.Guard{}, 5*time.Second, 0), 5*time.Second)
+	d.Client = outbound.NewClient(outbound.NewTransport(&outbound.Guard{}, 5*time.Second, 0), 5*time.Second)
 	return d
 }
 

@@ -5,9 +5,9 @@ package make
 import (
 	"context"
 
-	"github.com/hookd/hookd/internal/delivery"
 	"github.com/hookd/hookd/internal/hookd"
 	"github.com/hookd/hookd/internal/integrations"
+	"github.com/hookd/hookd/internal/outbound"
 )
 
 // Name is the integration's name in the API and the Kind of its rows.
@@ -45,7 +45,7 @@ func (p *Provider) Validate(cfg *integrations.Config) []hookd.FieldError {
 // Send posts {"id", "event", "version", "timestamp", "data"} ("test": true
 // on a test send), the body every webhook receives.
 func (p *Provider) Send(ctx context.Context, cfg *integrations.Config, m *integrations.Message) (integrations.Sent, error) {
-	return p.deps.Do(ctx, integrations.Request{URL: cfg.Field("webhook_url"), Body: delivery.EventBody(m.Event, m.Test)})
+	return p.deps.Do(ctx, integrations.Request{URL: cfg.Field("webhook_url"), Body: outbound.EventBody(m.Event, m.Test)})
 }
 
 // Summary says where a send went.

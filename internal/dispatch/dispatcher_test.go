@@ -1,4 +1,4 @@
-package delivery
+package dispatch
 
 import (
 	"context"
@@ -17,7 +17,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/hookd/hookd/internal/crypto"
+	"github.com/hookd/hookd/internal/destination"
+	"github.com/hookd/hookd/internal/destination/webhook"
 	"github.com/hookd/hookd/internal/hookd"
+	"github.com/hookd/hookd/internal/outbound"
 	"github.com/hookd/hookd/internal/store/sqlite"
 )
 
@@ -59,9 +62,13 @@ func queue(tb testing.TB, st hookd.Store, webhookID int64, n int) {
 // runDispatcher starts a dispatcher against st and stops it at cleanup.
 func runDispatcher(tb testing.TB, st hookd.Store, cfg Config) *Dispatcher {
 	tb.Helper()
-	tr := NewTransport(&Guard{AllowPrivate: true}, 5*time.Second, 0)
-	sender := &Sender{Client: NewClient(tr, 5*time.Second), UserAgent: "hookd/test", Now: time.Now}
-	d := NewDispatcher(cfg, st, sender, RetryPolicy{}, NewMetrics(prometheus.NewRegistry(), st, time.Now), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	tr := outbound.NewTransport(&outbound.Guard{AllowPrivate: true}, 5*time.Second, 0)
+	sender := &outbound.Sender{Client: outbound.NewClient(tr, 5*time.Second), UserAgent: "hookd/test", Now: time.Now}
+	dests := destination.NewRegistry(time.Now)
+	if err := dests.Register(webhook.New(sender), webhook.Kind); err != nil {
+		tb.Fatal(err)
+	}
+	d := New(cfg, st, dests, RetryPolicy{}, NewMetrics(prometheus.NewRegistry(), st, time.Now), slog.New(slog.NewTextHandler(io.Discard, nil)))
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); _ = d.Run(ctx) }()
@@ -180,4 +187,40 @@ func BenchmarkDispatch(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "deliveries/s")
 	b.ReportMetric(float64(st.claimed.Load())/float64(max(1, st.calls.Load())), "claimed/call")
+}
+
+// endedSubscription answers every send as a REST hook whose subscription
+// ended.
+type endedSubscription struct{}
+
+func (endedSubscription) Send(ctx context.Context, wh *hookd.Webhook, m destination.Message) outbound.Outcome {
+	return outbound.Outcome{Attempt: hookd.Attempt{StartedAt: time.Now()}, Status: 410, Permanent: true, Unsubscribed: true}
+}
+
+// TestUnsubscribedRowIsHandedOver: the dispatcher does not remove a row
+// whose subscription ended itself; it hands it to Config.Unsubscribed.
+func TestUnsubscribedRowIsHandedOver(t *testing.T) {
+	st := testStore(t)
+	wh := createWebhook(t, st, "http://127.0.0.1:1/", nil)
+	queue(t, st, wh.ID, 1)
+	removed := make(chan int64, 1)
+	d := New(Config{Workers: 1, Idle: 20 * time.Millisecond, Unsubscribed: func(ctx context.Context, row *hookd.Webhook) error {
+		removed <- row.ID
+		return st.DeleteWebhook(ctx, row.Owner, row.ID)
+	}}, st, endedSubscription{}, RetryPolicy{}, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = d.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	select {
+	case id := <-removed:
+		if id != wh.ID {
+			t.Fatalf("removed row %d, want %d", id, wh.ID)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the ended subscription was not handed over")
+	}
+	if _, err := st.GetWebhook(context.Background(), wh.Owner, wh.ID); !hookd.IsNotFound(err) {
+		t.Fatalf("row still there: %v", err)
+	}
 }

@@ -1,4 +1,4 @@
-package delivery
+package publish
 
 import (
 	"bytes"
@@ -7,28 +7,21 @@ import (
 	"errors"
 	"io"
 	"strconv"
-	"sync"
 	"time"
 
-	"github.com/hookd/hookd/internal/catalog"
-	"github.com/hookd/hookd/internal/filter"
 	"github.com/hookd/hookd/internal/hookd"
 )
 
-// cacheTTL bounds how stale the fan-out caches may be for changes made on
-// other nodes; changes made through this node invalidate them at once.
-const cacheTTL = time.Second
-
-// PublishInput is one event a publisher sends.
-type PublishInput struct {
+// Input is one event a publisher sends.
+type Input struct {
 	Event          string
 	Payload        json.RawMessage
 	IdempotencyKey string
 }
 
-// Published is the outcome of one PublishInput: the stored event, or Err
+// Result is the outcome of one Input: the stored event, or Err
 // (a validation_error) when it was refused.
-type Published struct {
+type Result struct {
 	Event     hookd.Event
 	Duplicate bool
 	Err       error
@@ -38,20 +31,10 @@ type Published struct {
 // webhooks and stores each event with its deliveries in one transaction.
 type Publisher struct {
 	store   hookd.Store
-	catalog *catalog.Catalog
+	cache   *Cache
+	handoff Handoff // nil: deliveries wait for a claim
 	now     func() time.Time
 	random  io.Reader
-	// OnPublish is called after a commit that queued deliveries, with the
-	// stored events (for the dispatcher and streams).
-	OnPublish func(events []hookd.Event)
-	// Handoff, when set, takes deliveries each commit queues, leased to
-	// it (a Dispatcher), as many as it has room for, so they are sent
-	// without being claimed. Set it before the first Publish.
-	Handoff Handoff
-
-	mu    sync.Mutex
-	hooks map[string]*tenantHooks // by tenant
-	types map[string]*eventTypeInfo
 
 	// commits feeds the committer goroutine, which writes the requests of
 	// concurrent publishers in one transaction (group commit).
@@ -69,28 +52,11 @@ type commitBatch struct {
 // maxGroupEvents bounds the events the committer writes in one transaction.
 const maxGroupEvents = 500
 
-type tenantHooks struct {
-	loaded time.Time
-	hooks  []matchingHook
-}
-
-type matchingHook struct {
-	webhook *hookd.Webhook
-	filter  *filter.Filter
-}
-
-type eventTypeInfo struct {
-	loaded time.Time
-	et     hookd.EventType
-	schema *catalog.Schema
-	fields *filter.Fields
-	err    error // ENotFound when the tenant has no such type
-}
-
-// NewPublisher returns a Publisher.
-func NewPublisher(store hookd.Store, cat *catalog.Catalog, now func() time.Time, random io.Reader) *Publisher {
-	p := &Publisher{store: store, catalog: cat, now: now, random: random,
-		hooks: map[string]*tenantHooks{}, types: map[string]*eventTypeInfo{},
+// New returns a Publisher that stores through store, matches with cache's
+// webhooks and event types, and hands what it queues to handoff (the
+// dispatcher; nil: none).
+func New(store hookd.Store, cache *Cache, handoff Handoff, now func() time.Time, random io.Reader) *Publisher {
+	p := &Publisher{store: store, cache: cache, handoff: handoff, now: now, random: random,
 		commits: make(chan *commitBatch, 1024)}
 	go p.committer()
 	return p
@@ -134,7 +100,7 @@ func (p *Publisher) committer() {
 			for _, r := range results {
 				claims = append(claims, r.Claims...)
 			}
-			p.Handoff.Offer(claims)
+			p.handoff.Offer(claims)
 		}
 		for _, b := range group {
 			b.err = err
@@ -146,7 +112,9 @@ func (p *Publisher) committer() {
 	}
 }
 
-// Handoff takes deliveries a publish queued and leased to it.
+// Handoff takes deliveries a publish queued and leased to it, as many as
+// it has room for, so they are sent without being claimed: the
+// dispatcher.
 type Handoff interface {
 	// Room is how many deliveries it would take now, and for how long
 	// they should be leased.
@@ -154,16 +122,19 @@ type Handoff interface {
 	// Offer takes leased deliveries, giving back to the store what it has
 	// no room for.
 	Offer(claims []hookd.Claim)
+	// Notify says that a commit queued deliveries, some maybe not leased
+	// to it.
+	Notify()
 }
 
 // leaseForHandoff asks, on the first requests whose deliveries fit in the
 // Handoff's room, for those deliveries to be leased to it; it reports
 // whether any request asks.
 func (p *Publisher) leaseForHandoff(reqs []hookd.PublishRequest) bool {
-	if p.Handoff == nil {
+	if p.handoff == nil {
 		return false
 	}
-	room, lease := p.Handoff.Room()
+	room, lease := p.handoff.Room()
 	if lease <= 0 {
 		return false
 	}
@@ -193,24 +164,15 @@ func (p *Publisher) commit(ctx context.Context, reqs []hookd.PublishRequest) ([]
 }
 
 // Invalidate drops the cached webhooks and event types of a tenant after
-// they changed.
-func (p *Publisher) Invalidate(tenant string) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	delete(p.hooks, tenant)
-	for k, t := range p.types {
-		if t.et.Tenant == tenant || t.err != nil {
-			delete(p.types, k)
-		}
-	}
-}
+// they changed (Cache.Invalidate).
+func (p *Publisher) Invalidate(tenant string) { p.cache.Invalidate(tenant) }
 
 // Publish validates every input, then stores the valid ones with their
 // deliveries in one transaction. Invalid inputs come back with Err set and
 // do not stop the others.
-func (p *Publisher) Publish(ctx context.Context, tenant, publisher string, inputs []PublishInput) ([]Published, error) {
-	out := make([]Published, len(inputs))
-	hooks, err := p.tenantHooks(ctx, tenant)
+func (p *Publisher) Publish(ctx context.Context, tenant, publisher string, inputs []Input) ([]Result, error) {
+	out := make([]Result, len(inputs))
+	hooks, err := p.cache.tenantHooks(ctx, tenant)
 	if err != nil {
 		return nil, err
 	}
@@ -218,7 +180,7 @@ func (p *Publisher) Publish(ctx context.Context, tenant, publisher string, input
 	reqs := make([]hookd.PublishRequest, 0, len(inputs))
 	index := make([]int, 0, len(inputs)) // reqs[i] answers inputs[index[i]]
 	for i, in := range inputs {
-		info, err := p.eventType(ctx, tenant, in.Event)
+		info, err := p.cache.eventType(ctx, tenant, in.Event)
 		if err != nil {
 			if hookd.IsNotFound(err) {
 				err = hookd.Invalid(hookd.FieldError{Field: "event", Message: "unknown event type " + strconv.Quote(in.Event)})
@@ -282,83 +244,15 @@ func (p *Publisher) Publish(ctx context.Context, tenant, publisher string, input
 	}
 	var fresh []hookd.Event
 	for k, r := range results {
-		out[index[k]] = Published{Event: r.Event, Duplicate: r.Duplicate}
+		out[index[k]] = Result{Event: r.Event, Duplicate: r.Duplicate}
 		if !r.Duplicate {
 			fresh = append(fresh, r.Event)
 		}
 	}
-	if len(fresh) > 0 && p.OnPublish != nil {
-		p.OnPublish(fresh)
+	if len(fresh) > 0 && p.handoff != nil {
+		p.handoff.Notify()
 	}
 	return out, nil
-}
-
-// tenantHooks returns the tenant's active webhooks with compiled filters.
-func (p *Publisher) tenantHooks(ctx context.Context, tenant string) ([]matchingHook, error) {
-	now := time.Now()
-	p.mu.Lock()
-	th := p.hooks[tenant]
-	p.mu.Unlock()
-	if th != nil && now.Sub(th.loaded) < cacheTTL {
-		return th.hooks, nil
-	}
-	list, err := p.store.ActiveWebhooks(ctx, tenant)
-	if err != nil {
-		return nil, err
-	}
-	th = &tenantHooks{loaded: now, hooks: make([]matchingHook, 0, len(list))}
-	for _, wh := range list {
-		f, err := filter.Compile(wh.Filters)
-		if err != nil {
-			// Stored filters were validated when saved; a filter that no
-			// longer compiles matches nothing rather than everything.
-			continue
-		}
-		th.hooks = append(th.hooks, matchingHook{webhook: wh, filter: f})
-	}
-	p.mu.Lock()
-	p.hooks[tenant] = th
-	p.mu.Unlock()
-	return th.hooks, nil
-}
-
-// eventType returns a built-in or tenant event type with its compiled
-// schema and filter fields.
-func (p *Publisher) eventType(ctx context.Context, tenant, name string) (*eventTypeInfo, error) {
-	key := tenant + "\x00" + name
-	now := time.Now()
-	p.mu.Lock()
-	info := p.types[key]
-	p.mu.Unlock()
-	if info != nil && (info.et.Tenant == "" || now.Sub(info.loaded) < cacheTTL) {
-		return info, info.err
-	}
-	info = &eventTypeInfo{loaded: now}
-	if et, ok := p.catalog.Get(name); ok {
-		info.et = et
-	} else {
-		et, err := p.store.GetEventType(ctx, tenant, name)
-		if err != nil && !hookd.IsNotFound(err) {
-			return nil, err
-		}
-		if err != nil {
-			info.err = err
-		} else {
-			info.et = *et
-		}
-	}
-	if info.err == nil {
-		schema, err := p.catalog.SchemaFor(info.et)
-		if err != nil {
-			return nil, err
-		}
-		info.schema = schema
-		info.fields = filter.FieldsFromSchema(info.et.PayloadSchema)
-	}
-	p.mu.Lock()
-	p.types[key] = info
-	p.mu.Unlock()
-	return info, info.err
 }
 
 func decodePayload(raw json.RawMessage) (map[string]any, error) {

@@ -1,4 +1,4 @@
-package delivery
+package dispatch
 
 import (
 	"math"
@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/hookd/hookd/internal/hookd"
+	"github.com/hookd/hookd/internal/outbound"
 )
 
 // fixedRand returns a Rand that always yields v.
@@ -166,44 +167,37 @@ func TestRetryPolicyRetryAfter(t *testing.T) {
 	}
 }
 
-func TestParseRetryAfter(t *testing.T) {
+// TestDecideOneRuleForEveryKind: what follows an attempt depends on its
+// outcome only, whichever kind of destination made it.
+func TestDecideOneRuleForEveryKind(t *testing.T) {
 	t.Parallel()
+	p := RetryPolicy{Rand: fixedRand(0)}
+	rc := hookd.RetryConfig{MaxRetries: 2, RetryDelay: 1000, BackoffMultiplier: 2}
 	now := time.Date(2024, 1, 15, 10, 0, 0, 0, time.UTC)
 	tests := []struct {
-		header string
-		want   time.Duration
+		name    string
+		out     outbound.Outcome
+		attempt int
+		want    string
+		retryIn time.Duration
+		disable bool
 	}{
-		{"", 0},
-		{"0", 0},
-		{"120", 2 * time.Minute},
-		{" 30 ", 30 * time.Second},
-		{"3600", time.Hour},
-		{"3601", time.Hour},
-		{"86400", time.Hour},
-		{"99999999999999999999999", time.Hour},
-		{"-5", 0},
-		{"+5", 0},
-		{"1.5", 0},
-		{"soon", 0},
-		{"Mon, 15 Jan 2024 10:02:00 GMT", 2 * time.Minute},
-		{"Monday, 15-Jan-24 10:00:45 GMT", 45 * time.Second}, // RFC 850
-		{"Mon Jan 15 10:00:10 2024", 10 * time.Second},       // ANSI C asctime
-		{"Mon, 15 Jan 2024 09:59:00 GMT", 0},                 // in the past
-		{"Mon, 15 Jan 2024 13:00:00 GMT", time.Hour},         // capped
-		{"Mon, 32 Jan 2024 10:00:00 GMT", 0},
+		{"success", outbound.Outcome{Success: true, Status: 200}, 1, "success", 0, false},
+		{"a webhook's 400 is retried", outbound.Outcome{Status: 400}, 1, "retry", time.Second, false},
+		{"a timeout is retried", outbound.Outcome{}, 2, "retry", 2 * time.Second, false},
+		{"retries used up", outbound.Outcome{Status: 500}, 3, "failed", 0, false},
+		{"permanent fails at once", outbound.Outcome{Status: 401, Permanent: true}, 1, "failed", 0, false},
+		{"410 switches the row off", outbound.Outcome{Status: 410}, 1, "failed", 0, true},
+		{"410 of an ended subscription too", outbound.Outcome{Status: 410, Permanent: true, Unsubscribed: true}, 1, "failed", 0, true},
+		{"Retry-After is honoured", outbound.Outcome{Status: 503, RetryAfter: time.Minute}, 1, "retry", time.Minute, false},
 	}
 	for _, tt := range tests {
-		if got := ParseRetryAfter(tt.header, now); got != tt.want {
-			t.Errorf("ParseRetryAfter(%q) = %v, want %v", tt.header, got, tt.want)
+		got := p.Decide(tt.out, rc, tt.attempt, now)
+		if got.Outcome != tt.want || (got.Disable != "") != tt.disable {
+			t.Errorf("%s: %+v", tt.name, got)
 		}
-	}
-}
-
-func TestHonorsRetryAfter(t *testing.T) {
-	t.Parallel()
-	for status, want := range map[int]bool{429: true, 502: true, 503: true, 504: true, 500: false, 501: false, 408: false, 301: false, 200: false} {
-		if got := HonorsRetryAfter(status); got != want {
-			t.Errorf("HonorsRetryAfter(%d) = %v, want %v", status, got, want)
+		if (got.RetryAt != nil) != (tt.want == "retry") || (got.RetryAt != nil && !got.RetryAt.Equal(now.Add(tt.retryIn))) {
+			t.Errorf("%s: retry at %v, want in %v", tt.name, got.RetryAt, tt.retryIn)
 		}
 	}
 }

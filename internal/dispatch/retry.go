@@ -1,21 +1,17 @@
-package delivery
+package dispatch
 
 import (
 	"math"
 	"math/rand/v2"
 	"net/http"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/hookd/hookd/internal/hookd"
+	"github.com/hookd/hookd/internal/outbound"
 )
 
 // Retry bounds.
 const (
-	// MaxRetryAfter caps how long a receiver's Retry-After can hold a
-	// delivery back.
-	MaxRetryAfter = time.Hour
 	// MaxBackoff caps the computed backoff (before jitter), so large
 	// multipliers neither overflow nor park a delivery for years.
 	MaxBackoff = 7 * 24 * time.Hour
@@ -35,8 +31,8 @@ type RetryPolicy struct {
 // backoff_multiplier^(attempt−1) milliseconds, capped at MaxBackoff, plus
 // up to 10 % jitter. retryAfter, when positive, is a receiver's
 // Retry-After: the wait is at least that long (itself capped at
-// MaxRetryAfter). ok is false once attempt > rc.MaxRetries: the delivery
-// has used all its retries and failed for good.
+// outbound.MaxRetryAfter). ok is false once attempt > rc.MaxRetries: the
+// delivery has used all its retries and failed for good.
 func (p RetryPolicy) Next(rc hookd.RetryConfig, attempt int, retryAfter time.Duration) (wait time.Duration, ok bool) {
 	if attempt < 1 || attempt > rc.MaxRetries {
 		return 0, false
@@ -57,7 +53,7 @@ func (p RetryPolicy) Next(rc hookd.RetryConfig, attempt int, retryAfter time.Dur
 	wait = time.Duration(backoff + backoff*jitterFraction*r)
 
 	if retryAfter > 0 {
-		wait = max(wait, min(retryAfter, MaxRetryAfter))
+		wait = max(wait, min(retryAfter, outbound.MaxRetryAfter))
 	}
 	return wait, true
 }
@@ -70,49 +66,34 @@ func (p RetryPolicy) random() float64 {
 	return rand.Float64()
 }
 
-// HonorsRetryAfter reports whether a response with this status has its
-// Retry-After header applied: 429, 502, 503 and 504.
-func HonorsRetryAfter(status int) bool {
-	switch status {
-	case http.StatusTooManyRequests, http.StatusBadGateway,
-		http.StatusServiceUnavailable, http.StatusGatewayTimeout:
-		return true
-	}
-	return false
+// Decision is what follows one attempt at a delivery.
+type Decision struct {
+	// Outcome names it for the metrics: "success", "retry" or "failed".
+	Outcome string
+	// RetryAt is when to try again; nil when the delivery is over.
+	RetryAt *time.Time
+	// Disable, when set, switches the webhook off and says why.
+	Disable string
 }
 
-// ParseRetryAfter reads a Retry-After header value, either delay-seconds
-// or an HTTP date (relative to now), and returns the delay, at most
-// MaxRetryAfter. An empty, malformed, negative or past value gives 0.
-func ParseRetryAfter(h string, now time.Time) time.Duration {
-	h = strings.TrimSpace(h)
-	if h == "" {
-		return 0
+// Decide is the one retry rule of every destination kind, applied to
+// attempt number n's outcome at now: a success ends the delivery; a 410
+// Gone fails it and switches the row off; an outcome its kind marked
+// Permanent fails it at once; anything else is tried again after Next's
+// wait until rc's retries run out.
+func (p RetryPolicy) Decide(out outbound.Outcome, rc hookd.RetryConfig, n int, now time.Time) Decision {
+	switch {
+	case out.Success:
+		return Decision{Outcome: "success"}
+	case out.Status == http.StatusGone:
+		return Decision{Outcome: "failed", Disable: "the endpoint answered 410 Gone"}
+	case out.Permanent:
+		return Decision{Outcome: "failed"}
 	}
-	if isDigits(h) {
-		secs, err := strconv.ParseInt(h, 10, 64)
-		if err != nil || secs > int64(MaxRetryAfter/time.Second) { // overflow or too long
-			return MaxRetryAfter
-		}
-		return time.Duration(secs) * time.Second
+	wait, retry := p.Next(rc, n, out.RetryAfter)
+	if !retry {
+		return Decision{Outcome: "failed"}
 	}
-	at, err := http.ParseTime(h)
-	if err != nil {
-		return 0
-	}
-	d := at.Sub(now)
-	if d <= 0 {
-		return 0
-	}
-	return min(d, MaxRetryAfter)
-}
-
-// isDigits reports whether s is one or more ASCII digits.
-func isDigits(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return s != ""
+	at := now.Add(wait)
+	return Decision{Outcome: "retry", RetryAt: &at}
 }

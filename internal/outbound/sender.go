@@ -1,4 +1,4 @@
-package delivery
+package outbound
 
 import (
 	"bytes"
@@ -39,7 +39,12 @@ type Outcome struct {
 	RetryAfter time.Duration // from Retry-After on 429/502/503/504
 	// Permanent says retrying cannot help (e.g. an integration's service
 	// refused the credentials): the delivery fails for good at once.
+	// Webhooks never set it: their owner may fix any failure.
 	Permanent bool
+	// Unsubscribed says the destination's service ended the subscription
+	// (a REST Hook answering 410 Gone): its row is to be removed, not only
+	// switched off.
+	Unsubscribed bool
 }
 
 // Sender signs and sends deliveries over a guarded HTTP client.

@@ -1,4 +1,4 @@
-package delivery
+package dispatch
 
 import (
 	"context"
@@ -9,7 +9,9 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/hookd/hookd/internal/destination"
 	"github.com/hookd/hookd/internal/hookd"
+	"github.com/hookd/hookd/internal/outbound"
 )
 
 // Config tunes a Dispatcher.
@@ -24,19 +26,21 @@ type Config struct {
 	ShutdownGrace time.Duration
 	// Idle is the longest the claim loop sleeps when it knows of no work.
 	Idle time.Duration
-	// Destinations send deliveries of webhooks whose Kind is not "" (the
-	// integrations), by Kind.
-	Destinations map[string]Destination
 	// RateBuckets hold the webhooks' rate_limit buckets: on PostgreSQL
 	// the database's, shared by every node. nil: in memory, this node only.
 	RateBuckets hookd.TokenBuckets
+	// Unsubscribed removes a row whose service ended its subscription
+	// (outbound.Outcome.Unsubscribed), with what must follow its removal.
+	// nil: such a row is only switched off, as for any 410 Gone.
+	Unsubscribed func(ctx context.Context, wh *hookd.Webhook) error
+	// Now is the dispatcher's clock; nil means time.Now.
+	Now func() time.Time
 }
 
-// Destination sends one delivery for an integration's webhook row, in the
-// format its service expects. The dispatcher records the Outcome and
-// retries it like any other delivery.
-type Destination interface {
-	Send(ctx context.Context, wh *hookd.Webhook, ev *hookd.Event, deliveryID int64) Outcome
+// Sender sends one delivery to a row of any destination kind
+// (destination.Registry).
+type Sender interface {
+	Send(ctx context.Context, wh *hookd.Webhook, m destination.Message) outbound.Outcome
 }
 
 // Dispatcher claims due deliveries from the store, sends them with a bounded
@@ -45,7 +49,7 @@ type Destination interface {
 type Dispatcher struct {
 	cfg      Config
 	store    hookd.Store
-	sender   *Sender
+	sender   Sender
 	policy   RetryPolicy
 	limiters *Limiters
 	metrics  *Metrics
@@ -71,8 +75,8 @@ type job struct {
 	webhook *hookd.Webhook
 }
 
-// NewDispatcher returns a dispatcher; call Run to start it.
-func NewDispatcher(cfg Config, store hookd.Store, sender *Sender, policy RetryPolicy, metrics *Metrics, log *slog.Logger) *Dispatcher {
+// New returns a dispatcher sending through sender; call Run to start it.
+func New(cfg Config, store hookd.Store, sender Sender, policy RetryPolicy, metrics *Metrics, log *slog.Logger) *Dispatcher {
 	if cfg.Workers < 1 {
 		cfg.Workers = 1
 	}
@@ -91,9 +95,12 @@ func NewDispatcher(cfg Config, store hookd.Store, sender *Sender, policy RetryPo
 	if cfg.Idle <= 0 {
 		cfg.Idle = time.Second
 	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
 	d := &Dispatcher{
 		cfg: cfg, store: store, sender: sender, policy: policy, metrics: metrics, log: log,
-		now: sender.Now, limiters: &Limiters{Now: sender.Now, Buckets: cfg.RateBuckets, Log: log},
+		now: cfg.Now, limiters: &Limiters{Now: cfg.Now, Buckets: cfg.RateBuckets, Log: log},
 		wake: make(chan struct{}, 1), inflight: map[int64]int{}, waiting: map[int64][]job{},
 		pausedUntil: map[int64]time.Time{},
 	}
@@ -491,51 +498,35 @@ func (d *Dispatcher) sleep(ctx context.Context, wait time.Duration) bool {
 func (d *Dispatcher) attempt(ctx context.Context, j job) hookd.AttemptResult {
 	c, wh := j.claim, j.webhook
 	actx, cancel := context.WithTimeout(ctx, d.cfg.AttemptTimeout)
-	var out Outcome
-	if wh.Kind == "" {
-		out = d.sender.Send(actx, Message{
-			URL: wh.URL, Headers: wh.Headers, Secret: wh.Secret, PreviousSecret: ActivePrevious(wh, d.now()),
-			EventID: c.Event.ID, EventType: c.Event.Type, DeliveryID: c.Delivery.ID,
-			Body: EventBody(&c.Event, false),
-		})
-	} else if dest := d.cfg.Destinations[wh.Kind]; dest != nil {
-		out = dest.Send(actx, wh, &c.Event, c.Delivery.ID)
-	} else {
-		out = Outcome{Attempt: hookd.Attempt{StartedAt: d.now(), ErrorType: hookd.ErrTypeConnection,
-			ErrorMessage: "no integration is registered for " + wh.Kind}}
-	}
+	out := d.sender.Send(actx, wh, destination.Message{Event: &c.Event, DeliveryID: c.Delivery.ID})
 	cancel()
 	n := c.Delivery.Attempts + 1
 	out.Attempt.Number = n
 	out.Attempt.DeliveryID = c.Delivery.ID
-	res := hookd.AttemptResult{DeliveryID: c.Delivery.ID, WebhookID: wh.ID, LeaseToken: c.LeaseToken, Attempt: out.Attempt, Success: out.Success}
-	outcome := "success"
-	switch {
-	case out.Success:
-	case out.Status == 410:
-		res.DisableWebhook = "the endpoint answered 410 Gone"
-		outcome = "failed"
-	case out.Permanent:
-		outcome = "failed"
-	default:
-		if wait, retry := d.policy.Next(wh.RetryConfig, n, out.RetryAfter); retry {
-			next := d.now().Add(wait)
-			res.NextAttemptAt = &next
-			outcome = "retry"
-		} else {
-			outcome = "failed"
-		}
+	decision := d.policy.Decide(out, wh.RetryConfig, n, d.now())
+	if out.Unsubscribed {
+		d.unsubscribe(wh)
 	}
-	d.metrics.observeAttempt(outcome, out.Attempt.ResponseTimeMs)
-	return res
+	d.metrics.observeAttempt(decision.Outcome, out.Attempt.ResponseTimeMs)
+	return hookd.AttemptResult{DeliveryID: c.Delivery.ID, WebhookID: wh.ID, LeaseToken: c.LeaseToken, Attempt: out.Attempt,
+		Success: out.Success, NextAttemptAt: decision.RetryAt, DisableWebhook: decision.Disable}
 }
 
-// ActivePrevious returns the rotated-out secret while it still signs.
-func ActivePrevious(wh *hookd.Webhook, now time.Time) string {
-	if wh.PreviousSecret != "" && wh.PreviousSecretExpiresAt != nil && now.Before(*wh.PreviousSecretExpiresAt) {
-		return wh.PreviousSecret
+// unsubscribe hands a row whose subscription ended to Config.Unsubscribed.
+// The delivery's lease goes with the row, so the record of this attempt
+// is dropped; the row is gone anyway. When the row cannot be removed, the
+// 410 switches it off.
+func (d *Dispatcher) unsubscribe(wh *hookd.Webhook) {
+	if d.cfg.Unsubscribed == nil {
+		return
 	}
-	return ""
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := d.cfg.Unsubscribed(ctx, wh); err != nil && !hookd.IsNotFound(err) {
+		d.log.Warn("remove a subscription whose target answered 410; it is switched off instead", "kind", wh.Kind, "row", wh.ID, "err", err)
+		return
+	}
+	d.log.Info("removed a subscription whose target answered 410 Gone", "kind", wh.Kind, "row", wh.ID)
 }
 
 // complete records results in batches: it gathers what arrives within a

@@ -1,0 +1,23 @@
+package builtin
+
+import (
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/hookd/hookd/internal/integrations"
+	integrationsbuiltin "github.com/hookd/hookd/internal/integrations/builtin"
+	"github.com/hookd/hookd/internal/outbound"
+)
+
+// TestRegistryHasEveryKind: webhooks and every integration's rows are
+// registered, the Zapier settings row (which receives nothing) is not.
+func TestRegistryHasEveryKind(t *testing.T) {
+	t.Parallel()
+	sender := &outbound.Sender{Client: outbound.NewClient(outbound.NewTransport(&outbound.Guard{}, time.Second, 0), time.Second), Now: time.Now}
+	r := Registry(sender, integrationsbuiltin.Registry(integrations.Deps{Client: sender.Client, Now: time.Now}))
+	want := []string{"", "discord", "mailchimp", "make", "microsoft_teams", "slack", "zapier_hook"}
+	if got := r.Kinds(); !slices.Equal(got, want) {
+		t.Errorf("Kinds = %q, want %q", got, want)
+	}
+}

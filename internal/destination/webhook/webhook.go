@@ -1,0 +1,46 @@
+// Package webhook is the destination kind of users' webhooks: a signed
+// HTTP POST of the event's JSON body to the webhook's URL, sent through
+// internal/outbound.
+package webhook
+
+import (
+	"context"
+	"time"
+
+	"github.com/hookd/hookd/internal/destination"
+	"github.com/hookd/hookd/internal/hookd"
+	"github.com/hookd/hookd/internal/outbound"
+)
+
+// Kind is the Kind of the rows this destination sends for: "", a user's
+// webhook.
+const Kind = ""
+
+// Destination sends webhook deliveries. Every failure may be retried (a
+// receiver's owner can fix it), so its outcomes are never Permanent.
+type Destination struct {
+	sender *outbound.Sender
+}
+
+var _ destination.Destination = (*Destination)(nil)
+
+// New returns the webhook destination, sending with sender.
+func New(sender *outbound.Sender) *Destination { return &Destination{sender: sender} }
+
+// Send posts m's event body, signed with the webhook's secret (and its
+// previous one while that still signs), to wh.URL.
+func (d *Destination) Send(ctx context.Context, wh *hookd.Webhook, m destination.Message) outbound.Outcome {
+	return d.sender.Send(ctx, outbound.Message{
+		URL: wh.URL, Headers: wh.Headers, Secret: wh.Secret, PreviousSecret: ActivePrevious(wh, d.sender.Now()),
+		EventID: m.Event.ID, EventType: m.Event.Type, DeliveryID: m.DeliveryID,
+		Body: outbound.EventBody(m.Event, m.Test),
+	})
+}
+
+// ActivePrevious returns the rotated-out secret while it still signs.
+func ActivePrevious(wh *hookd.Webhook, now time.Time) string {
+	if wh.PreviousSecret != "" && wh.PreviousSecretExpiresAt != nil && now.Before(*wh.PreviousSecretExpiresAt) {
+		return wh.PreviousSecret
+	}
+	return ""
+}
