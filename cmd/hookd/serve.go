@@ -83,8 +83,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return fmt.Errorf("event catalog: %w", err)
 	}
+	// One clock for everything that decides by time.
+	clock := hookd.Clock(time.Now)
 	verifier, err := auth.NewVerifier(ctx, auth.Options{
-		HS256Secret: []byte(cfg.JWTSecret), JWKSURL: cfg.JWKSURL, Issuer: cfg.JWTIssuer, Audience: cfg.JWTAudience,
+		Now: clock, HS256Secret: []byte(cfg.JWTSecret), JWKSURL: cfg.JWKSURL, Issuer: cfg.JWTIssuer, Audience: cfg.JWTAudience,
 	})
 	if err != nil {
 		return fmt.Errorf("authentication: %w", err)
@@ -102,23 +104,23 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 
 	guard := &outbound.Guard{AllowPrivate: cfg.AllowPrivateTargets, Allowed: cfg.AllowedTargets}
 	transport := outbound.NewTransport(guard, cfg.DeliveryTimeout, 0)
-	sender := &outbound.Sender{Client: outbound.NewClient(transport, cfg.DeliveryTimeout), UserAgent: "hookd/" + version, Now: time.Now}
+	sender := &outbound.Sender{Client: outbound.NewClient(transport, cfg.DeliveryTimeout), UserAgent: "hookd/" + version, Now: clock}
 	// Integrations send through the same guarded client as webhooks.
-	providers := builtin.Registry(integrations.Deps{Client: sender.Client, UserAgent: sender.UserAgent, Now: time.Now, MailchimpAPIBase: cfg.MailchimpAPIBase})
+	providers := builtin.Registry(integrations.Deps{Client: sender.Client, UserAgent: sender.UserAgent, Now: clock, MailchimpAPIBase: cfg.MailchimpAPIBase})
 	dests := destinations.Registry(sender, providers)
 	// The dispatcher comes first: the publisher hands it what each commit
 	// queues. Both see the fan-out cache, which a removed row leaves.
-	fanout := publish.NewCache(store, cat)
+	fanout := publish.NewCache(store, cat, clock)
 	unsubscribed := removeRow(store, fanout)
 	dispatcher := dispatch.New(dispatch.Config{
 		Workers: cfg.Workers, AttemptTimeout: cfg.DeliveryTimeout, AutoDisableAfter: cfg.AutoDisableAfter,
-		ShutdownGrace: cfg.ShutdownTimeout, Lease: cfg.Lease, RateBuckets: db.buckets, Unsubscribed: unsubscribed,
-	}, store, dests, dispatch.RetryPolicy{}, dispatch.NewMetrics(reg, store, time.Now), log)
-	publisher := publish.New(publishTo, fanout, dispatcher, time.Now, rand.Reader)
+		ShutdownGrace: cfg.ShutdownTimeout, Lease: cfg.Lease, Now: clock, RateBuckets: db.buckets, Unsubscribed: unsubscribed,
+	}, store, dests, dispatch.RetryPolicy{}, dispatch.NewMetrics(reg, store, clock), log)
+	publisher := publish.New(publishTo, fanout, dispatcher, clock, rand.Reader)
 
 	api := httpapi.NewServer(httpapi.Deps{
 		Store: store, Catalog: cat, Verifier: verifier, Logger: log, Registry: reg,
-		Now: time.Now, Random: rand.Reader, Version: version,
+		Now: clock, Random: rand.Reader, Version: version,
 		RateLimit: cfg.RateLimit, RateBurst: cfg.RateBurst, RateBuckets: db.buckets,
 		Publisher: publisher, Destinations: dests, AttemptTimeout: cfg.DeliveryTimeout, Notify: dispatcher.Notify,
 		Broker: broker, Integrations: providers, Unsubscribed: unsubscribed,
@@ -145,7 +147,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		defer close(dispatched)
 		_ = dispatcher.Run(workCtx)
 	}()
-	go prune(workCtx, store, cfg.LogRetention, log)
+	go prune(workCtx, store, cfg.LogRetention, clock, log)
 
 	var serveErr error
 	select {
@@ -166,14 +168,14 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 }
 
 // prune deletes delivery logs older than the retention, hourly.
-func prune(ctx context.Context, store hookd.Store, retention time.Duration, log *slog.Logger) {
+func prune(ctx context.Context, store hookd.Store, retention time.Duration, clock hookd.Clock, log *slog.Logger) {
 	if retention <= 0 {
 		return
 	}
 	t := time.NewTicker(time.Hour)
 	defer t.Stop()
 	for {
-		n, err := store.PruneDeliveries(ctx, time.Now().Add(-retention))
+		n, err := store.PruneDeliveries(ctx, clock().Add(-retention))
 		switch {
 		case err != nil && ctx.Err() == nil:
 			log.Warn("prune delivery logs", "err", err)

@@ -85,7 +85,7 @@ type Options struct {
 	// HTTPClient fetches the JWKS; nil means a client with a 10 s timeout.
 	HTTPClient *http.Client
 	// Now is the clock for exp, nbf and iat; nil means time.Now.
-	Now func() time.Time
+	Now hookd.Clock
 }
 
 // Verifier checks bearer tokens. It is safe for concurrent use.
@@ -123,10 +123,7 @@ func NewVerifier(ctx context.Context, opts Options) (*Verifier, error) {
 	if len(opts.HS256Secret) == 0 && opts.JWKSURL == "" {
 		return nil, errors.New("auth: need an HS256 secret or a JWKS URL")
 	}
-	now := opts.Now
-	if now == nil {
-		now = time.Now
-	}
+	now := opts.Now.OrSystem()
 	v := &Verifier{
 		secret:   slices.Clone(opts.HS256Secret),
 		issuer:   opts.Issuer,

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"sort"
-	"time"
 
 	"github.com/hookd/hookd/internal/hookd"
 	"github.com/hookd/hookd/internal/outbound"
@@ -31,16 +30,13 @@ type Destination interface {
 // for.
 type Registry struct {
 	kinds map[string]Destination
-	now   func() time.Time
+	now   hookd.Clock
 }
 
 // NewRegistry returns an empty registry; now is the clock of attempts
 // that fail before a kind is asked (nil: time.Now).
-func NewRegistry(now func() time.Time) *Registry {
-	if now == nil {
-		now = time.Now
-	}
-	return &Registry{kinds: map[string]Destination{}, now: now}
+func NewRegistry(now hookd.Clock) *Registry {
+	return &Registry{kinds: map[string]Destination{}, now: now.OrSystem()}
 }
 
 // Register makes d send for rows of these kinds ("" is the plain

@@ -34,7 +34,7 @@ type Config struct {
 	// nil: such a row is only switched off, as for any 410 Gone.
 	Unsubscribed func(ctx context.Context, wh *hookd.Webhook) error
 	// Now is the dispatcher's clock; nil means time.Now.
-	Now func() time.Time
+	Now hookd.Clock
 }
 
 // Sender sends one delivery to a row of any destination kind
@@ -54,7 +54,7 @@ type Dispatcher struct {
 	limiters *Limiters
 	metrics  *Metrics
 	log      *slog.Logger
-	now      func() time.Time
+	now      hookd.Clock
 
 	wake    chan struct{} // Notify or freed capacity: the claim loop may have work
 	newWork atomic.Bool   // Notify was called since the claim loop last looked
@@ -95,9 +95,7 @@ func New(cfg Config, store hookd.Store, sender Sender, policy RetryPolicy, metri
 	if cfg.Idle <= 0 {
 		cfg.Idle = time.Second
 	}
-	if cfg.Now == nil {
-		cfg.Now = time.Now
-	}
+	cfg.Now = cfg.Now.OrSystem()
 	d := &Dispatcher{
 		cfg: cfg, store: store, sender: sender, policy: policy, metrics: metrics, log: log,
 		now: cfg.Now, limiters: &Limiters{Now: cfg.Now, Buckets: cfg.RateBuckets, Log: log},
@@ -305,7 +303,7 @@ func (d *Dispatcher) claimLoop(ctx context.Context) {
 		}
 		shortWith = ""
 		if len(claims) < limit && len(exclude) > 0 {
-			shortWith, shortAt = key, time.Now()
+			shortWith, shortAt = key, d.now()
 		}
 		if len(claims) == 0 {
 			if len(exclude) == 0 {

@@ -205,8 +205,9 @@ func TestUnsubscribedRowIsHandedOver(t *testing.T) {
 	queue(t, st, wh.ID, 1)
 	removed := make(chan int64, 1)
 	d := New(Config{Workers: 1, Idle: 20 * time.Millisecond, Unsubscribed: func(ctx context.Context, row *hookd.Webhook) error {
+		err := st.DeleteWebhook(ctx, row.Owner, row.ID)
 		removed <- row.ID
-		return st.DeleteWebhook(ctx, row.Owner, row.ID)
+		return err
 	}}, st, endedSubscription{}, RetryPolicy{}, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})

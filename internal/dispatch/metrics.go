@@ -17,7 +17,7 @@ type Metrics struct {
 
 // NewMetrics registers the delivery metrics, including queue gauges read
 // from the store at scrape time.
-func NewMetrics(reg prometheus.Registerer, store hookd.QueueStore, now func() time.Time) *Metrics {
+func NewMetrics(reg prometheus.Registerer, store hookd.QueueStore, now hookd.Clock) *Metrics {
 	m := &Metrics{
 		deliveries: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "hookd_delivery_attempts_total",

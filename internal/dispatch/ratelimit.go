@@ -27,7 +27,7 @@ import (
 type Limiters struct {
 	// Now is the clock the buckets fill by; nil means time.Now. Wait still
 	// sleeps on real timers, so a fake clock only suits the Delay forms.
-	Now func() time.Time
+	Now hookd.Clock
 	// Buckets holds the webhooks' buckets; nil means buckets in memory.
 	Buckets hookd.TokenBuckets
 	// Log hears when the buckets cannot be asked (nil: discarded). The
@@ -56,12 +56,7 @@ func (l *Limiters) init() {
 }
 
 // now reads the clock.
-func (l *Limiters) now() time.Time {
-	if l.Now != nil {
-		return l.Now()
-	}
-	return time.Now()
-}
+func (l *Limiters) now() time.Time { return l.Now.OrSystem()() }
 
 // take asks the webhook's bucket for a slot under perSecond, which is
 // positive. It answers 0 when the slot was taken, else how long until one

@@ -17,26 +17,9 @@ import (
 	"github.com/hookd/hookd/internal/store/postgres"
 )
 
-// testClock is a settable clock for Limiters.Now.
-type testClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func newTestClock() *testClock {
-	return &testClock{now: time.Date(2024, 1, 15, 10, 0, 0, 0, time.UTC)}
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *testClock) advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
+// newTestClock returns a clock that moves only when the test says so.
+func newTestClock() *hookd.ManualClock {
+	return hookd.NewManualClock(time.Date(2024, 1, 15, 10, 0, 0, 0, time.UTC))
 }
 
 func perSecond(n int) *int { return &n }
@@ -61,7 +44,7 @@ func TestLimitersDelaySpacesDeliveries(t *testing.T) {
 		{0, 200 * time.Millisecond}, // still one at a time
 	}
 	for i, step := range steps {
-		clock.advance(step.advance)
+		clock.Advance(step.advance)
 		if got := l.Delay(1, limit); got != step.want {
 			t.Fatalf("step %d: Delay = %v, want %v", i, got, step.want)
 		}
@@ -119,7 +102,7 @@ func TestLimitersSettingChanges(t *testing.T) {
 	if d := l.Delay(1, perSecond(10)); d != 100*time.Millisecond {
 		t.Fatalf("raised to 10/s: Delay = %v, want 100ms", d)
 	}
-	clock.advance(100 * time.Millisecond)
+	clock.Advance(100 * time.Millisecond)
 	if d := l.Delay(1, perSecond(10)); d != 0 {
 		t.Fatalf("at 10/s after 100ms: Delay = %v, want 0", d)
 	}
@@ -227,7 +210,7 @@ func TestLimitersShareBuckets(t *testing.T) {
 	if d := b.Delay(1, perSecond(5)); d != 200*time.Millisecond {
 		t.Fatalf("node B after node A's send: Delay = %v, want 200ms", d)
 	}
-	clock.advance(200 * time.Millisecond)
+	clock.Advance(200 * time.Millisecond)
 	if d := b.Delay(1, perSecond(5)); d != 0 {
 		t.Fatalf("node B 200ms later: Delay = %v, want 0", d)
 	}

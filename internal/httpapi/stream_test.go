@@ -70,7 +70,7 @@ func setupStream(t *testing.T, opts stream.Options, configure ...func(*httptest.
 		t.Fatal(err)
 	}
 	env := &streamEnv{store: st, broker: stream.NewMemory(), registry: prometheus.NewRegistry()}
-	env.publisher = publish.New(stream.PublishOnCommit(st, env.broker), publish.NewCache(st, cat), nil, time.Now, rand.Reader)
+	env.publisher = publish.New(stream.PublishOnCommit(st, env.broker), publish.NewCache(st, cat, time.Now), nil, time.Now, rand.Reader)
 	api := NewServer(Deps{Store: st, Catalog: cat, Verifier: verifier, Registry: env.registry,
 		Publisher: env.publisher, Broker: env.broker, Stream: opts, Version: "test"})
 	env.srv = httptest.NewUnstartedServer(api)

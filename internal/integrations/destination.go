@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"time"
 
 	"github.com/hookd/hookd/internal/destination"
 	"github.com/hookd/hookd/internal/hookd"
@@ -16,7 +15,7 @@ import (
 // sends for (Kinds).
 type Destination struct {
 	registry *Registry
-	now      func() time.Time
+	now      hookd.Clock
 }
 
 var _ destination.Destination = (*Destination)(nil)
@@ -24,11 +23,8 @@ var _ destination.Destination = (*Destination)(nil)
 // NewDestination returns the destination of the registry's providers; now
 // is the clock of attempts that fail before a provider is asked (nil:
 // time.Now).
-func NewDestination(r *Registry, now func() time.Time) *Destination {
-	if now == nil {
-		now = time.Now
-	}
-	return &Destination{registry: r, now: now}
+func NewDestination(r *Registry, now hookd.Clock) *Destination {
+	return &Destination{registry: r, now: now.OrSystem()}
 }
 
 // Kinds lists the Kind of the rows each provider sends for.

@@ -199,7 +199,7 @@ type Deps struct {
 	// Client sends every request; it is the SSRF-guarded delivery client.
 	Client    *http.Client
 	UserAgent string
-	Now       func() time.Time
+	Now       hookd.Clock
 	// MailchimpAPIBase replaces https://<dc>.api.mailchimp.com when set.
 	MailchimpAPIBase string
 }
@@ -217,9 +217,4 @@ func LookupKey(credential string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-func (d Deps) now() time.Time {
-	if d.Now != nil {
-		return d.Now()
-	}
-	return time.Now()
-}
+func (d Deps) now() time.Time { return d.Now.OrSystem()() }

@@ -51,7 +51,7 @@ type Outcome struct {
 type Sender struct {
 	Client    *http.Client
 	UserAgent string
-	Now       func() time.Time
+	Now       hookd.Clock
 }
 
 // EventBody renders the body sent for an event (CONTRACT §6):

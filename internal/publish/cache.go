@@ -23,6 +23,7 @@ const cacheTTL = time.Second
 type Cache struct {
 	store   hookd.Store
 	catalog *catalog.Catalog
+	now     hookd.Clock // cached entries expire by it
 
 	mu    sync.Mutex
 	hooks map[string]*tenantHooks // by tenant
@@ -30,8 +31,8 @@ type Cache struct {
 }
 
 // NewCache returns an empty cache reading from store and cat.
-func NewCache(store hookd.Store, cat *catalog.Catalog) *Cache {
-	return &Cache{store: store, catalog: cat, hooks: map[string]*tenantHooks{}, types: map[string]*eventTypeInfo{}}
+func NewCache(store hookd.Store, cat *catalog.Catalog, now hookd.Clock) *Cache {
+	return &Cache{store: store, catalog: cat, now: now.OrSystem(), hooks: map[string]*tenantHooks{}, types: map[string]*eventTypeInfo{}}
 }
 
 // Invalidate drops the cached webhooks and event types of a tenant after
@@ -70,7 +71,7 @@ type eventTypeInfo struct {
 
 // tenantHooks returns the tenant's active webhooks with compiled filters.
 func (c *Cache) tenantHooks(ctx context.Context, tenant string) ([]matchingHook, error) {
-	now := time.Now()
+	now := c.now()
 	c.mu.Lock()
 	th := c.hooks[tenant]
 	c.mu.Unlock()
@@ -101,7 +102,7 @@ func (c *Cache) tenantHooks(ctx context.Context, tenant string) ([]matchingHook,
 // schema and filter fields.
 func (c *Cache) eventType(ctx context.Context, tenant, name string) (*eventTypeInfo, error) {
 	key := tenant + "\x00" + name
-	now := time.Now()
+	now := c.now()
 	c.mu.Lock()
 	info := c.types[key]
 	c.mu.Unlock()

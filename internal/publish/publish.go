@@ -33,7 +33,7 @@ type Publisher struct {
 	store   hookd.Store
 	cache   *Cache
 	handoff Handoff // nil: deliveries wait for a claim
-	now     func() time.Time
+	now     hookd.Clock
 	random  io.Reader
 
 	// commits feeds the committer goroutine, which writes the requests of
@@ -55,8 +55,8 @@ const maxGroupEvents = 500
 // New returns a Publisher that stores through store, matches with cache's
 // webhooks and event types, and hands what it queues to handoff (the
 // dispatcher; nil: none).
-func New(store hookd.Store, cache *Cache, handoff Handoff, now func() time.Time, random io.Reader) *Publisher {
-	p := &Publisher{store: store, cache: cache, handoff: handoff, now: now, random: random,
+func New(store hookd.Store, cache *Cache, handoff Handoff, now hookd.Clock, random io.Reader) *Publisher {
+	p := &Publisher{store: store, cache: cache, handoff: handoff, now: now.OrSystem(), random: random,
 		commits: make(chan *commitBatch, 1024)}
 	go p.committer()
 	return p
