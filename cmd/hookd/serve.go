@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/hookd/hookd/internal/app"
 	"github.com/hookd/hookd/internal/auth"
 	"github.com/hookd/hookd/internal/catalog"
 	"github.com/hookd/hookd/internal/config"
@@ -114,12 +115,18 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	publisher.Handoff = dispatcher
 	integrationSends.Removed = publisher.Invalidate
 
+	services := app.New(app.Deps{
+		Store: store, Catalog: cat, Integrations: integrationSends.Registry,
+		Publisher: app.EnginePublisher{P: publisher}, Notifier: dispatcher,
+		TestSender:     app.EngineTestSender{Webhooks: sender, Integrations: integrationSends},
+		AttemptTimeout: cfg.DeliveryTimeout, Now: time.Now, Random: rand.Reader,
+	})
 	api := httpapi.NewServer(httpapi.Deps{
-		Store: store, Catalog: cat, Verifier: verifier, Logger: log, Registry: reg,
-		Now: time.Now, Random: rand.Reader, Version: version,
+		Webhooks: services.Webhooks, EventTypes: services.EventTypes, Events: services.Events,
+		Deliveries: services.Deliveries, Integrations: services.Integrations, Readiness: services.Readiness,
+		Verifier: verifier, Logger: log, Registry: reg, Now: time.Now, Version: version,
 		RateLimit: cfg.RateLimit, RateBurst: cfg.RateBurst, RateBuckets: buckets,
-		Publisher: publisher, Sender: sender, AttemptTimeout: cfg.DeliveryTimeout, Notify: dispatcher.Notify,
-		Broker: broker, Integrations: integrationSends,
+		Broker: broker,
 	})
 
 	ln, err := net.Listen("tcp", cfg.Addr)

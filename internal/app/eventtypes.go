@@ -52,17 +52,17 @@ func (s *EventTypeService) LookupEventType(ctx context.Context, tenant, name str
 }
 
 // UnknownPattern returns the first pattern the tenant does not know.
-func (s *EventTypeService) UnknownPattern(ctx context.Context, tenant string, patterns []string) (string, error) {
+func (s *EventTypeService) UnknownPattern(ctx context.Context, tenant string, patterns []string) (string, bool, error) {
 	known, err := s.knownTypes(ctx, tenant)
 	if err != nil {
-		return "", err
+		return "", false, err
 	}
 	for _, p := range patterns {
 		if !validPattern(p, known) {
-			return p, nil
+			return p, true, nil
 		}
 	}
-	return "", nil
+	return "", false, nil
 }
 
 // CreateEventType validates and registers a tenant type.
@@ -98,15 +98,10 @@ func (s *EventTypeService) CreateEventType(ctx context.Context, tenant string, i
 	return et, nil
 }
 
-// errBuiltinReadOnly answers a change to a built-in type.
-func errBuiltinReadOnly() error {
-	return hookd.Errorf(hookd.EForbidden, "built-in event types cannot be changed")
-}
-
 // UpdateEventType changes the tenant type name.
 func (s *EventTypeService) UpdateEventType(ctx context.Context, tenant, name string, in *hookd.EventTypeInput) (*hookd.EventType, error) {
 	if catalog.IsBuiltin(name) {
-		return nil, errBuiltinReadOnly()
+		return nil, hookd.ErrBuiltinEventType()
 	}
 	et, err := s.Store.GetEventType(ctx, tenant, name)
 	if err != nil {
@@ -131,7 +126,7 @@ func (s *EventTypeService) UpdateEventType(ctx context.Context, tenant, name str
 // DeprecateEventType marks the tenant type name deprecated.
 func (s *EventTypeService) DeprecateEventType(ctx context.Context, tenant, name string) (*hookd.EventType, error) {
 	if catalog.IsBuiltin(name) {
-		return nil, errBuiltinReadOnly()
+		return nil, hookd.ErrBuiltinEventType()
 	}
 	et, err := s.Store.GetEventType(ctx, tenant, name)
 	if err != nil {

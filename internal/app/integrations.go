@@ -96,6 +96,22 @@ func (s *IntegrationService) FindIntegrations(ctx context.Context, owner hookd.O
 	return list, categories, nil
 }
 
+// FindIntegration returns the integration called name with whether the
+// owner configured it.
+func (s *IntegrationService) FindIntegration(ctx context.Context, owner hookd.Owner, name string) (*hookd.Integration, error) {
+	p, err := s.provider(name)
+	if err != nil {
+		return nil, err
+	}
+	info := p.Info()
+	_, n, err := s.Store.ListWebhooks(ctx, owner, hookd.WebhookQuery{Kind: info.Name, Limit: 1})
+	if err != nil {
+		return nil, err
+	}
+	it := integration(info, n > 0)
+	return &it, nil
+}
+
 // provider finds the integration called name.
 func (s *IntegrationService) provider(name string) (integrations.Provider, error) {
 	p, found := s.Integrations.Get(name)

@@ -92,9 +92,9 @@ type EventTypeService interface {
 	// (ENotFound when the tenant knows none).
 	LookupEventType(ctx context.Context, tenant, name string) (EventType, error)
 	// UnknownPattern returns the first of patterns that is neither a type
-	// the tenant knows, a category wildcard such as order.*, nor "*"; ""
-	// when all are valid.
-	UnknownPattern(ctx context.Context, tenant string, patterns []string) (string, error)
+	// the tenant knows, a category wildcard such as order.*, nor "*"
+	// (found false when all are valid).
+	UnknownPattern(ctx context.Context, tenant string, patterns []string) (pattern string, found bool, err error)
 	// CreateEventType validates and registers a tenant type.
 	CreateEventType(ctx context.Context, tenant string, in *EventTypeInput) (*EventType, error)
 	// UpdateEventType changes the tenant type name; built-in types answer
@@ -205,6 +205,9 @@ type IntegrationService interface {
 	// FindIntegrations lists the integrations offered, with whether the
 	// owner configured each, and their categories.
 	FindIntegrations(ctx context.Context, owner Owner) ([]Integration, []Category, error)
+	// FindIntegration returns the integration called name (ENotFound when
+	// none is offered).
+	FindIntegration(ctx context.Context, owner Owner, name string) (*Integration, error)
 	// ConfigureIntegration merges fields into the owner's settings of the
 	// integration name (creating them) and switches it on.
 	ConfigureIntegration(ctx context.Context, owner Owner, name string, fields map[string]json.RawMessage) (*IntegrationStatus, error)
