@@ -48,6 +48,10 @@ func (e EngineTestSender) SendTest(ctx context.Context, wh *hookd.Webhook, ev *h
 		out := integrations.Outcome(e.Integrations.Deliver(ctx, wh, ev, deliveryID, true))
 		return out.Attempt, out.Success
 	}
+	if e.Webhooks == nil {
+		return hookd.Attempt{StartedAt: ev.CreatedAt, RequestHeaders: map[string]string{},
+			ErrorType: hookd.ErrTypeConnection, ErrorMessage: "test sends to webhooks are not configured"}, false
+	}
 	out := e.Webhooks.Send(ctx, delivery.Message{
 		URL: wh.URL, Headers: wh.Headers, Secret: wh.Secret, PreviousSecret: delivery.ActivePrevious(wh, ev.CreatedAt),
 		EventID: ev.ID, EventType: ev.Type, DeliveryID: deliveryID, Body: delivery.EventBody(ev, true),
