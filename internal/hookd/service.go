@@ -165,7 +165,9 @@ type Published struct {
 // DeliveryService answers a webhook's delivery logs and stats and acts on
 // them.
 type DeliveryService interface {
+	// FindDeliveries returns one page of the webhook's delivery logs.
 	FindDeliveries(ctx context.Context, owner Owner, webhookID int64, q DeliveryQuery) (*DeliveryList, error)
+	// FindDeliveryByID returns a delivery of the webhook with its attempts.
 	FindDeliveryByID(ctx context.Context, owner Owner, webhookID, deliveryID int64) (*Delivery, []*Attempt, error)
 	// RetryDelivery makes the delivery due now and returns it.
 	RetryDelivery(ctx context.Context, owner Owner, webhookID, deliveryID int64) (*Delivery, error)
@@ -174,6 +176,7 @@ type DeliveryService interface {
 	RecoverDeliveries(ctx context.Context, owner Owner, webhookID int64, since time.Time) (int64, error)
 	// TestWebhook sends one test delivery now and records it.
 	TestWebhook(ctx context.Context, owner Owner, webhookID int64, in TestInput) (*TestSend, error)
+	// WebhookStats returns the webhook's delivery statistics over q.
 	WebhookStats(ctx context.Context, owner Owner, webhookID int64, q StatsQuery) (*WebhookStatsReport, error)
 }
 
@@ -224,6 +227,7 @@ type IntegrationService interface {
 	// SubscribeZapier subscribes hookURL to event (the same subscription
 	// again when it exists).
 	SubscribeZapier(ctx context.Context, apiKey string, hookURL, event *string) (*Webhook, error)
+	// UnsubscribeZapier removes the subscription id.
 	UnsubscribeZapier(ctx context.Context, apiKey string, id int64) error
 	// ZapierSamples returns the example payloads of an event type.
 	ZapierSamples(ctx context.Context, apiKey, event string) ([]json.RawMessage, error)
