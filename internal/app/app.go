@@ -110,9 +110,13 @@ type core struct {
 // now is the clock in UTC.
 func (c *core) now() time.Time { return c.Now().UTC() }
 
-// webhooksChanged is the side effect of any change to a tenant's webhooks,
-// integration rows or event types: the publisher's fan-out cache of the
-// tenant is dropped, so the next event sees the change.
+// Every write of a webhook row (a user's webhook or an integration's) or
+// of an event type goes through the methods below, which carry its side
+// effects, so no service method can forget one.
+
+// webhooksChanged is the side effect of any change to a tenant's webhook
+// rows or event types: the publisher's fan-out cache of the tenant is
+// dropped, so the next event sees the change.
 func (c *core) webhooksChanged(tenant string) {
 	if c.Publisher != nil {
 		c.Publisher.Invalidate(tenant)
@@ -120,12 +124,63 @@ func (c *core) webhooksChanged(tenant string) {
 }
 
 // deliveriesDue is the side effect of deliveries becoming due outside a
-// publish (retry, recover, a webhook switched on again): the dispatcher
-// is woken.
+// publish (retry, recover, a row switched on again): the dispatcher is
+// woken.
 func (c *core) deliveriesDue() {
 	if c.Notifier != nil {
 		c.Notifier.Notify()
 	}
+}
+
+// createRow stores a new webhook row and sets its ID.
+func (c *core) createRow(ctx context.Context, row *hookd.Webhook) error {
+	if err := c.Store.CreateWebhook(ctx, row); err != nil {
+		return err
+	}
+	c.webhooksChanged(row.Owner.Tenant)
+	return nil
+}
+
+// updateRow stores a changed webhook row; wasActive says whether it was
+// on before the change. A row switched on again forgets why hookd had
+// switched it off, and its held deliveries may go now.
+func (c *core) updateRow(ctx context.Context, row *hookd.Webhook, wasActive bool) error {
+	reactivated := row.IsActive && !wasActive
+	if reactivated {
+		row.DisabledReason = ""
+	}
+	if err := c.Store.UpdateWebhook(ctx, row); err != nil {
+		return err
+	}
+	c.webhooksChanged(row.Owner.Tenant)
+	if reactivated {
+		c.deliveriesDue()
+	}
+	return nil
+}
+
+// deleteRow removes a webhook row and cancels its pending deliveries.
+func (c *core) deleteRow(ctx context.Context, owner hookd.Owner, id int64) error {
+	if err := c.Store.DeleteWebhook(ctx, owner, id); err != nil {
+		return err
+	}
+	c.webhooksChanged(owner.Tenant)
+	return nil
+}
+
+// saveEventType stores a tenant's new (created) or changed event type.
+func (c *core) saveEventType(ctx context.Context, et *hookd.EventType, created bool) error {
+	var err error
+	if created {
+		err = c.Store.CreateEventType(ctx, et)
+	} else {
+		err = c.Store.UpdateEventType(ctx, et)
+	}
+	if err != nil {
+		return err
+	}
+	c.webhooksChanged(et.Tenant)
+	return nil
 }
 
 // webhook returns the owner's webhook id, refusing integration rows.

@@ -91,10 +91,9 @@ func (s *EventTypeService) CreateEventType(ctx context.Context, tenant string, i
 	if catalog.IsBuiltin(et.Name) {
 		return nil, hookd.Errorf(hookd.EConflict, "%s is a built-in event type", et.Name)
 	}
-	if err := s.Store.CreateEventType(ctx, et); err != nil {
+	if err := s.saveEventType(ctx, et, true); err != nil {
 		return nil, err
 	}
-	s.webhooksChanged(tenant)
 	return et, nil
 }
 
@@ -116,10 +115,9 @@ func (s *EventTypeService) UpdateEventType(ctx context.Context, tenant, name str
 		return nil, hookd.Invalid(details...)
 	}
 	et.UpdatedAt = s.now()
-	if err := s.Store.UpdateEventType(ctx, et); err != nil {
+	if err := s.saveEventType(ctx, et, false); err != nil {
 		return nil, err
 	}
-	s.webhooksChanged(tenant)
 	return et, nil
 }
 
@@ -134,10 +132,9 @@ func (s *EventTypeService) DeprecateEventType(ctx context.Context, tenant, name 
 	}
 	et.Deprecated = true
 	et.UpdatedAt = s.now()
-	if err := s.Store.UpdateEventType(ctx, et); err != nil {
+	if err := s.saveEventType(ctx, et, false); err != nil {
 		return nil, err
 	}
-	s.webhooksChanged(tenant)
 	return et, nil
 }
 

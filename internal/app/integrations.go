@@ -193,20 +193,15 @@ func (s *IntegrationService) ConfigureIntegration(ctx context.Context, owner hoo
 	if len(details) > 0 {
 		return nil, hookd.Invalid(details...)
 	}
-	created := row == nil
-	wasActive := row != nil && row.IsActive
-	row = settingsFor(row, owner, info, cfg, s.now())
-	if created {
-		err = s.Store.CreateWebhook(ctx, row)
+	if row == nil {
+		row = settingsFor(nil, owner, info, cfg, s.now())
+		err = s.createRow(ctx, row)
 	} else {
-		err = s.Store.UpdateWebhook(ctx, row)
+		wasActive := row.IsActive
+		err = s.updateRow(ctx, settingsFor(row, owner, info, cfg, s.now()), wasActive)
 	}
 	if err != nil {
 		return nil, err
-	}
-	s.webhooksChanged(owner.Tenant)
-	if !created && !wasActive {
-		s.deliveriesDue() // deliveries held while it was switched off may go now
 	}
 	rows, err := s.destinationRows(ctx, owner, info, row)
 	if err != nil {
@@ -433,11 +428,10 @@ func (s *IntegrationService) DeleteIntegration(ctx context.Context, owner hookd.
 		rows = append(hooks, rows...)
 	}
 	for _, row := range rows {
-		if err := s.Store.DeleteWebhook(ctx, owner, row.ID); err != nil && !hookd.IsNotFound(err) {
+		if err := s.deleteRow(ctx, owner, row.ID); err != nil && !hookd.IsNotFound(err) {
 			return nil, err
 		}
 	}
-	s.webhooksChanged(owner.Tenant)
 	it := integration(info, false)
 	return &it, nil
 }

@@ -98,7 +98,7 @@ func (s *IntegrationService) SubscribeZapier(ctx context.Context, apiKey string,
 		case err != nil:
 			return nil, err
 		case !h.IsActive: // ended by a 410: removed for good
-			if err := s.Store.DeleteWebhook(ctx, owner, h.ID); err != nil && !hookd.IsNotFound(err) {
+			if err := s.deleteRow(ctx, owner, h.ID); err != nil && !hookd.IsNotFound(err) {
 				return nil, err
 			}
 		case cfg.HookURL == *hookURL && len(h.Events) == 1 && h.Events[0] == *event:
@@ -114,10 +114,9 @@ func (s *IntegrationService) SubscribeZapier(ctx context.Context, apiKey string,
 		Events: []string{*event}, Headers: map[string]string{}, IsActive: true, RetryConfig: hookd.DefaultRetryConfig,
 		Filters: json.RawMessage("{}"), Config: (&integrations.Config{HookURL: *hookURL}).Raw(), CreatedAt: now, UpdatedAt: now,
 	}
-	if err := s.Store.CreateWebhook(ctx, hook); err != nil {
+	if err := s.createRow(ctx, hook); err != nil {
 		return nil, err
 	}
-	s.webhooksChanged(owner.Tenant)
 	return hook, nil
 }
 
@@ -135,16 +134,12 @@ func (s *IntegrationService) UnsubscribeZapier(ctx context.Context, apiKey strin
 		err = hookd.Errorf(hookd.ENotFound, "subscription not found")
 	}
 	if err == nil {
-		err = s.Store.DeleteWebhook(ctx, settings.Owner, id)
+		err = s.deleteRow(ctx, settings.Owner, id)
 	}
 	if hookd.IsNotFound(err) {
 		err = hookd.Errorf(hookd.ENotFound, "subscription not found")
 	}
-	if err != nil {
-		return err
-	}
-	s.webhooksChanged(settings.Owner.Tenant)
-	return nil
+	return err
 }
 
 // ZapierSamples returns the example payloads of an event type the key's

@@ -86,15 +86,15 @@ func (s *WebhookService) CreateWebhook(ctx context.Context, owner hookd.Owner, i
 	if len(details) > 0 {
 		return nil, hookd.Invalid(details...)
 	}
-	if err := s.Store.CreateWebhook(ctx, wh); err != nil {
+	if err := s.createRow(ctx, wh); err != nil {
 		return nil, err
 	}
-	s.webhooksChanged(owner.Tenant)
 	return wh, nil
 }
 
 // UpdateWebhook changes the fields in names. Switching a webhook on again
-// clears why hookd had switched it off and lets its waiting deliveries go.
+// clears why hookd had switched it off and lets its waiting deliveries go
+// (updateRow).
 func (s *WebhookService) UpdateWebhook(ctx context.Context, owner hookd.Owner, id int64, in *hookd.WebhookInput) (*hookd.Webhook, hookd.WebhookStats, error) {
 	wh, err := s.webhook(ctx, owner, id)
 	if err != nil {
@@ -108,17 +108,9 @@ func (s *WebhookService) UpdateWebhook(ctx context.Context, owner hookd.Owner, i
 	if details := applyWebhookInput(wh, in, wh.Headers, known); len(details) > 0 {
 		return nil, hookd.WebhookStats{}, hookd.Invalid(details...)
 	}
-	reactivated := wh.IsActive && !wasActive
-	if reactivated {
-		wh.DisabledReason = ""
-	}
 	wh.UpdatedAt = s.now()
-	if err := s.Store.UpdateWebhook(ctx, wh); err != nil {
+	if err := s.updateRow(ctx, wh, wasActive); err != nil {
 		return nil, hookd.WebhookStats{}, err
-	}
-	s.webhooksChanged(owner.Tenant)
-	if reactivated {
-		s.deliveriesDue()
 	}
 	return s.withStats(ctx, wh)
 }
@@ -129,11 +121,7 @@ func (s *WebhookService) DeleteWebhook(ctx context.Context, owner hookd.Owner, i
 	if err != nil {
 		return err
 	}
-	if err := s.Store.DeleteWebhook(ctx, owner, wh.ID); err != nil {
-		return err
-	}
-	s.webhooksChanged(owner.Tenant)
-	return nil
+	return s.deleteRow(ctx, owner, wh.ID)
 }
 
 // RotateSecret makes secret (generated when nil) the signing secret; the
@@ -156,9 +144,8 @@ func (s *WebhookService) RotateSecret(ctx context.Context, owner hookd.Owner, id
 	expires := now.Add(secretOverlap)
 	wh.PreviousSecret, wh.PreviousSecretExpiresAt = wh.Secret, &expires
 	wh.Secret, wh.UpdatedAt = next, now
-	if err := s.Store.UpdateWebhook(ctx, wh); err != nil {
+	if err := s.updateRow(ctx, wh, wh.IsActive); err != nil {
 		return nil, err
 	}
-	s.webhooksChanged(owner.Tenant)
 	return wh, nil
 }
