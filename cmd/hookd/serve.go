@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/hookd/hookd/internal/app"
 	"github.com/hookd/hookd/internal/auth"
 	"github.com/hookd/hookd/internal/catalog"
 	"github.com/hookd/hookd/internal/config"
@@ -109,21 +110,30 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	providers := builtin.Registry(integrations.Deps{Client: sender.Client, UserAgent: sender.UserAgent, Now: clock, MailchimpAPIBase: cfg.MailchimpAPIBase})
 	dests := destinations.Registry(sender, providers)
 	// The dispatcher comes first: the publisher hands it what each commit
-	// queues. Both see the fan-out cache, which a removed row leaves.
+	// queues, and the services wake it. It hands back the rows whose
+	// subscription ended to the services, which are built last; it
+	// reaches them through endSubscription.
 	fanout := publish.NewCache(store, cat, clock)
-	unsubscribed := removeRow(store, fanout)
+	var services *app.Services
+	endSubscription := func(ctx context.Context, row *hookd.Webhook) error {
+		return services.Integrations.EndSubscription(ctx, row)
+	}
 	dispatcher := dispatch.New(dispatch.Config{
 		Workers: cfg.Workers, AttemptTimeout: cfg.DeliveryTimeout, AutoDisableAfter: cfg.AutoDisableAfter,
-		ShutdownGrace: cfg.ShutdownTimeout, Lease: cfg.Lease, Now: clock, RateBuckets: db.buckets, Unsubscribed: unsubscribed,
+		ShutdownGrace: cfg.ShutdownTimeout, Lease: cfg.Lease, Now: clock, RateBuckets: db.buckets, Unsubscribed: endSubscription,
 	}, store, dests, dispatch.RetryPolicy{}, dispatch.NewMetrics(reg, store, clock), log)
 	publisher := publish.New(publishTo, fanout, dispatcher, clock, rand.Reader)
-
+	services = app.New(app.Deps{
+		Store: store, Catalog: cat, Integrations: providers,
+		Publisher: app.EnginePublisher{P: publisher}, Notifier: dispatcher, Destinations: dests,
+		AttemptTimeout: cfg.DeliveryTimeout, Now: clock, Random: rand.Reader,
+	})
 	api := httpapi.NewServer(httpapi.Deps{
-		Store: store, Catalog: cat, Verifier: verifier, Logger: log, Registry: reg,
-		Now: clock, Random: rand.Reader, Version: version,
+		Webhooks: services.Webhooks, EventTypes: services.EventTypes, Events: services.Events,
+		Deliveries: services.Deliveries, Integrations: services.Integrations, Readiness: services.Readiness,
+		Verifier: verifier, Logger: log, Registry: reg, Now: clock, Version: version,
 		RateLimit: cfg.RateLimit, RateBurst: cfg.RateBurst, RateBuckets: db.buckets,
-		Publisher: publisher, Destinations: dests, AttemptTimeout: cfg.DeliveryTimeout, Notify: dispatcher.Notify,
-		Broker: broker, Integrations: providers, Unsubscribed: unsubscribed,
+		Broker: broker,
 	})
 
 	ln, err := net.Listen("tcp", cfg.Addr)
@@ -187,19 +197,6 @@ func prune(ctx context.Context, store hookd.Store, retention time.Duration, cloc
 			return
 		case <-t.C:
 		}
-	}
-}
-
-// removeRow returns what removes a row whose subscription ended: the
-// store deletes it and fan-out forgets it at once, so no publish queues
-// for it again.
-func removeRow(store hookd.Store, fanout *publish.Cache) func(context.Context, *hookd.Webhook) error {
-	return func(ctx context.Context, wh *hookd.Webhook) error {
-		err := store.DeleteWebhook(ctx, wh.Owner, wh.ID)
-		if err == nil || hookd.IsNotFound(err) {
-			fanout.Invalidate(wh.Owner.Tenant)
-		}
-		return err
 	}
 }
 

@@ -21,6 +21,14 @@ type EventType struct {
 	UpdatedAt      time.Time
 }
 
+// Builtin reports whether et is one of the built-in catalog's types.
+func (et EventType) Builtin() bool { return et.Tenant == "" }
+
+// ErrBuiltinEventType is the answer to a change to a built-in type.
+func ErrBuiltinEventType() *Error {
+	return Errorf(EForbidden, "built-in event types cannot be changed")
+}
+
 // Event is one published occurrence of an event type.
 type Event struct {
 	ID                  string // "evt_" + a time-ordered unique suffix

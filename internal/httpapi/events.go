@@ -1,51 +1,11 @@
 package httpapi
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/http"
-	"strings"
 
 	"github.com/hookd/hookd/internal/hookd"
-	"github.com/hookd/hookd/internal/publish"
 )
-
-// maxBatch is the most events one batch publish takes.
-const maxBatch = 500
-
-// maxIdempotencyKey bounds an idempotency key's length.
-const maxIdempotencyKey = 255
-
-// publishInput is one event in POST /api/events/ and its batch form.
-type publishInput struct {
-	Event          *string         `json:"event"`
-	Payload        json.RawMessage `json:"payload"`
-	IdempotencyKey *string         `json:"idempotency_key"`
-}
-
-// toPublish checks the envelope of one event; the payload itself is
-// checked against its schema by the publisher.
-func (in *publishInput) toPublish(headerKey string) (publish.Input, []hookd.FieldError) {
-	var details []hookd.FieldError
-	out := publish.Input{Payload: in.Payload, IdempotencyKey: headerKey}
-	if in.Event == nil || *in.Event == "" {
-		details = append(details, hookd.FieldError{Field: "event", Message: "is required"})
-	} else {
-		out.Event = *in.Event
-	}
-	if len(in.Payload) == 0 || string(in.Payload) == "null" {
-		details = append(details, hookd.FieldError{Field: "payload", Message: "is required"})
-	} else if strings.TrimSpace(string(in.Payload))[0] != '{' {
-		details = append(details, hookd.FieldError{Field: "payload", Message: "must be a JSON object"})
-	}
-	if in.IdempotencyKey != nil {
-		out.IdempotencyKey = *in.IdempotencyKey
-	}
-	if len(out.IdempotencyKey) > maxIdempotencyKey {
-		details = append(details, hookd.FieldError{Field: "idempotency_key", Message: fmt.Sprintf("must be at most %d characters", maxIdempotencyKey)})
-	}
-	return out, details
-}
 
 type publishedJSON struct {
 	ID                  string `json:"id"`
@@ -61,28 +21,22 @@ func newPublishedJSON(ev *hookd.Event) publishedJSON {
 }
 
 func (s *Server) publishEvent(w http.ResponseWriter, r *http.Request) {
-	var in publishInput
+	var in hookd.PublishInput
 	if err := decode(r, &in); err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	pin, details := in.toPublish(r.Header.Get("Idempotency-Key"))
-	if len(details) > 0 {
-		s.fail(w, r, hookd.Invalid(details...))
-		return
+	if key := r.Header.Get("Idempotency-Key"); in.IdempotencyKey == nil && key != "" {
+		in.IdempotencyKey = &key
 	}
 	p := principal(r)
-	res, err := s.publisher.Publish(r.Context(), p.Tenant, p.User, []publish.Input{pin})
+	pub, err := s.events.PublishEvent(r.Context(), p.Tenant, p.User, in)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	if res[0].Err != nil {
-		s.fail(w, r, res[0].Err)
-		return
-	}
-	data := map[string]any{"event": newPublishedJSON(&res[0].Event)}
-	if res[0].Duplicate {
+	data := map[string]any{"event": newPublishedJSON(&pub.Event)}
+	if pub.Duplicate {
 		ok(w, http.StatusOK, data, "Idempotency key seen before: this is the event it published")
 		return
 	}
@@ -91,41 +45,21 @@ func (s *Server) publishEvent(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) publishBatch(w http.ResponseWriter, r *http.Request) {
 	var in struct {
-		Events []publishInput `json:"events"`
+		Events []hookd.PublishInput `json:"events"`
 	}
 	if err := decode(r, &in); err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	switch {
-	case in.Events == nil:
-		s.fail(w, r, hookd.Invalid(hookd.FieldError{Field: "events", Message: "is required"}))
-		return
-	case len(in.Events) == 0 || len(in.Events) > maxBatch:
-		s.fail(w, r, hookd.Invalid(hookd.FieldError{Field: "events", Message: fmt.Sprintf("must hold 1-%d events", maxBatch)}))
-		return
-	}
-	items := make([]map[string]any, len(in.Events))
-	inputs := make([]publish.Input, 0, len(in.Events))
-	index := make([]int, 0, len(in.Events))
-	for i := range in.Events {
-		pin, details := in.Events[i].toPublish("")
-		if len(details) > 0 {
-			items[i] = batchError(i, hookd.Invalid(details...))
-			continue
-		}
-		inputs = append(inputs, pin)
-		index = append(index, i)
-	}
 	p := principal(r)
-	res, err := s.publisher.Publish(r.Context(), p.Tenant, p.User, inputs)
+	res, err := s.events.PublishEvents(r.Context(), p.Tenant, p.User, in.Events)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
+	items := make([]map[string]any, len(res))
 	accepted := 0
-	for k, pub := range res {
-		i := index[k]
+	for i, pub := range res {
 		if pub.Err != nil {
 			items[i] = batchError(i, pub.Err)
 			continue
@@ -146,27 +80,13 @@ func batchError(i int, err error) map[string]any {
 }
 
 func (s *Server) getEvent(w http.ResponseWriter, r *http.Request) {
-	p := principal(r)
-	ev, deliveries, err := s.store.GetEvent(r.Context(), p.Tenant, r.PathValue("event_id"))
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	// Show only deliveries to the caller's own webhooks.
-	ids := make([]int64, 0, len(deliveries))
-	for _, d := range deliveries {
-		ids = append(ids, d.WebhookID)
-	}
-	hooks, err := s.store.LookupWebhooks(r.Context(), ids)
+	ev, deliveries, err := s.events.FindEvent(r.Context(), principal(r).Owner(), r.PathValue("event_id"))
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
 	list := make([]map[string]any, 0, len(deliveries))
 	for _, d := range deliveries {
-		if wh := hooks[d.WebhookID]; wh == nil || wh.Owner != p.Owner() {
-			continue
-		}
 		entry := newLogJSON(d, false)
 		list = append(list, map[string]any{
 			"id": d.ID, "webhook_id": d.WebhookID, "status": entry.Status, "retry_count": entry.RetryCount,

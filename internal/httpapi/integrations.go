@@ -1,452 +1,182 @@
 package httpapi
 
 import (
-	"context"
 	"encoding/json"
-	"fmt"
-	"maps"
 	"net/http"
-	"slices"
-	"sort"
-	"strconv"
-	"strings"
-	"sync"
-	"time"
 
-	"github.com/hookd/hookd/internal/catalog"
 	"github.com/hookd/hookd/internal/hookd"
-	"github.com/hookd/hookd/internal/integrations"
-	"github.com/hookd/hookd/internal/template"
 )
-
-// maxNotifications bounds the notifications map of one integration.
-const maxNotifications = 200
-
-// integrationAPI is what the integration endpoints share.
-type integrationAPI struct {
-	registry *integrations.Registry
-	// configuring serializes configure and delete per (owner, integration),
-	// so two concurrent requests cannot create two settings rows.
-	configuring keyedMutex
-}
-
-func newIntegrationAPI(reg *integrations.Registry) *integrationAPI {
-	if reg == nil {
-		reg, _ = integrations.NewRegistry()
-	}
-	return &integrationAPI{registry: reg}
-}
-
-// keyedMutex is one mutex per key, forgotten when no one holds it.
-type keyedMutex struct {
-	mu    sync.Mutex
-	locks map[string]*keyedLock
-}
-
-type keyedLock struct {
-	sync.Mutex
-	waiters int
-}
-
-// lock locks key and returns the unlock function.
-func (k *keyedMutex) lock(key string) func() {
-	k.mu.Lock()
-	if k.locks == nil {
-		k.locks = map[string]*keyedLock{}
-	}
-	l := k.locks[key]
-	if l == nil {
-		l = &keyedLock{}
-		k.locks[key] = l
-	}
-	l.waiters++
-	k.mu.Unlock()
-	l.Lock()
-	return func() {
-		l.Unlock()
-		k.mu.Lock()
-		if l.waiters--; l.waiters == 0 {
-			delete(k.locks, key)
-		}
-		k.mu.Unlock()
-	}
-}
 
 // integrationJSON is one entry of the integrations catalog.
 type integrationJSON struct {
-	ID           int                  `json:"id"`
-	Name         string               `json:"name"`
-	DisplayName  string               `json:"display_name"`
-	Description  string               `json:"description"`
-	Category     string               `json:"category"`
-	Icon         string               `json:"icon"`
-	IsAvailable  bool                 `json:"is_available"`
-	IsConfigured bool                 `json:"is_configured"`
-	ConfigFields []integrations.Field `json:"config_fields"`
+	ID           int         `json:"id"`
+	Name         string      `json:"name"`
+	DisplayName  string      `json:"display_name"`
+	Description  string      `json:"description"`
+	Category     string      `json:"category"`
+	Icon         string      `json:"icon"`
+	IsAvailable  bool        `json:"is_available"`
+	IsConfigured bool        `json:"is_configured"`
+	ConfigFields []fieldJSON `json:"config_fields"`
+}
+
+// fieldJSON is one configuration field of an integration.
+type fieldJSON struct {
+	Name        string `json:"name"`
+	Type        string `json:"type"`
+	Required    bool   `json:"required"`
+	Description string `json:"description"`
+}
+
+// integrationCategoryJSON is one category of the integrations catalog.
+type integrationCategoryJSON struct {
+	Name             string `json:"name"`
+	DisplayName      string `json:"display_name"`
+	IntegrationCount int    `json:"integration_count"`
 }
 
 func (s *Server) listIntegrations(w http.ResponseWriter, r *http.Request) {
-	owner := principal(r).Owner()
-	list := []integrationJSON{}
-	for _, p := range s.integrations.registry.Providers() {
-		info := p.Info()
-		_, n, err := s.store.ListWebhooks(r.Context(), owner, hookd.WebhookQuery{Kind: info.Name, Limit: 1})
-		if err != nil {
-			s.fail(w, r, err)
-			return
+	list, categories, err := s.integrations.FindIntegrations(r.Context(), principal(r).Owner())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	out := make([]integrationJSON, 0, len(list))
+	for _, it := range list {
+		fields := make([]fieldJSON, 0, len(it.Fields))
+		for _, f := range it.Fields {
+			fields = append(fields, fieldJSON(f))
 		}
-		list = append(list, integrationJSON{
-			ID: info.ID, Name: info.Name, DisplayName: info.DisplayName, Description: info.Description,
-			Category: info.Category, Icon: info.Icon, IsAvailable: true, IsConfigured: n > 0, ConfigFields: info.Fields,
+		out = append(out, integrationJSON{
+			ID: it.ID, Name: it.Name, DisplayName: it.DisplayName, Description: it.Description,
+			Category: it.Category, Icon: it.Icon, IsAvailable: true, IsConfigured: it.IsConfigured, ConfigFields: fields,
 		})
 	}
-	ok(w, http.StatusOK, map[string]any{"integrations": list, "categories": s.integrations.registry.Categories()}, "")
+	cats := make([]integrationCategoryJSON, 0, len(categories))
+	for _, c := range categories {
+		cats = append(cats, integrationCategoryJSON{Name: c.Name, DisplayName: c.DisplayName, IntegrationCount: c.Count})
+	}
+	ok(w, http.StatusOK, map[string]any{"integrations": out, "categories": cats}, "")
 }
 
-// providerFromPath finds the integration named by {name}.
-func (s *Server) providerFromPath(r *http.Request) (integrations.Provider, error) {
-	name := r.PathValue("name")
-	p, found := s.integrations.registry.Get(name)
-	if !found {
-		return nil, hookd.Errorf(hookd.ENotFound, "no integration called %s", strconv.Quote(name))
+// integrationFirst is the error to answer for a bad configure body: an
+// integration that does not exist is reported first, as the path comes
+// first.
+func (s *Server) integrationFirst(r *http.Request, err error) error {
+	if _, ferr := s.integrations.FindIntegration(r.Context(), principal(r).Owner(), r.PathValue("name")); hookd.IsNotFound(ferr) {
+		return ferr
 	}
-	return p, nil
-}
-
-// settingsRows returns the owner's settings rows of an integration,
-// oldest first (one, unless a concurrent configure on another node raced).
-func (s *Server) settingsRows(ctx context.Context, owner hookd.Owner, name string) ([]*hookd.Webhook, error) {
-	rows, _, err := s.store.ListWebhooks(ctx, owner, hookd.WebhookQuery{Kind: name})
-	return rows, err
-}
-
-// settingsRow returns the owner's settings row of an integration, or
-// not_found when the owner has not configured it.
-func (s *Server) settingsRow(ctx context.Context, owner hookd.Owner, info integrations.Info) (*hookd.Webhook, error) {
-	rows, err := s.settingsRows(ctx, owner, info.Name)
-	if err != nil {
-		return nil, err
-	}
-	if len(rows) == 0 {
-		return nil, hookd.Errorf(hookd.ENotFound, "%s is not configured", info.DisplayName)
-	}
-	return rows[0], nil
+	return err
 }
 
 func (s *Server) configureIntegration(w http.ResponseWriter, r *http.Request) {
-	p, err := s.providerFromPath(r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	info := p.Info()
-	var in map[string]json.RawMessage // config fields are top-level: unknown keys are refused below
+	var in map[string]json.RawMessage // config fields are top-level: the service refuses unknown keys
 	if err := decode(r, &in); err != nil {
-		s.fail(w, r, err)
+		s.fail(w, r, s.integrationFirst(r, err))
 		return
 	}
-	owner := principal(r).Owner()
-	unlock := s.integrations.configuring.lock(owner.Tenant + "\x00" + owner.User + "\x00" + info.Name)
-	defer unlock()
-	row, err := s.settingsRow(r.Context(), owner, info)
-	if err != nil && !hookd.IsNotFound(err) {
-		s.fail(w, r, err)
-		return
-	}
-	stored := &integrations.Config{}
-	if row != nil {
-		if stored, err = integrations.ParseConfig(row.Config); err != nil {
-			s.fail(w, r, err)
-			return
-		}
-	}
-	known, err := s.knownTypes(r.Context(), owner.Tenant)
+	st, err := s.integrations.ConfigureIntegration(r.Context(), principal(r).Owner(), r.PathValue("name"), in)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	cfg, details := applyConfigure(info, stored, in, known)
-	details = append(details, providerDetails(p, cfg, details)...)
-	if info.LookupField != "" && cfg.Field(info.LookupField) != "" && !hasDetail(details, info.LookupField) {
-		taken, err := s.credentialTaken(r.Context(), info, cfg, row)
-		if err != nil {
-			s.fail(w, r, err)
-			return
-		}
-		if taken {
-			details = append(details, hookd.FieldError{Field: info.LookupField, Message: "is already in use; choose another"})
-		}
-	}
-	if len(details) > 0 {
-		s.fail(w, r, hookd.Invalid(details...))
-		return
-	}
-	created := row == nil
-	wasActive := row != nil && row.IsActive
-	row = settingsFor(row, owner, info, cfg, s.now().UTC())
-	if created {
-		err = s.store.CreateWebhook(r.Context(), row)
-	} else {
-		err = s.store.UpdateWebhook(r.Context(), row)
-	}
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	s.webhooksChanged(owner.Tenant)
-	if !created && !wasActive {
-		s.notify() // deliveries held while it was switched off may go now
-	}
-	rows, err := s.destinationRows(r.Context(), owner, info, row)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	st, err := s.integrationStats(r.Context(), owner, rows)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
+	it := st.Integration
 	ok(w, http.StatusOK, map[string]any{"integration": map[string]any{
-		"id": info.ID, "name": info.Name, "display_name": info.DisplayName, "is_configured": true,
-		"config": integrations.MaskedConfig(info, cfg), "status": rowStatus(row),
-		"last_sync": apiTimePtr(st.lastSync), "sync_count": st.syncCount,
-	}}, info.DisplayName+" integration configured successfully")
+		"id": it.ID, "name": it.Name, "display_name": it.DisplayName, "is_configured": true,
+		"config": st.Config, "status": integrationState(st.Active),
+		"last_sync": apiTimePtr(st.LastSync), "sync_count": st.SyncCount,
+	}}, it.DisplayName+" integration configured successfully")
 }
 
-// credentialTaken reports whether another settings row than row already
-// holds cfg's lookup credential (such as a Zapier key).
-func (s *Server) credentialTaken(ctx context.Context, info integrations.Info, cfg *integrations.Config, row *hookd.Webhook) (bool, error) {
-	other, err := s.store.FindWebhookByLookupKey(ctx, info.Name, integrations.LookupKey(cfg.Field(info.LookupField)))
-	switch {
-	case hookd.IsNotFound(err):
-		return false, nil
-	case err != nil:
-		return false, err
-	}
-	return row == nil || other.ID != row.ID, nil
-}
-
-// settingsFor returns the settings row for cfg: row updated, or a new one
-// when row is nil. It is active again (a configure re-enables what a 410
-// or repeated failures switched off).
-func settingsFor(row *hookd.Webhook, owner hookd.Owner, info integrations.Info, cfg *integrations.Config, now time.Time) *hookd.Webhook {
-	if row == nil {
-		row = &hookd.Webhook{Owner: owner, Kind: info.Name, Name: info.DisplayName, Headers: map[string]string{},
-			RetryConfig: hookd.DefaultRetryConfig, Filters: json.RawMessage("{}"), CreatedAt: now}
-	}
-	row.URL = displayURL(info, cfg)
-	row.Events = cfg.Events()
-	if info.HookKind != "" { // its subscriptions receive the events, not the settings row
-		row.Events = []string{}
-	}
-	row.Config = cfg.Raw()
-	row.LookupKey = ""
-	if info.LookupField != "" {
-		row.LookupKey = integrations.LookupKey(cfg.Field(info.LookupField))
-	}
-	row.IsActive, row.DisabledReason, row.UpdatedAt = true, "", now
-	return row
-}
-
-// applyConfigure merges a configure body into the stored settings: fields
-// named replace stored ones (null clears one; a secret sent back masked,
-// as answers show it, keeps the stored value), notifications replace the
-// stored map, message_template replaces the stored template (null or ""
-// clears it). Unknown keys are refused.
-func applyConfigure(info integrations.Info, stored *integrations.Config, in map[string]json.RawMessage, known map[string]hookd.EventType) (*integrations.Config, []hookd.FieldError) {
-	cfg := &integrations.Config{Fields: map[string]string{}, Notifications: stored.Notifications, MessageTemplate: stored.MessageTemplate}
-	for k, v := range stored.Fields {
-		cfg.Fields[k] = v
-	}
-	fields := map[string]integrations.Field{}
-	for _, f := range info.Fields {
-		fields[f.Name] = f
-	}
-	keys := make([]string, 0, len(in))
-	for k := range in {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	var details []hookd.FieldError
-	bad := func(field, msg string) { details = append(details, hookd.FieldError{Field: field, Message: msg}) }
-	for _, k := range keys {
-		raw := in[k]
-		isNull := strings.TrimSpace(string(raw)) == "null"
-		switch f, isField := fields[k]; {
-		case isField:
-			var v string
-			switch {
-			case isNull:
-				delete(cfg.Fields, k)
-			case json.Unmarshal(raw, &v) != nil:
-				bad(k, "must be a string")
-			case f.Mask != integrations.Plain && stored.Fields[k] != "" && v == integrations.MaskValue(f, stored.Fields[k]):
-				// the masked value an answer showed: keep the stored one
-			case v == "":
-				delete(cfg.Fields, k)
-			default:
-				cfg.Fields[k] = v
-			}
-		case k == "notifications":
-			if isNull {
-				cfg.Notifications = nil
-				continue
-			}
-			n, nd := decodeNotifications(info, raw, known)
-			details = append(details, nd...)
-			cfg.Notifications = n
-		case k == "message_template":
-			var v string
-			switch {
-			case isNull:
-				cfg.MessageTemplate = ""
-			case json.Unmarshal(raw, &v) != nil:
-				bad(k, "must be a string")
-			default:
-				if _, err := template.Parse(v); err != nil {
-					bad(k, strings.TrimPrefix(err.Error(), "template: "))
-				}
-				cfg.MessageTemplate = v
-			}
-		default:
-			bad(k, "unknown field")
-		}
-	}
-	for _, f := range info.Fields {
-		if f.Required && cfg.Fields[f.Name] == "" && !hasDetail(details, f.Name) {
-			bad(f.Name, "is required")
-		}
-	}
-	return cfg, details
-}
-
-// decodeNotifications checks the notifications object: each key a known
-// event type, category wildcard or "*" (within the provider's event
-// categories when it has any), each value true or false.
-func decodeNotifications(info integrations.Info, raw json.RawMessage, known map[string]hookd.EventType) (map[string]bool, []hookd.FieldError) {
-	var in map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &in); err != nil || in == nil {
-		return nil, []hookd.FieldError{{Field: "notifications", Message: "must be an object of event names to true or false"}}
-	}
-	if len(in) > maxNotifications {
-		return nil, []hookd.FieldError{{Field: "notifications", Message: fmt.Sprintf("must name at most %d events", maxNotifications)}}
-	}
-	out := make(map[string]bool, len(in))
-	var details []hookd.FieldError
-	keys := make([]string, 0, len(in))
-	for k := range in {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, ev := range keys {
-		field := "notifications." + ev
-		var on bool
-		if err := json.Unmarshal(in[ev], &on); err != nil {
-			details = append(details, hookd.FieldError{Field: field, Message: "must be true or false"})
-			continue
-		}
-		if !catalog.ValidPattern(ev, maps.Keys(known)) {
-			details = append(details, hookd.FieldError{Field: field, Message: "is not a known event type, a category wildcard such as order.*, or *"})
-			continue
-		}
-		if on && len(info.EventCategories) > 0 && !withinCategories(ev, info.EventCategories, known) {
-			details = append(details, hookd.FieldError{Field: field, Message: fmt.Sprintf("%s handles only %s events",
-				info.DisplayName, strings.Join(info.EventCategories, ", "))})
-			continue
-		}
-		out[ev] = on
-	}
-	return out, details
-}
-
-// withinCategories reports whether every known event a pattern covers
-// belongs to one of the categories.
-func withinCategories(pattern string, categories []string, known map[string]hookd.EventType) bool {
-	for name, et := range known {
-		if hookd.MatchesPattern(pattern, name) && !slices.Contains(categories, et.Category) {
-			return false
-		}
-	}
-	return true
-}
-
-// providerDetails runs the provider's checks, leaving out fields that
-// already have a problem reported.
-func providerDetails(p integrations.Provider, cfg *integrations.Config, already []hookd.FieldError) []hookd.FieldError {
-	var out []hookd.FieldError
-	for _, d := range p.Validate(cfg) {
-		if !hasDetail(already, d.Field) && !hasDetail(out, d.Field) {
-			out = append(out, d)
-		}
-	}
-	return out
-}
-
-func hasDetail(details []hookd.FieldError, field string) bool {
-	for _, d := range details {
-		if d.Field == field {
-			return true
-		}
-	}
-	return false
-}
-
-// displayURL is what the settings row keeps as its URL: the masked service
-// URL, since the credential itself lives in the sealed Config only.
-func displayURL(info integrations.Info, cfg *integrations.Config) string {
-	for _, f := range info.Fields {
-		if f.Type == "url" && cfg.Field(f.Name) != "" {
-			return integrations.MaskValue(f, cfg.Field(f.Name))
-		}
-	}
-	return ""
-}
-
-// rowStatus is an integration's status: active, or disabled after its
-// service answered 410 Gone or it failed too often.
-func rowStatus(row *hookd.Webhook) string {
-	if row.IsActive {
+// integrationState is an integration's status: active, or disabled after
+// its service answered 410 Gone or it failed too often.
+func integrationState(active bool) string {
+	if active {
 		return "active"
 	}
 	return "disabled"
 }
 
 func (s *Server) deleteIntegration(w http.ResponseWriter, r *http.Request) {
-	p, err := s.providerFromPath(r)
+	it, err := s.integrations.DeleteIntegration(r.Context(), principal(r).Owner(), r.PathValue("name"))
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	info := p.Info()
-	owner := principal(r).Owner()
-	unlock := s.integrations.configuring.lock(owner.Tenant + "\x00" + owner.User + "\x00" + info.Name)
-	defer unlock()
-	rows, err := s.settingsRows(r.Context(), owner, info.Name)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	if len(rows) == 0 {
-		s.fail(w, r, hookd.Errorf(hookd.ENotFound, "%s is not configured", info.DisplayName))
-		return
-	}
-	if info.HookKind != "" { // its subscriptions end with it
-		hooks, err := s.settingsRows(r.Context(), owner, info.HookKind)
-		if err != nil {
-			s.fail(w, r, err)
-			return
-		}
-		rows = append(hooks, rows...)
-	}
-	for _, row := range rows {
-		if err := s.store.DeleteWebhook(r.Context(), owner, row.ID); err != nil && !hookd.IsNotFound(err) {
-			s.fail(w, r, err)
-			return
-		}
-	}
-	s.webhooksChanged(owner.Tenant)
 	ok(w, http.StatusOK, map[string]any{"integration": map[string]any{
-		"id": info.ID, "name": info.Name, "display_name": info.DisplayName, "is_configured": false,
-	}}, info.DisplayName+" integration removed")
+		"id": it.ID, "name": it.Name, "display_name": it.DisplayName, "is_configured": false,
+	}}, it.DisplayName+" integration removed")
+}
+
+// activityJSON is one entry of recent_activity.
+type activityJSON struct {
+	Event     string  `json:"event"`
+	Timestamp string  `json:"timestamp"`
+	Status    string  `json:"status"`
+	Message   string  `json:"message"`
+	Test      bool    `json:"test"`
+	NextRetry *string `json:"next_retry,omitempty"`
+}
+
+func (s *Server) integrationStatus(w http.ResponseWriter, r *http.Request) {
+	st, err := s.integrations.IntegrationStatus(r.Context(), principal(r).Owner(), r.PathValue("name"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	activity := make([]activityJSON, 0, len(st.RecentActivity))
+	for _, a := range st.RecentActivity {
+		activity = append(activity, activityJSON{Event: a.Event, Timestamp: apiTime(a.At), Status: a.Status,
+			Message: a.Message, Test: a.Test, NextRetry: apiTimePtr(a.NextRetry)})
+	}
+	it := st.Integration
+	out := map[string]any{
+		"id": it.ID, "name": it.Name, "display_name": it.DisplayName, "status": integrationState(st.Active),
+		"is_configured": true, "last_sync": apiTimePtr(st.LastSync), "sync_count": st.SyncCount,
+		"error_count": st.ErrorCount, "success_rate": hookd.SuccessRate(st.SyncCount, st.ErrorCount),
+		"config": st.Config, "recent_activity": activity,
+		"configured_at": apiTime(st.ConfiguredAt), "updated_at": apiTime(st.UpdatedAt),
+	}
+	if st.DisabledReason != "" {
+		out["disabled_reason"] = st.DisabledReason
+	}
+	if st.Subscriptions != nil {
+		out["subscriptions"] = *st.Subscriptions
+	}
+	ok(w, http.StatusOK, map[string]any{"integration": out}, "")
+}
+
+// testIntegration sends one event through the integration at once and
+// reports what happened; a failed send still answers 200 (as webhook
+// tests do).
+func (s *Server) testIntegration(w http.ResponseWriter, r *http.Request) {
+	owner, name := principal(r).Owner(), r.PathValue("name")
+	var in hookd.TestInput
+	if err := decodeOptional(r, &in); err != nil {
+		// The path comes first: an integration not configured says so.
+		if _, ferr := s.integrations.IntegrationStatus(r.Context(), owner, name); hookd.IsNotFound(ferr) {
+			err = ferr
+		}
+		s.fail(w, r, err)
+		return
+	}
+	res, err := s.integrations.TestIntegration(r.Context(), owner, name, in)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	result := map[string]any{"status": "failed", "response_time": res.ResponseTime, "timestamp": apiTime(res.At), "message": res.Message}
+	if res.EventID != "" {
+		result["event_id"] = res.EventID
+		result["response_code"] = res.ResponseCode
+	}
+	message := "Integration test failed"
+	switch {
+	case res.Success:
+		result["status"] = "success"
+		message = "Integration test completed successfully"
+	case res.ErrorType != "":
+		result["error_type"], result["error_message"] = res.ErrorType, res.ErrorMessage
+	}
+	ok(w, http.StatusOK, map[string]any{"test_result": result}, message)
 }

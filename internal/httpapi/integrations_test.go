@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hookd/hookd/internal/app"
 	"github.com/hookd/hookd/internal/auth"
 	"github.com/hookd/hookd/internal/catalog"
 	"github.com/hookd/hookd/internal/crypto"
@@ -59,8 +60,8 @@ func setupIntegrations(t *testing.T) *integrationEnv {
 	client := outbound.NewClient(outbound.NewTransport(&outbound.Guard{AllowPrivate: true}, 5*time.Second, 0), 5*time.Second)
 	providers := builtin.Registry(integrations.Deps{Client: client, UserAgent: "hookd/test", Now: time.Now})
 	dests := destinations.Registry(&outbound.Sender{Client: client, UserAgent: "hookd/test", Now: time.Now}, providers)
-	api := NewServer(Deps{Store: st, Catalog: catalog.MustBuiltin(), Verifier: verifier, Integrations: providers, Destinations: dests,
-		Unsubscribed: func(ctx context.Context, wh *hookd.Webhook) error { return st.DeleteWebhook(ctx, wh.Owner, wh.ID) }, Version: "test"})
+	api := NewServer(withServices(Deps{Verifier: verifier, Version: "test"}, app.Deps{Store: st, Catalog: catalog.MustBuiltin(),
+		Integrations: providers, Destinations: dests}))
 	srv := httptest.NewServer(api)
 	t.Cleanup(srv.Close)
 	return &integrationEnv{t: t, srv: srv, store: st}
@@ -419,28 +420,5 @@ func TestZapierRESTHooks(t *testing.T) {
 	env.call("GET", "/api/integrations/zapier/me/", "", "", "X-API-Key", key).want(t, 401)
 	if hooks, _, _ := env.store.ListWebhooks(t.Context(), hookd.Owner{Tenant: "acme", User: "alice"}, hookd.WebhookQuery{Kind: "zapier_hook"}); len(hooks) != 0 {
 		t.Fatalf("subscriptions left after removal: %d", len(hooks))
-	}
-}
-
-func TestKeyedMutex(t *testing.T) {
-	t.Parallel()
-	var k keyedMutex
-	unlock := k.lock("a")
-	done := make(chan struct{})
-	go func() {
-		u := k.lock("a")
-		u()
-		close(done)
-	}()
-	select {
-	case <-done:
-		t.Fatal("a second lock of the same key did not wait")
-	case <-time.After(50 * time.Millisecond):
-	}
-	k.lock("b")() // another key does not wait
-	unlock()
-	<-done
-	if len(k.locks) != 0 {
-		t.Fatalf("%d locks left", len(k.locks))
 	}
 }

@@ -53,11 +53,37 @@ func newLogJSON(d *hookd.Delivery, withPayload bool) logJSON {
 }
 
 func (s *Server) listLogs(w http.ResponseWriter, r *http.Request) {
-	wh, err := s.webhookFromPath(r)
+	id, err := webhookID(r)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
+	q, err := logQuery(r)
+	if err != nil {
+		s.fail(w, r, s.webhookFirst(r, id, err))
+		return
+	}
+	res, err := s.deliveries.FindDeliveries(r.Context(), principal(r).Owner(), id, q)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	list := make([]logJSON, 0, len(res.Deliveries))
+	for _, d := range res.Deliveries {
+		list = append(list, newLogJSON(d, true))
+	}
+	sum := res.Summary
+	ok(w, http.StatusOK, map[string]any{
+		"logs":  list,
+		"total": res.Total,
+		"summary": map[string]int64{
+			"successful": sum.Successful, "failed": sum.Failed, "pending_retry": sum.PendingRetry,
+		},
+	}, "")
+}
+
+// logQuery reads the query of a logs list.
+func logQuery(r *http.Request) (hookd.DeliveryQuery, error) {
 	q := hookd.DeliveryQuery{Event: r.URL.Query().Get("event")}
 	var details []hookd.FieldError
 	switch st := r.URL.Query().Get("status"); st {
@@ -70,48 +96,36 @@ func (s *Server) listLogs(w http.ResponseWriter, r *http.Request) {
 	end, d2 := parseDateParam(r, "end_date", true)
 	details = append(append(details, d1...), d2...)
 	q.Start, q.End = start, end
+	var err error
 	if q.Limit, q.Offset, err = pageParams(r); err != nil {
-		s.fail(w, r, err)
-		return
+		return q, err
 	}
 	if len(details) > 0 {
-		s.fail(w, r, &hookd.Error{Code: hookd.EBadRequest, Message: "invalid query parameter", Details: details})
-		return
+		return q, &hookd.Error{Code: hookd.EBadRequest, Message: "invalid query parameter", Details: details}
 	}
-	logs, total, sum, err := s.store.ListDeliveries(r.Context(), wh.Owner, wh.ID, q)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	list := make([]logJSON, 0, len(logs))
-	for _, d := range logs {
-		list = append(list, newLogJSON(d, true))
-	}
-	ok(w, http.StatusOK, map[string]any{
-		"logs":  list,
-		"total": total,
-		"summary": map[string]int64{
-			"successful": sum.Successful, "failed": sum.Failed, "pending_retry": sum.PendingRetry,
-		},
-	}, "")
+	return q, nil
 }
 
-// logFromPath loads {log_id} of the caller's webhook {webhook_id}.
-func (s *Server) logFromPath(r *http.Request) (*hookd.Webhook, *hookd.Delivery, []*hookd.Attempt, error) {
-	wh, err := s.webhookFromPath(r)
-	if err != nil {
-		return nil, nil, nil, err
+// logPath reads {webhook_id} and {log_id}; a log id that is not a
+// positive integer is passed on as 0, which names no delivery.
+func logPath(r *http.Request) (whID, logID int64, err error) {
+	if whID, err = webhookID(r); err != nil {
+		return 0, 0, err
 	}
-	id, err := strconv.ParseInt(r.PathValue("log_id"), 10, 64)
-	if err != nil || id <= 0 {
-		return nil, nil, nil, hookd.Errorf(hookd.ENotFound, "delivery log not found")
+	logID, perr := strconv.ParseInt(r.PathValue("log_id"), 10, 64)
+	if perr != nil || logID < 0 {
+		logID = 0
 	}
-	d, attempts, err := s.store.GetDelivery(r.Context(), wh.Owner, wh.ID, id)
-	return wh, d, attempts, err
+	return whID, logID, nil
 }
 
 func (s *Server) getLog(w http.ResponseWriter, r *http.Request) {
-	_, d, attempts, err := s.logFromPath(r)
+	id, logID, err := logPath(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	d, attempts, err := s.deliveries.FindDeliveryByID(r.Context(), principal(r).Owner(), id, logID)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -129,17 +143,12 @@ func (s *Server) getLog(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) retryLog(w http.ResponseWriter, r *http.Request) {
-	wh, d, _, err := s.logFromPath(r)
+	id, logID, err := logPath(r)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	if err := s.store.RetryDelivery(r.Context(), wh.Owner, wh.ID, d.ID, s.now().UTC()); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	s.notify()
-	d, _, err = s.store.GetDelivery(r.Context(), wh.Owner, wh.ID, d.ID)
+	d, err := s.deliveries.RetryDelivery(r.Context(), principal(r).Owner(), id, logID)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -148,63 +157,39 @@ func (s *Server) retryLog(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) recoverLogs(w http.ResponseWriter, r *http.Request) {
-	wh, err := s.webhookFromPath(r)
+	id, err := webhookID(r)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
+	since, err := recoverSince(r)
+	if err != nil {
+		s.fail(w, r, s.webhookFirst(r, id, err))
+		return
+	}
+	n, err := s.deliveries.RecoverDeliveries(r.Context(), principal(r).Owner(), id, since)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	ok(w, http.StatusOK, map[string]any{"webhook_id": id, "since": apiTime(since), "recovered": n},
+		strconv.FormatInt(n, 10)+" failed deliveries queued again")
+}
+
+// recoverSince reads the body of a recover: {"since": date or time}.
+func recoverSince(r *http.Request) (time.Time, error) {
 	var in struct {
 		Since *string `json:"since"`
 	}
 	if err := decode(r, &in); err != nil {
-		s.fail(w, r, err)
-		return
+		return time.Time{}, err
 	}
 	if in.Since == nil {
-		s.fail(w, r, hookd.Invalid(hookd.FieldError{Field: "since", Message: "is required"}))
-		return
+		return time.Time{}, hookd.Invalid(hookd.FieldError{Field: "since", Message: "is required"})
 	}
-	since, ok2 := parseTime(*in.Since, false)
-	if !ok2 {
-		s.fail(w, r, hookd.Invalid(hookd.FieldError{Field: "since", Message: "must be a date (2024-01-15) or an RFC 3339 time"}))
-		return
-	}
-	n, err := s.store.RecoverDeliveries(r.Context(), wh.Owner, wh.ID, since, s.now().UTC())
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	s.notify()
-	ok(w, http.StatusOK, map[string]any{"webhook_id": wh.ID, "since": apiTime(since), "recovered": n},
-		strconv.FormatInt(n, 10)+" failed deliveries queued again")
-}
-
-// parseTime reads a date (2024-01-15) or an RFC 3339 time. A date as an end
-// bound means the end of that day.
-func parseTime(v string, endOfDay bool) (time.Time, bool) {
-	if t, err := time.Parse(time.RFC3339Nano, v); err == nil {
-		return t.UTC(), true
-	}
-	if t, err := time.Parse(time.DateOnly, v); err == nil {
-		if endOfDay {
-			t = t.Add(24*time.Hour - time.Millisecond)
-		}
-		return t, true
-	}
-	if t, err := time.Parse("2006-01-02T15:04:05", v); err == nil {
-		return t, true
-	}
-	return time.Time{}, false
-}
-
-func parseDateParam(r *http.Request, name string, endOfDay bool) (*time.Time, []hookd.FieldError) {
-	v := r.URL.Query().Get(name)
-	if v == "" {
-		return nil, nil
-	}
-	t, ok := parseTime(v, endOfDay)
+	since, ok := parseTime(*in.Since, false)
 	if !ok {
-		return nil, []hookd.FieldError{{Field: name, Message: "must be a date (2024-01-15) or an RFC 3339 time"}}
+		return time.Time{}, hookd.Invalid(hookd.FieldError{Field: "since", Message: "must be a date (2024-01-15) or an RFC 3339 time"})
 	}
-	return &t, nil
+	return since, nil
 }

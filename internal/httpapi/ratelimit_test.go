@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hookd/hookd/internal/app"
 	"github.com/hookd/hookd/internal/auth"
 	"github.com/hookd/hookd/internal/catalog"
 	"github.com/hookd/hookd/internal/crypto"
@@ -48,8 +49,9 @@ func limitedNode(t *testing.T, st hookd.Store, buckets hookd.TokenBuckets, clock
 	if err != nil {
 		t.Fatal(err)
 	}
-	return NewServer(Deps{Store: st, Catalog: catalog.MustBuiltin(), Verifier: verifier, Version: "test", Now: clock,
-		Logger: log, RateLimit: 2, RateBurst: 3, RateBuckets: buckets})
+	return NewServer(withServices(Deps{Verifier: verifier, Version: "test", Now: clock,
+		Logger: log, RateLimit: 2, RateBurst: 3, RateBuckets: buckets},
+		app.Deps{Store: st, Catalog: catalog.MustBuiltin(), Now: clock}))
 }
 
 // limitedGet sends GET /api/webhooks/ as tenant/user to h.

@@ -181,3 +181,16 @@ func jsonKind(kind string) string {
 func logAttrs(r *http.Request, status int, d time.Duration) []any {
 	return []any{slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Int("status", status), slog.Duration("took", d)}
 }
+
+// readBody reads a request body under the size cap.
+func readBody(r *http.Request) ([]byte, error) {
+	b, err := io.ReadAll(r.Body)
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return nil, hookd.Errorf(hookd.EPayloadTooLarge, "request body exceeds %d bytes", maxBodyBytes)
+		}
+		return nil, hookd.Errorf(hookd.EBadRequest, "cannot read request body")
+	}
+	return b, nil
+}

@@ -4,7 +4,6 @@ package httpapi
 
 import (
 	"context"
-	"crypto/rand"
 	"io"
 	"log/slog"
 	"net/http"
@@ -14,72 +13,57 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/hookd/hookd/internal/auth"
-	"github.com/hookd/hookd/internal/catalog"
-	"github.com/hookd/hookd/internal/destination"
 	"github.com/hookd/hookd/internal/hookd"
-	"github.com/hookd/hookd/internal/integrations"
-	"github.com/hookd/hookd/internal/publish"
 	"github.com/hookd/hookd/internal/stream"
 )
 
-// Deps is what the API needs from the rest of hookd.
+// Deps is what the API needs from the rest of hookd: the services it
+// calls, and what serving HTTP needs besides.
 type Deps struct {
-	Store    hookd.Store
-	Catalog  *catalog.Catalog
+	Webhooks     hookd.WebhookService
+	EventTypes   hookd.EventTypeService
+	Events       hookd.EventService
+	Deliveries   hookd.DeliveryService
+	Integrations hookd.IntegrationService
+	Readiness    hookd.ReadinessService
+
 	Verifier *auth.Verifier
 	Logger   *slog.Logger
 	// Registry receives the API's metrics and is served on /metrics.
 	Registry *prometheus.Registry
-	Now      func() time.Time
-	Random   io.Reader
-	Version  string
+	// Now is the clock of rate limits and of default query windows.
+	Now     func() time.Time
+	Version string
 	// RateLimit and RateBurst bound API requests per user (0: unlimited).
 	RateLimit float64
 	RateBurst int
 	// RateBuckets hold the users' buckets: on PostgreSQL the database's,
 	// shared by every node. nil: in memory, this node only.
 	RateBuckets hookd.TokenBuckets
-	// Publisher validates and fans out published events.
-	Publisher *publish.Publisher
-	// Destinations make test sends, of every destination kind;
-	// AttemptTimeout bounds them.
-	Destinations   *destination.Registry
-	AttemptTimeout time.Duration
-	// Unsubscribed removes a row whose service ended its subscription
-	// during a test send (outbound.Outcome.Unsubscribed); nil keeps it.
-	Unsubscribed func(ctx context.Context, wh *hookd.Webhook) error
-	// Notify tells the dispatcher that deliveries became due (retry, recover).
-	Notify func()
 	// Broker carries committed events to GET /api/events/stream/, tuned by
 	// Stream (zero values take the defaults). Without one, streams answer 500.
 	Broker stream.Broker
 	Stream stream.Options
-	// Integrations is the registry of the integrations offered (nil:
-	// none).
-	Integrations *integrations.Registry
 }
 
 // Server is hookd's HTTP API.
 type Server struct {
-	store          hookd.Store
-	catalog        *catalog.Catalog
-	verifier       *auth.Verifier
-	log            *slog.Logger
-	registry       *prometheus.Registry
-	now            func() time.Time
-	random         io.Reader
-	version        string
-	limiter        *userLimiter
-	publisher      *publish.Publisher
-	destinations   *destination.Registry
-	unsubscribed   func(ctx context.Context, wh *hookd.Webhook) error
-	attemptTimeout time.Duration
-	notifyFn       func()
-	streamer       *stream.Streamer
-	integrations   *integrationAPI
-	metrics        apiMetrics
-	routes         []*route
-	handler        http.Handler
+	webhooks     hookd.WebhookService
+	eventTypes   hookd.EventTypeService
+	events       hookd.EventService
+	deliveries   hookd.DeliveryService
+	integrations hookd.IntegrationService
+	readiness    hookd.ReadinessService
+	verifier     *auth.Verifier
+	log          *slog.Logger
+	registry     *prometheus.Registry
+	now          func() time.Time
+	version      string
+	limiter      *userLimiter
+	streamer     *stream.Streamer
+	metrics      apiMetrics
+	routes       []*route
+	handler      http.Handler
 }
 
 type apiMetrics struct {
@@ -90,26 +74,16 @@ type apiMetrics struct {
 // NewServer builds the API handler.
 func NewServer(d Deps) *Server {
 	s := &Server{
-		store: d.Store, catalog: d.Catalog, verifier: d.Verifier, log: d.Logger,
-		registry: d.Registry, now: d.Now, random: d.Random, version: d.Version,
-		limiter:   newUserLimiter(d.RateLimit, d.RateBurst, d.RateBuckets, d.Logger),
-		publisher: d.Publisher, destinations: d.Destinations, attemptTimeout: d.AttemptTimeout, notifyFn: d.Notify,
-		unsubscribed: d.Unsubscribed,
-	}
-	if s.destinations == nil {
-		s.destinations = destination.NewRegistry(s.now)
-	}
-	if s.attemptTimeout <= 0 {
-		s.attemptTimeout = 15 * time.Second
+		webhooks: d.Webhooks, eventTypes: d.EventTypes, events: d.Events, deliveries: d.Deliveries,
+		integrations: d.Integrations, readiness: d.Readiness,
+		verifier: d.Verifier, log: d.Logger, registry: d.Registry, now: d.Now, version: d.Version,
+		limiter: newUserLimiter(d.RateLimit, d.RateBurst, d.RateBuckets, d.Logger),
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	if s.now == nil {
 		s.now = time.Now
-	}
-	if s.random == nil {
-		s.random = rand.Reader
 	}
 	if s.registry == nil {
 		s.registry = prometheus.NewRegistry()
@@ -125,7 +99,6 @@ func NewServer(d Deps) *Server {
 	}
 	s.registry.MustRegister(s.metrics.requests, s.metrics.latency)
 	s.streamer = s.newStreamer(d.Broker, d.Stream)
-	s.integrations = newIntegrationAPI(d.Integrations)
 	s.routes = s.routeTable()
 	rt := &router{
 		notFound: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -181,20 +154,6 @@ type param struct {
 	Name, Type, Description string
 }
 
-// notify wakes the dispatcher, when there is one.
-func (s *Server) notify() {
-	if s.notifyFn != nil {
-		s.notifyFn()
-	}
-}
-
-// webhooksChanged drops the publisher's cached webhooks of a tenant.
-func (s *Server) webhooksChanged(tenant string) {
-	if s.publisher != nil {
-		s.publisher.Invalidate(tenant)
-	}
-}
-
 func (s *Server) health(w http.ResponseWriter, r *http.Request) {
 	ok(w, http.StatusOK, map[string]string{"status": "ok", "version": s.version}, "")
 }
@@ -202,7 +161,7 @@ func (s *Server) health(w http.ResponseWriter, r *http.Request) {
 func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
-	if err := s.store.Ping(ctx); err != nil {
+	if err := s.readiness.Ready(ctx); err != nil {
 		s.log.Warn("readiness check failed", "err", err)
 		writeJSON(w, http.StatusServiceUnavailable, envelope{Error: &errorBody{Code: hookd.EInternal, Message: "database is not answering"}})
 		return

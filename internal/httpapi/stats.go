@@ -11,7 +11,7 @@ import (
 const defaultStatsWindow = 30 * 24 * time.Hour
 
 func (s *Server) webhookStats(w http.ResponseWriter, r *http.Request) {
-	wh, err := s.webhookFromPath(r)
+	id, err := webhookID(r)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -41,10 +41,10 @@ func (s *Server) webhookStats(w http.ResponseWriter, r *http.Request) {
 		details = append(details, hookd.FieldError{Field: "end_date", Message: "must not be before start_date"})
 	}
 	if len(details) > 0 {
-		s.fail(w, r, &hookd.Error{Code: hookd.EBadRequest, Message: "invalid query parameter", Details: details})
+		s.fail(w, r, s.webhookFirst(r, id, &hookd.Error{Code: hookd.EBadRequest, Message: "invalid query parameter", Details: details}))
 		return
 	}
-	rep, err := s.store.Stats(r.Context(), wh.Owner, wh.ID, q)
+	rep, err := s.deliveries.WebhookStats(r.Context(), principal(r).Owner(), id, q)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -69,7 +69,7 @@ func (s *Server) webhookStats(w http.ResponseWriter, r *http.Request) {
 		breakdown = append(breakdown, map[string]any{"error_type": e.ErrorType, "count": e.Count, "percentage": pct})
 	}
 	ok(w, http.StatusOK, map[string]any{
-		"webhook_id": wh.ID,
+		"webhook_id": id,
 		"period":     map[string]string{"start_date": periodLabel(r, "start_date", q.Start), "end_date": periodLabel(r, "end_date", q.End)},
 		"group_by":   q.GroupBy,
 		"summary": map[string]any{

@@ -4,11 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
 	"net/http"
+	"slices"
 	"strings"
 
-	"github.com/hookd/hookd/internal/catalog"
 	"github.com/hookd/hookd/internal/hookd"
 	"github.com/hookd/hookd/internal/stream"
 )
@@ -21,7 +20,7 @@ func (s *Server) newStreamer(b stream.Broker, opts stream.Options) *stream.Strea
 	if opts.Logger == nil {
 		opts.Logger = s.log
 	}
-	return stream.NewStreamer(b, s.store, stream.NewMetrics(s.registry), opts)
+	return stream.NewStreamer(b, s.events, stream.NewMetrics(s.registry), opts)
 }
 
 // streamEvents serves GET /api/events/stream/ (CONTRACT §9). Bad query
@@ -56,7 +55,7 @@ func (s *Server) streamEvents(w http.ResponseWriter, r *http.Request) {
 			s.fail(w, r, badQuery(field, "must be an event id (evt_…)"))
 			return
 		}
-		ev, _, err := s.store.GetEvent(r.Context(), p.Tenant, id)
+		ev, _, err := s.events.FindEvent(r.Context(), p.Owner(), id)
 		if hookd.IsNotFound(err) {
 			err = hookd.Errorf(hookd.ENotFound, "event %s not found: it was never published in this account or was pruned; reconnect without Last-Event-ID to start live", id)
 		}
@@ -80,6 +79,9 @@ func (s *Server) streamEvents(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// maxStreamPatterns bounds the event types one stream names.
+const maxStreamPatterns = 100
+
 // streamPatterns reads the events parameter: a comma-separated list of
 // known event types (built-in or the tenant's own), category wildcards
 // such as order.*, or *. Empty: every event.
@@ -88,30 +90,29 @@ func (s *Server) streamPatterns(ctx context.Context, tenant, param string) ([]st
 		return nil, nil
 	}
 	var patterns []string
+	seen := map[string]bool{}
 	for p := range strings.SplitSeq(param, ",") {
-		patterns = append(patterns, strings.TrimSpace(p))
+		if p = strings.TrimSpace(p); !seen[p] {
+			seen[p] = true
+			patterns = append(patterns, p)
+		}
 	}
-	patterns = dedupe(patterns)
-	if len(patterns) > maxEvents {
-		return nil, badQuery("events", fmt.Sprintf("must list at most %d event types", maxEvents))
+	if len(patterns) > maxStreamPatterns {
+		return nil, badQuery("events", fmt.Sprintf("must list at most %d event types", maxStreamPatterns))
 	}
-	known, err := s.knownTypes(ctx, tenant)
+	all := slices.Index(patterns, "*")
+	if all >= 0 {
+		patterns = patterns[:all] // "*" covers whatever follows it
+	}
+	unknown, found, err := s.eventTypes.UnknownPattern(ctx, tenant, patterns)
 	if err != nil {
 		return nil, err
 	}
-	for _, p := range patterns {
-		if !catalog.ValidPattern(p, maps.Keys(known)) {
-			return nil, badQuery("events", fmt.Sprintf("%q is not a known event type, a category wildcard such as order.*, or *", p))
-		}
-		if p == "*" {
-			return nil, nil
-		}
+	if found {
+		return nil, badQuery("events", fmt.Sprintf("%q is not a known event type, a category wildcard such as order.*, or *", unknown))
+	}
+	if all >= 0 {
+		return nil, nil
 	}
 	return patterns, nil
-}
-
-// badQuery is a bad_request naming the query parameter at fault.
-func badQuery(field, message string) error {
-	return &hookd.Error{Code: hookd.EBadRequest, Message: "invalid query parameter",
-		Details: []hookd.FieldError{{Field: field, Message: message}}}
 }

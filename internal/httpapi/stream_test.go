@@ -22,6 +22,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	sse "github.com/tmaxmax/go-sse"
 
+	"github.com/hookd/hookd/internal/app"
 	"github.com/hookd/hookd/internal/auth"
 	"github.com/hookd/hookd/internal/catalog"
 	"github.com/hookd/hookd/internal/crypto"
@@ -71,8 +72,9 @@ func setupStream(t *testing.T, opts stream.Options, configure ...func(*httptest.
 	}
 	env := &streamEnv{store: st, broker: stream.NewMemory(), registry: prometheus.NewRegistry()}
 	env.publisher = publish.New(stream.PublishOnCommit(st, env.broker), publish.NewCache(st, cat, time.Now), nil, time.Now, rand.Reader)
-	api := NewServer(Deps{Store: st, Catalog: cat, Verifier: verifier, Registry: env.registry,
-		Publisher: env.publisher, Broker: env.broker, Stream: opts, Version: "test"})
+	api := NewServer(withServices(Deps{Verifier: verifier, Registry: env.registry,
+		Broker: env.broker, Stream: opts, Version: "test"},
+		app.Deps{Store: st, Catalog: cat, Publisher: app.EnginePublisher{P: env.publisher}}))
 	env.srv = httptest.NewUnstartedServer(api)
 	for _, c := range configure {
 		c(env.srv)

@@ -1,20 +1,15 @@
-package httpapi
+package app
 
 import (
-	"context"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"maps"
-	"net/http"
 	"sort"
-	"strconv"
 	"strings"
 	"unicode/utf8"
 
-	"github.com/hookd/hookd/internal/catalog"
 	"github.com/hookd/hookd/internal/filter"
 	"github.com/hookd/hookd/internal/hookd"
 )
@@ -56,9 +51,9 @@ func checkSecret(secret string) *hookd.FieldError {
 }
 
 // applyWebhookInput validates the fields in and writes them into wh; it
-// returns every problem found. stored holds the header values a PUT may
-// keep by sending the mask back.
-func applyWebhookInput(wh *hookd.Webhook, in *webhookCreate, stored map[string]string, known map[string]hookd.EventType) []hookd.FieldError {
+// returns every problem found. stored holds the header values an update
+// may keep by sending the mask back.
+func applyWebhookInput(wh *hookd.Webhook, in *hookd.WebhookInput, stored map[string]string, known map[string]hookd.EventType) []hookd.FieldError {
 	var details []hookd.FieldError
 	bad := func(field, msg string) { details = append(details, hookd.FieldError{Field: field, Message: msg}) }
 	if in.Name != nil {
@@ -113,10 +108,10 @@ func applyWebhookInput(wh *hookd.Webhook, in *webhookCreate, stored map[string]s
 		}
 	}
 	if in.Filters != nil {
-		if string(in.Filters) == "null" {
-			in.Filters = json.RawMessage("{}")
-		}
 		wh.Filters = in.Filters
+		if string(in.Filters) == "null" {
+			wh.Filters = json.RawMessage("{}")
+		}
 	}
 	// Filters are checked against the events subscribed after this change,
 	// whichever of the two changed.
@@ -135,7 +130,7 @@ func checkEvents(events []string, known map[string]hookd.EventType) []hookd.Fiel
 	}
 	var details []hookd.FieldError
 	for i, e := range events {
-		if !catalog.ValidPattern(e, maps.Keys(known)) {
+		if !validPattern(e, known) {
 			details = append(details, hookd.FieldError{Field: fmt.Sprintf("events.%d", i),
 				Message: fmt.Sprintf("%q is not a known event type, a category wildcard such as order.*, or *", e)})
 		}
@@ -211,7 +206,7 @@ func validHeaderName(name string) bool {
 	return true
 }
 
-func applyRetryConfig(rc *hookd.RetryConfig, in *retryConfigInput) []hookd.FieldError {
+func applyRetryConfig(rc *hookd.RetryConfig, in *hookd.RetryConfigInput) []hookd.FieldError {
 	var details []hookd.FieldError
 	if in.MaxRetries != nil {
 		if *in.MaxRetries < 0 || *in.MaxRetries > 25 {
@@ -252,57 +247,4 @@ func checkFilters(raw json.RawMessage, patterns []string, known map[string]hookd
 		}
 	}
 	return f.Validate(subscribed)
-}
-
-// knownTypes returns the built-in event types and the tenant's own.
-func (s *Server) knownTypes(ctx context.Context, tenant string) (map[string]hookd.EventType, error) {
-	own, err := s.store.ListEventTypes(ctx, tenant)
-	if err != nil {
-		return nil, err
-	}
-	builtin := s.catalog.Types()
-	known := make(map[string]hookd.EventType, len(builtin)+len(own))
-	for _, et := range builtin {
-		known[et.Name] = et
-	}
-	for _, et := range own {
-		known[et.Name] = *et
-	}
-	return known, nil
-}
-
-// pageParams reads limit (1-200, default 50) and offset (>= 0).
-func pageParams(r *http.Request) (limit, offset int, err error) {
-	limit, offset = 50, 0
-	q := r.URL.Query()
-	if v := q.Get("limit"); v != "" {
-		n, perr := strconv.Atoi(v)
-		if perr != nil || n < 1 || n > 200 {
-			return 0, 0, &hookd.Error{Code: hookd.EBadRequest, Message: "invalid query parameter",
-				Details: []hookd.FieldError{{Field: "limit", Message: "must be an integer 1-200"}}}
-		}
-		limit = n
-	}
-	if v := q.Get("offset"); v != "" {
-		n, perr := strconv.Atoi(v)
-		if perr != nil || n < 0 {
-			return 0, 0, &hookd.Error{Code: hookd.EBadRequest, Message: "invalid query parameter",
-				Details: []hookd.FieldError{{Field: "offset", Message: "must be an integer >= 0"}}}
-		}
-		offset = n
-	}
-	return limit, offset, nil
-}
-
-// readBody reads a request body under the size cap.
-func readBody(r *http.Request) ([]byte, error) {
-	b, err := io.ReadAll(r.Body)
-	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			return nil, hookd.Errorf(hookd.EPayloadTooLarge, "request body exceeds %d bytes", maxBodyBytes)
-		}
-		return nil, hookd.Errorf(hookd.EBadRequest, "cannot read request body")
-	}
-	return b, nil
 }
