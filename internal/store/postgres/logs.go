@@ -67,15 +67,14 @@ func ownWebhook(ctx context.Context, q querier, owner hookd.Owner, id int64) err
 // event types the way hookd.MatchesPattern does ("*" all, "x.*" names
 // under "x.", else the name), its argument numbered $next.
 func eventCondition(pattern string, next int) (string, []any) {
-	switch {
-	case pattern == "" || pattern == "*":
+	if pattern == "" || pattern == hookd.AllEvents {
 		return "", nil
-	case len(pattern) > 2 && strings.HasSuffix(pattern, ".*"):
-		esc := strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(pattern[:len(pattern)-1])
-		return fmt.Sprintf(` AND d.event_type LIKE $%d ESCAPE '\'`, next), []any{esc + "_%"}
-	default:
-		return fmt.Sprintf(" AND d.event_type = $%d", next), []any{pattern}
 	}
+	if prefix, ok := hookd.CategoryPrefix(pattern); ok {
+		esc := strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(prefix)
+		return fmt.Sprintf(` AND d.event_type LIKE $%d ESCAPE '\'`, next), []any{esc + "_%"}
+	}
+	return fmt.Sprintf(" AND d.event_type = $%d", next), []any{pattern}
 }
 
 // deliveryFilter builds the WHERE clause of a webhook's logs for q's

@@ -68,15 +68,14 @@ func ownWebhook(ctx context.Context, q querier, owner hookd.Owner, id int64) err
 // eventCondition returns the SQL condition selecting event types the way
 // hookd.MatchesPattern does: "*" all, "x.*" names under "x.", else the name.
 func eventCondition(pattern string) (string, []any) {
-	switch {
-	case pattern == "" || pattern == "*":
+	if pattern == "" || pattern == hookd.AllEvents {
 		return "", nil
-	case len(pattern) > 2 && strings.HasSuffix(pattern, ".*"):
-		esc := strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(pattern[:len(pattern)-1])
-		return ` AND d.event_type LIKE ? ESCAPE '\'`, []any{esc + "_%"}
-	default:
-		return " AND d.event_type = ?", []any{pattern}
 	}
+	if prefix, ok := hookd.CategoryPrefix(pattern); ok {
+		esc := strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(prefix)
+		return ` AND d.event_type LIKE ? ESCAPE '\'`, []any{esc + "_%"}
+	}
+	return " AND d.event_type = ?", []any{pattern}
 }
 
 // statusCondition returns the SQL condition for an API status.
