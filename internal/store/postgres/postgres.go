@@ -139,11 +139,9 @@ func (s *Store) Close() error {
 // their own (a stream broker's LISTEN connection, maintenance).
 func (s *Store) Pool() *pgxpool.Pool { return s.pool }
 
-// seal seals plaintext with the current cipher.
-func (s *Store) seal(plaintext []byte) (string, error) { return s.cipher.Load().c.Seal(plaintext) }
-
-// open opens a value sealed with the current cipher.
-func (s *Store) open(sealed string) ([]byte, error) { return s.cipher.Load().c.Open(sealed) }
+// currentCipher is the cipher sealed values are written and read with
+// (Rekey replaces it).
+func (s *Store) currentCipher() hookd.Cipher { return s.cipher.Load().c }
 
 // migration is one embedded schema change.
 type migration struct {
