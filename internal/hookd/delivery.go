@@ -2,6 +2,7 @@ package hookd
 
 import (
 	"encoding/json"
+	"fmt"
 	"time"
 )
 
@@ -86,6 +87,11 @@ type Attempt struct {
 	ErrorMessage   string
 }
 
+// FinishedAt is when the attempt ended: its start plus its response time.
+func (a *Attempt) FinishedAt() time.Time {
+	return a.StartedAt.Add(time.Duration(a.ResponseTimeMs) * time.Millisecond)
+}
+
 // DeliveryQuery selects a webhook's delivery logs.
 type DeliveryQuery struct {
 	Status string // "", "success", "failed", "pending"
@@ -125,6 +131,47 @@ type AttemptResult struct {
 	NextAttemptAt *time.Time
 	// DisableWebhook switches the webhook off with this reason ("" keeps it).
 	DisableWebhook string
+}
+
+// State is the delivery's state once the result is recorded: success,
+// pending again when a retry is scheduled, else failed for good.
+func (r *AttemptResult) State() DeliveryState {
+	switch {
+	case r.Success:
+		return StateSuccess
+	case r.NextAttemptAt != nil:
+		return StatePending
+	default:
+		return StateFailed
+	}
+}
+
+// FailureStreak follows a webhook's consecutive final failures through
+// its recorded results, and the first reason to switch it off.
+type FailureStreak struct {
+	Consecutive   int64  // deliveries failed for good in a row
+	DisableReason string // "" while the webhook stays on
+}
+
+// Record moves the streak on by one result, in the order results are
+// recorded: a success ends the streak, a final failure extends it, a
+// failure to be retried leaves it. The result's own DisableWebhook, or the
+// streak reaching autoDisableAfter (> 0), gives the reason to switch the
+// webhook off; the first reason stays.
+func (f *FailureStreak) Record(r *AttemptResult, autoDisableAfter int) {
+	switch r.State() {
+	case StateSuccess:
+		f.Consecutive = 0
+	case StateFailed:
+		f.Consecutive++
+	}
+	switch {
+	case f.DisableReason != "":
+	case r.DisableWebhook != "":
+		f.DisableReason = r.DisableWebhook
+	case r.State() == StateFailed && autoDisableAfter > 0 && f.Consecutive >= int64(autoDisableAfter):
+		f.DisableReason = fmt.Sprintf("disabled after %d consecutive failed deliveries", f.Consecutive)
+	}
 }
 
 // StatsQuery selects the window and bucket size of webhook stats.

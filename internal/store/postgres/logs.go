@@ -357,7 +357,7 @@ func (s *Store) RecordTestSend(ctx context.Context, ev *hookd.Event, d *hookd.De
 	if a == nil {
 		return s.reserveTestSend(ctx, ev, d)
 	}
-	finished := a.StartedAt.Add(time.Duration(a.ResponseTimeMs) * time.Millisecond)
+	finished := a.FinishedAt()
 	d.State = hookd.StateSuccess
 	if a.ErrorType != "" {
 		d.State = hookd.StateFailed

@@ -1,0 +1,76 @@
+package hookd
+
+import (
+	"testing"
+	"time"
+)
+
+func TestAttemptResultState(t *testing.T) {
+	t.Parallel()
+	later := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	tests := []struct {
+		name string
+		r    AttemptResult
+		want DeliveryState
+	}{
+		{"success", AttemptResult{Success: true}, StateSuccess},
+		{"retry scheduled", AttemptResult{NextAttemptAt: &later}, StatePending},
+		{"failed for good", AttemptResult{}, StateFailed},
+	}
+	for _, tt := range tests {
+		if got := tt.r.State(); got != tt.want {
+			t.Errorf("%s: State() = %q, want %q", tt.name, got, tt.want)
+		}
+	}
+}
+
+func TestAttemptFinishedAt(t *testing.T) {
+	t.Parallel()
+	start := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	a := Attempt{StartedAt: start, ResponseTimeMs: 1250}
+	if got, want := a.FinishedAt(), start.Add(1250*time.Millisecond); !got.Equal(want) {
+		t.Errorf("FinishedAt() = %v, want %v", got, want)
+	}
+}
+
+func TestFailureStreak(t *testing.T) {
+	t.Parallel()
+	later := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	ok := &AttemptResult{Success: true}
+	failed := &AttemptResult{}
+	retried := &AttemptResult{NextAttemptAt: &later}
+	gone := &AttemptResult{DisableWebhook: "the endpoint answered 410 Gone"}
+	const after3 = "disabled after 3 consecutive failed deliveries"
+	tests := []struct {
+		name        string
+		start       int64
+		limit       int
+		results     []*AttemptResult
+		consecutive int64
+		reason      string
+	}{
+		{"below the limit", 0, 3, []*AttemptResult{failed, failed}, 2, ""},
+		{"at the limit", 0, 3, []*AttemptResult{failed, failed, failed}, 3, after3},
+		{"from the stored run", 2, 3, []*AttemptResult{failed}, 3, after3},
+		{"a success ends the run", 2, 3, []*AttemptResult{ok, failed, failed}, 2, ""},
+		{"a retry is not a final failure", 2, 3, []*AttemptResult{retried, retried}, 2, ""},
+		{"past the limit keeps the first reason", 0, 2, []*AttemptResult{failed, failed, failed}, 3,
+			"disabled after 2 consecutive failed deliveries"},
+		{"limit 0 never switches off", 0, 0, []*AttemptResult{failed, failed, failed, failed}, 4, ""},
+		{"a result's own reason", 0, 3, []*AttemptResult{gone}, 1, gone.DisableWebhook},
+		{"its own reason beats reaching the limit", 2, 3, []*AttemptResult{gone}, 3, gone.DisableWebhook},
+		{"the first reason stays", 0, 2, []*AttemptResult{failed, failed, gone}, 3,
+			"disabled after 2 consecutive failed deliveries"},
+		{"a success after switching off keeps the reason", 0, 1, []*AttemptResult{failed, ok}, 0,
+			"disabled after 1 consecutive failed deliveries"},
+	}
+	for _, tt := range tests {
+		s := FailureStreak{Consecutive: tt.start}
+		for _, r := range tt.results {
+			s.Record(r, tt.limit)
+		}
+		if s.Consecutive != tt.consecutive || s.DisableReason != tt.reason {
+			t.Errorf("%s: streak = %+v, want {Consecutive:%d DisableReason:%q}", tt.name, s, tt.consecutive, tt.reason)
+		}
+	}
+}
