@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"time"
+	"unicode/utf8"
 )
 
 // DeliveryState is a delivery's stored state.
@@ -85,6 +86,23 @@ type Attempt struct {
 	ResponseTimeMs int64
 	ErrorType      string // "" on success
 	ErrorMessage   string
+}
+
+// MaxStoredResponseBody bounds the response body an attempt keeps, in
+// bytes (CONTRACT §6).
+const MaxStoredResponseBody = 4 << 10
+
+// StoredResponseBody is the part of a response body an attempt keeps: at
+// most MaxStoredResponseBody bytes, cut before a character it would split.
+func StoredResponseBody(body string) string {
+	if len(body) <= MaxStoredResponseBody {
+		return body
+	}
+	cut := MaxStoredResponseBody
+	for cut > 0 && !utf8.RuneStart(body[cut]) {
+		cut--
+	}
+	return body[:cut]
 }
 
 // FinishedAt is when the attempt ended: its start plus its response time.

@@ -1,8 +1,10 @@
 package hookd
 
 import (
+	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 func TestAttemptResultState(t *testing.T) {
@@ -71,6 +73,29 @@ func TestFailureStreak(t *testing.T) {
 		}
 		if s.Consecutive != tt.consecutive || s.DisableReason != tt.reason {
 			t.Errorf("%s: streak = %+v, want {Consecutive:%d DisableReason:%q}", tt.name, s, tt.consecutive, tt.reason)
+		}
+	}
+}
+
+func TestStoredResponseBody(t *testing.T) {
+	t.Parallel()
+	euro := "€" // three bytes
+	tests := []struct {
+		name string
+		body string
+		want int // bytes kept
+	}{
+		{"empty", "", 0},
+		{"short", "OK", 2},
+		{"exactly the bound", strings.Repeat("a", MaxStoredResponseBody), MaxStoredResponseBody},
+		{"one byte over", strings.Repeat("a", MaxStoredResponseBody+1), MaxStoredResponseBody},
+		{"a sequence across the bound", strings.Repeat("a", MaxStoredResponseBody-1) + euro, MaxStoredResponseBody - 1},
+		{"a sequence ending at the bound", strings.Repeat("a", MaxStoredResponseBody-3) + euro + "b", MaxStoredResponseBody},
+	}
+	for _, tt := range tests {
+		got := StoredResponseBody(tt.body)
+		if len(got) != tt.want || !strings.HasPrefix(tt.body, got) || !utf8.ValidString(got) {
+			t.Errorf("%s: kept %d bytes (valid UTF-8 %v), want %d", tt.name, len(got), utf8.ValidString(got), tt.want)
 		}
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/hookd/hookd/internal/hookd"
+	"github.com/hookd/hookd/internal/store/rowcodec"
 )
 
 // deliveryColumns are the columns scanDelivery reads, in its order; they
@@ -368,15 +369,11 @@ func (s *Store) RecordTestSend(ctx context.Context, ev *hookd.Event, d *hookd.De
 		c := int32(*a.ResponseCode)
 		code = &c
 	}
-	headers := a.RequestHeaders
-	if headers == nil {
-		headers = map[string]string{}
-	}
-	hj, err := json.Marshal(headers)
+	headers, err := rowcodec.RequestHeaders(a.RequestHeaders)
 	if err != nil {
 		return err
 	}
-	a.ResponseBody = truncateBody(a.ResponseBody)
+	a.ResponseBody = hookd.StoredResponseBody(a.ResponseBody)
 	err = s.inTx(ctx, func(tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, `UPDATE deliveries SET state = $1, attempts = 1, response_code = $2,
 			response_time_ms = $3, response_time_sum_ms = $3, error_type = $4, updated_at = $5, completed_at = $5
@@ -391,7 +388,7 @@ func (s *Store) RecordTestSend(ctx context.Context, ev *hookd.Event, d *hookd.De
 		return tx.QueryRow(ctx, `INSERT INTO attempts (delivery_id, number, started_at,
 			request_headers, response_code, response_body, response_time_ms, error_type, error_message)
 			VALUES ($1, 1, $2, $3::jsonb, $4, $5, $6, $7, $8) RETURNING id`,
-			d.ID, a.StartedAt, string(hj), code, a.ResponseBody, a.ResponseTimeMs,
+			d.ID, a.StartedAt, headers, code, a.ResponseBody, a.ResponseTimeMs,
 			a.ErrorType, a.ErrorMessage).Scan(&a.ID)
 	})
 	if err != nil {

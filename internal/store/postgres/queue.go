@@ -2,32 +2,15 @@ package postgres
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"sort"
 	"time"
-	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/hookd/hookd/internal/hookd"
+	"github.com/hookd/hookd/internal/store/rowcodec"
 )
-
-// maxBodyBytes bounds a stored response body.
-const maxBodyBytes = 4 << 10
-
-// truncateBody cuts a response body to maxBodyBytes without splitting a
-// UTF-8 sequence.
-func truncateBody(body string) string {
-	if len(body) <= maxBodyBytes {
-		return body
-	}
-	cut := maxBodyBytes
-	for cut > 0 && !utf8.RuneStart(body[cut]) {
-		cut--
-	}
-	return body[:cut]
-}
 
 // claimQuery leases up to $3 due queue rows in one statement: SKIP LOCKED
 // lets claimers on every node take disjoint rows without waiting, and a
@@ -247,16 +230,11 @@ func completionArgs(batch []*hookd.AttemptResult) ([]any, error) {
 			c := int32(*a.ResponseCode)
 			codes[i] = &c
 		}
-		h := a.RequestHeaders
-		if h == nil {
-			h = map[string]string{}
-		}
-		b, err := json.Marshal(h)
-		if err != nil {
+		var err error
+		if headers[i], err = rowcodec.RequestHeaders(a.RequestHeaders); err != nil {
 			return nil, err
 		}
-		headers[i] = string(b)
-		errTypes[i], bodies[i], messages[i] = a.ErrorType, truncateBody(a.ResponseBody), a.ErrorMessage
+		errTypes[i], bodies[i], messages[i] = a.ErrorType, hookd.StoredResponseBody(a.ResponseBody), a.ErrorMessage
 		started[i] = a.StartedAt
 		finished[i] = a.FinishedAt()
 	}

@@ -1,8 +1,8 @@
 // Package rowcodec turns domain values into the column values both stores
 // keep, and back: a webhook's secrets, header values and integration
 // settings sealed with the store's cipher, its settings encoded as JSON,
-// and an attempt's request headers and bounded response body. It writes
-// no SQL: each store binds and scans these values in its own dialect.
+// and an attempt's request headers as JSON. It writes no SQL: each store
+// binds and scans these values in its own dialect.
 package rowcodec
 
 import (

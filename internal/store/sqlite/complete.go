@@ -3,13 +3,13 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
 	"time"
 
 	"github.com/hookd/hookd/internal/hookd"
+	"github.com/hookd/hookd/internal/store/rowcodec"
 )
 
 // counterDelta gathers one webhook's counter changes within a batch.
@@ -109,16 +109,12 @@ func completeBatch(ctx context.Context, tx *sql.Tx, results []hookd.AttemptResul
 		}
 		delete(rows, r.DeliveryID)
 		a, c := r.Attempt, done[i]
-		headers := a.RequestHeaders
-		if headers == nil {
-			headers = map[string]string{}
-		}
-		hj, err := json.Marshal(headers)
+		headers, err := rowcodec.RequestHeaders(a.RequestHeaders)
 		if err != nil {
 			return err
 		}
-		attempts = append(attempts, r.DeliveryID, u.number, ms(a.StartedAt), string(hj), c.code,
-			truncateBody(a.ResponseBody), a.ResponseTimeMs, a.ErrorType, a.ErrorMessage)
+		attempts = append(attempts, r.DeliveryID, u.number, ms(a.StartedAt), headers, c.code,
+			hookd.StoredResponseBody(a.ResponseBody), a.ResponseTimeMs, a.ErrorType, a.ErrorMessage)
 		r.Attempt.DeliveryID, r.Attempt.Number = r.DeliveryID, u.number
 		if u.test {
 			continue

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/hookd/hookd/internal/hookd"
+	"github.com/hookd/hookd/internal/store/rowcodec"
 )
 
 // deliveryColumns are the columns scanDelivery reads, in its order; they
@@ -296,15 +297,11 @@ func (s *Store) RecordTestSend(ctx context.Context, ev *hookd.Event, d *hookd.De
 	if a.ResponseCode != nil {
 		code = *a.ResponseCode
 	}
-	headers := a.RequestHeaders
-	if headers == nil {
-		headers = map[string]string{}
-	}
-	hj, err := json.Marshal(headers)
+	headers, err := rowcodec.RequestHeaders(a.RequestHeaders)
 	if err != nil {
 		return err
 	}
-	a.ResponseBody = truncateBody(a.ResponseBody)
+	a.ResponseBody = hookd.StoredResponseBody(a.ResponseBody)
 	err = s.write(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE deliveries SET state = ?, attempts = 1, response_code = ?,
 			response_time_ms = ?, response_time_sum_ms = ?, error_type = ?, updated_at = ?, completed_at = ?
@@ -321,7 +318,7 @@ func (s *Store) RecordTestSend(ctx context.Context, ev *hookd.Event, d *hookd.De
 		return tx.QueryRowContext(ctx, `INSERT INTO attempts (delivery_id, number, started_at,
 			request_headers, response_code, response_body, response_time_ms, error_type, error_message)
 			VALUES (?, 1, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-			d.ID, ms(a.StartedAt), string(hj), code, a.ResponseBody, a.ResponseTimeMs,
+			d.ID, ms(a.StartedAt), headers, code, a.ResponseBody, a.ResponseTimeMs,
 			a.ErrorType, a.ErrorMessage).Scan(&a.ID)
 	})
 	if err != nil {
