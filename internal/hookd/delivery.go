@@ -74,6 +74,26 @@ func (d *Delivery) NextRetry() *time.Time {
 	return nil
 }
 
+// RecordTestAttempt makes d and a what a store keeps once a test send's
+// one attempt a is recorded on d, the delivery of ev: d succeeded, or
+// failed for good when a has an error type; it finished when a did and
+// shows a's outcome; a is its attempt 1, its response body as stored.
+func (d *Delivery) RecordTestAttempt(ev *Event, a *Attempt) {
+	a.DeliveryID, a.Number = d.ID, 1
+	a.ResponseBody = StoredResponseBody(a.ResponseBody)
+	finished := a.FinishedAt()
+	d.State = StateSuccess
+	if a.ErrorType != "" {
+		d.State = StateFailed
+	}
+	d.Tenant, d.EventID, d.EventType, d.Payload = ev.Tenant, ev.ID, ev.Type, ev.Payload
+	d.Test, d.Attempts, d.NextAttemptAt = true, 1, nil
+	d.ResponseCode, d.ResponseBody, d.ErrorType, d.ErrorMessage = a.ResponseCode, a.ResponseBody, a.ErrorType, a.ErrorMessage
+	rt := a.ResponseTimeMs
+	d.ResponseTimeMs = &rt
+	d.UpdatedAt, d.CompletedAt = finished, &finished
+}
+
 // Attempt is one HTTP request made for a delivery.
 type Attempt struct {
 	ID             int64

@@ -99,3 +99,40 @@ func TestStoredResponseBody(t *testing.T) {
 		}
 	}
 }
+
+func TestRecordTestAttempt(t *testing.T) {
+	t.Parallel()
+	start := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	ev := &Event{ID: "evt_1", Tenant: "acme", Type: "order.created", Payload: []byte(`{"a":1}`)}
+	code := 500
+	tests := []struct {
+		name  string
+		a     Attempt
+		state DeliveryState
+	}{
+		{"success", Attempt{StartedAt: start, ResponseTimeMs: 40, ResponseBody: "OK"}, StateSuccess},
+		{"failure", Attempt{StartedAt: start, ResponseTimeMs: 40, ResponseCode: &code,
+			ResponseBody: strings.Repeat("x", MaxStoredResponseBody+10), ErrorType: "http_500", ErrorMessage: "boom"}, StateFailed},
+	}
+	for _, tt := range tests {
+		d := &Delivery{ID: 7, WebhookID: 3, State: StateFailed, CreatedAt: start}
+		a := tt.a
+		d.RecordTestAttempt(ev, &a)
+		finished := start.Add(40 * time.Millisecond)
+		if d.State != tt.state || !d.Test || d.Attempts != 1 || d.NextAttemptAt != nil ||
+			!d.UpdatedAt.Equal(finished) || d.CompletedAt == nil || !d.CompletedAt.Equal(finished) {
+			t.Errorf("%s: delivery = %+v", tt.name, d)
+		}
+		if d.Tenant != ev.Tenant || d.EventID != ev.ID || d.EventType != ev.Type || string(d.Payload) != string(ev.Payload) {
+			t.Errorf("%s: delivery's event = %q %q %q %s", tt.name, d.Tenant, d.EventID, d.EventType, d.Payload)
+		}
+		if len(a.ResponseBody) > MaxStoredResponseBody || d.ResponseBody != a.ResponseBody ||
+			d.ResponseCode != a.ResponseCode || d.ErrorType != a.ErrorType || d.ErrorMessage != a.ErrorMessage ||
+			d.ResponseTimeMs == nil || *d.ResponseTimeMs != 40 {
+			t.Errorf("%s: outcome = %+v, attempt %+v", tt.name, d, a)
+		}
+		if a.DeliveryID != 7 || a.Number != 1 {
+			t.Errorf("%s: attempt is %d of delivery %d", tt.name, a.Number, a.DeliveryID)
+		}
+	}
+}

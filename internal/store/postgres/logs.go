@@ -358,12 +358,7 @@ func (s *Store) RecordTestSend(ctx context.Context, ev *hookd.Event, d *hookd.De
 	if a == nil {
 		return s.reserveTestSend(ctx, ev, d)
 	}
-	finished := a.FinishedAt()
-	d.State = hookd.StateSuccess
-	if a.ErrorType != "" {
-		d.State = hookd.StateFailed
-	}
-	d.UpdatedAt, d.CompletedAt = finished, &finished
+	d.RecordTestAttempt(ev, a)
 	var code *int32
 	if a.ResponseCode != nil {
 		c := int32(*a.ResponseCode)
@@ -373,12 +368,11 @@ func (s *Store) RecordTestSend(ctx context.Context, ev *hookd.Event, d *hookd.De
 	if err != nil {
 		return err
 	}
-	a.ResponseBody = hookd.StoredResponseBody(a.ResponseBody)
-	err = s.inTx(ctx, func(tx pgx.Tx) error {
+	return s.inTx(ctx, func(tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, `UPDATE deliveries SET state = $1, attempts = 1, response_code = $2,
 			response_time_ms = $3, response_time_sum_ms = $3, error_type = $4, updated_at = $5, completed_at = $5
 			WHERE id = $6 AND test AND attempts = 0`,
-			string(d.State), code, a.ResponseTimeMs, a.ErrorType, finished, d.ID)
+			string(d.State), code, a.ResponseTimeMs, a.ErrorType, d.UpdatedAt, d.ID)
 		if err != nil {
 			return err
 		}
@@ -391,17 +385,6 @@ func (s *Store) RecordTestSend(ctx context.Context, ev *hookd.Event, d *hookd.De
 			d.ID, a.StartedAt, headers, code, a.ResponseBody, a.ResponseTimeMs,
 			a.ErrorType, a.ErrorMessage).Scan(&a.ID)
 	})
-	if err != nil {
-		return err
-	}
-	// The caller's structs now describe what was stored.
-	d.Tenant, d.EventID, d.EventType, d.Payload = ev.Tenant, ev.ID, ev.Type, ev.Payload
-	d.Test, d.Attempts, d.NextAttemptAt = true, 1, nil
-	d.ResponseCode, d.ResponseBody, d.ErrorType, d.ErrorMessage = a.ResponseCode, a.ResponseBody, a.ErrorType, a.ErrorMessage
-	rt := a.ResponseTimeMs
-	d.ResponseTimeMs = &rt
-	a.DeliveryID, a.Number = d.ID, 1
-	return nil
 }
 
 // reserveTestSend is RecordTestSend's first step.

@@ -287,12 +287,7 @@ func (s *Store) RecordTestSend(ctx context.Context, ev *hookd.Event, d *hookd.De
 	if a == nil {
 		return s.reserveTestSend(ctx, ev, d)
 	}
-	finished := a.FinishedAt()
-	d.State = hookd.StateSuccess
-	if a.ErrorType != "" {
-		d.State = hookd.StateFailed
-	}
-	d.UpdatedAt, d.CompletedAt = finished, &finished
+	d.RecordTestAttempt(ev, a)
 	var code any
 	if a.ResponseCode != nil {
 		code = *a.ResponseCode
@@ -301,8 +296,7 @@ func (s *Store) RecordTestSend(ctx context.Context, ev *hookd.Event, d *hookd.De
 	if err != nil {
 		return err
 	}
-	a.ResponseBody = hookd.StoredResponseBody(a.ResponseBody)
-	err = s.write(ctx, func(tx *sql.Tx) error {
+	return s.write(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE deliveries SET state = ?, attempts = 1, response_code = ?,
 			response_time_ms = ?, response_time_sum_ms = ?, error_type = ?, updated_at = ?, completed_at = ?
 			WHERE id = ? AND test = 1 AND attempts = 0`,
@@ -321,17 +315,6 @@ func (s *Store) RecordTestSend(ctx context.Context, ev *hookd.Event, d *hookd.De
 			d.ID, ms(a.StartedAt), headers, code, a.ResponseBody, a.ResponseTimeMs,
 			a.ErrorType, a.ErrorMessage).Scan(&a.ID)
 	})
-	if err != nil {
-		return err
-	}
-	// The caller's structs now describe what was stored.
-	d.Tenant, d.EventID, d.EventType, d.Payload = ev.Tenant, ev.ID, ev.Type, ev.Payload
-	d.Test, d.Attempts, d.NextAttemptAt = true, 1, nil
-	d.ResponseCode, d.ResponseBody, d.ErrorType, d.ErrorMessage = a.ResponseCode, a.ResponseBody, a.ErrorType, a.ErrorMessage
-	rt := a.ResponseTimeMs
-	d.ResponseTimeMs = &rt
-	a.DeliveryID, a.Number = d.ID, 1
-	return nil
 }
 
 // reserveTestSend is RecordTestSend's first step.
