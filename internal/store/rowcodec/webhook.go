@@ -1,8 +1,9 @@
 // Package rowcodec turns domain values into the column values both stores
 // keep, and back: a webhook's secrets, header values and integration
 // settings sealed with the store's cipher, its settings encoded as JSON,
-// and an attempt's request headers as JSON. It writes no SQL: each store
-// binds and scans these values in its own dialect.
+// an event type's schema and example, and an attempt's request headers.
+// It writes no SQL: each store binds and scans these values in its own
+// dialect.
 package rowcodec
 
 import (
