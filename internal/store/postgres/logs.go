@@ -400,7 +400,7 @@ func (s *Store) reserveTestSend(ctx context.Context, ev *hookd.Event, d *hookd.D
 			SELECT $10, seq, $4, 'failed', 0, true, $11, $11, $11 FROM ev RETURNING id
 		)
 		SELECT ev.seq, d.id FROM ev, d`,
-		ev.ID, ev.Tenant, ev.Publisher, ev.Type, ev.Version, payloadText(ev.Payload),
+		ev.ID, ev.Tenant, ev.Publisher, ev.Type, ev.Version, rowcodec.EventPayload(ev.Payload),
 		ev.WebhooksMatched, ev.IntegrationsMatched, ev.CreatedAt, d.WebhookID, d.CreatedAt).Scan(&ev.Seq, &d.ID)
 	if isUniqueViolation(err, "events_id_key") {
 		return hookd.Errorf(hookd.EConflict, "event %s already exists", ev.ID)

@@ -324,7 +324,7 @@ func (s *Store) reserveTestSend(ctx context.Context, ev *hookd.Event, d *hookd.D
 		err := tx.QueryRowContext(ctx, `INSERT INTO events (id, tenant, publisher, type, version, payload,
 			idempotency_key, webhooks_matched, integrations_matched, test, created_at)
 			VALUES (?, ?, ?, ?, ?, ?, '', ?, ?, 1, ?) RETURNING seq`,
-			ev.ID, ev.Tenant, ev.Publisher, ev.Type, ev.Version, payloadText(ev.Payload),
+			ev.ID, ev.Tenant, ev.Publisher, ev.Type, ev.Version, rowcodec.EventPayload(ev.Payload),
 			ev.WebhooksMatched, ev.IntegrationsMatched, ms(ev.CreatedAt)).Scan(&ev.Seq)
 		if isUniqueViolation(err) {
 			return hookd.Errorf(hookd.EConflict, "event %s already exists", ev.ID)
