@@ -57,11 +57,11 @@ func validSegment(s string) bool {
 // is one or two name segments and some known name starts with "x."; or a
 // known name.
 func ValidPattern(pattern string, known iter.Seq[string]) bool {
-	if pattern == "*" {
+	if pattern == hookd.AllEvents {
 		return true
 	}
-	if prefix, ok := strings.CutSuffix(pattern, ".*"); ok {
-		if !validPrefix(prefix) {
+	if prefix, ok := hookd.CategoryPrefix(pattern); ok {
+		if !validPrefix(strings.TrimSuffix(prefix, ".")) {
 			return false
 		}
 		for name := range known {

@@ -2,7 +2,9 @@ package hookd
 
 import (
 	"encoding/json"
+	"fmt"
 	"time"
+	"unicode/utf8"
 )
 
 // DeliveryState is a delivery's stored state.
@@ -72,6 +74,26 @@ func (d *Delivery) NextRetry() *time.Time {
 	return nil
 }
 
+// RecordTestAttempt makes d and a what a store keeps once a test send's
+// one attempt a is recorded on d, the delivery of ev: d succeeded, or
+// failed for good when a has an error type; it finished when a did and
+// shows a's outcome; a is its attempt 1, its response body as stored.
+func (d *Delivery) RecordTestAttempt(ev *Event, a *Attempt) {
+	a.DeliveryID, a.Number = d.ID, 1
+	a.ResponseBody = StoredResponseBody(a.ResponseBody)
+	finished := a.FinishedAt()
+	d.State = StateSuccess
+	if a.ErrorType != "" {
+		d.State = StateFailed
+	}
+	d.Tenant, d.EventID, d.EventType, d.Payload = ev.Tenant, ev.ID, ev.Type, ev.Payload
+	d.Test, d.Attempts, d.NextAttemptAt = true, 1, nil
+	d.ResponseCode, d.ResponseBody, d.ErrorType, d.ErrorMessage = a.ResponseCode, a.ResponseBody, a.ErrorType, a.ErrorMessage
+	rt := a.ResponseTimeMs
+	d.ResponseTimeMs = &rt
+	d.UpdatedAt, d.CompletedAt = finished, &finished
+}
+
 // Attempt is one HTTP request made for a delivery.
 type Attempt struct {
 	ID             int64
@@ -84,6 +106,28 @@ type Attempt struct {
 	ResponseTimeMs int64
 	ErrorType      string // "" on success
 	ErrorMessage   string
+}
+
+// MaxStoredResponseBody bounds the response body an attempt keeps, in
+// bytes (CONTRACT §6).
+const MaxStoredResponseBody = 4 << 10
+
+// StoredResponseBody is the part of a response body an attempt keeps: at
+// most MaxStoredResponseBody bytes, cut before a character it would split.
+func StoredResponseBody(body string) string {
+	if len(body) <= MaxStoredResponseBody {
+		return body
+	}
+	cut := MaxStoredResponseBody
+	for cut > 0 && !utf8.RuneStart(body[cut]) {
+		cut--
+	}
+	return body[:cut]
+}
+
+// FinishedAt is when the attempt ended: its start plus its response time.
+func (a *Attempt) FinishedAt() time.Time {
+	return a.StartedAt.Add(time.Duration(a.ResponseTimeMs) * time.Millisecond)
 }
 
 // DeliveryQuery selects a webhook's delivery logs.
@@ -125,6 +169,47 @@ type AttemptResult struct {
 	NextAttemptAt *time.Time
 	// DisableWebhook switches the webhook off with this reason ("" keeps it).
 	DisableWebhook string
+}
+
+// State is the delivery's state once the result is recorded: success,
+// pending again when a retry is scheduled, else failed for good.
+func (r *AttemptResult) State() DeliveryState {
+	switch {
+	case r.Success:
+		return StateSuccess
+	case r.NextAttemptAt != nil:
+		return StatePending
+	default:
+		return StateFailed
+	}
+}
+
+// FailureStreak follows a webhook's consecutive final failures through
+// its recorded results, and the first reason to switch it off.
+type FailureStreak struct {
+	Consecutive   int64  // deliveries failed for good in a row
+	DisableReason string // "" while the webhook stays on
+}
+
+// Record moves the streak on by one result, in the order results are
+// recorded: a success ends the streak, a final failure extends it, a
+// failure to be retried leaves it. The result's own DisableWebhook, or the
+// streak reaching autoDisableAfter (> 0), gives the reason to switch the
+// webhook off; the first reason stays.
+func (f *FailureStreak) Record(r *AttemptResult, autoDisableAfter int) {
+	switch r.State() {
+	case StateSuccess:
+		f.Consecutive = 0
+	case StateFailed:
+		f.Consecutive++
+	}
+	switch {
+	case f.DisableReason != "":
+	case r.DisableWebhook != "":
+		f.DisableReason = r.DisableWebhook
+	case r.State() == StateFailed && autoDisableAfter > 0 && f.Consecutive >= int64(autoDisableAfter):
+		f.DisableReason = fmt.Sprintf("disabled after %d consecutive failed deliveries", f.Consecutive)
+	}
 }
 
 // StatsQuery selects the window and bucket size of webhook stats.

@@ -3,6 +3,7 @@ package hookd
 import (
 	"bytes"
 	"encoding/json"
+	"strings"
 	"time"
 )
 
@@ -52,15 +53,26 @@ const IdempotencyWindow = 24 * time.Hour
 // name: the exact name, "x.*" for every event whose first segment is x, or
 // "*" for all events.
 func MatchesPattern(pattern, event string) bool {
-	switch {
-	case pattern == "*":
+	if pattern == AllEvents {
 		return true
-	case len(pattern) > 2 && pattern[len(pattern)-2:] == ".*":
-		prefix := pattern[:len(pattern)-1] // keeps the dot
-		return len(event) > len(prefix) && event[:len(prefix)] == prefix
-	default:
-		return pattern == event
 	}
+	if prefix, ok := CategoryPrefix(pattern); ok {
+		return len(event) > len(prefix) && strings.HasPrefix(event, prefix)
+	}
+	return pattern == event
+}
+
+// AllEvents is the subscription pattern that covers every event.
+const AllEvents = "*"
+
+// CategoryPrefix returns the name prefix a category wildcard covers, dot
+// included ("order." for "order.*"), and whether pattern is one. Stores
+// turn the prefix into SQL; MatchesPattern is the rule it follows.
+func CategoryPrefix(pattern string) (string, bool) {
+	if len(pattern) > 2 && strings.HasSuffix(pattern, ".*") {
+		return pattern[:len(pattern)-1], true
+	}
+	return "", false
 }
 
 // SubscribesTo reports whether any of patterns covers event.

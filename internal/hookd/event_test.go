@@ -42,3 +42,25 @@ func TestMatchesPattern(t *testing.T) {
 		t.Error("SubscribesTo matched an uncovered event")
 	}
 }
+
+func TestCategoryPrefix(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		pattern, prefix string
+		ok              bool
+	}{
+		{"order.*", "order.", true},
+		{"order.line.*", "order.line.", true},
+		{"a.*", "a.", true},
+		{".*", "", false},
+		{"*", "", false},
+		{"order.created", "", false},
+		{"order*", "", false},
+		{"", "", false},
+	}
+	for _, tt := range tests {
+		if prefix, ok := CategoryPrefix(tt.pattern); prefix != tt.prefix || ok != tt.ok {
+			t.Errorf("CategoryPrefix(%q) = %q, %v, want %q, %v", tt.pattern, prefix, ok, tt.prefix, tt.ok)
+		}
+	}
+}

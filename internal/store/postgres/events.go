@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/hookd/hookd/internal/hookd"
+	"github.com/hookd/hookd/internal/store/rowcodec"
 )
 
 // eventColumns are the columns scanEvent reads, in its order.
@@ -29,14 +30,6 @@ func scanEvent(row pgx.Row, lead ...any) (*hookd.Event, error) {
 	ev.Payload = json.RawMessage(payload)
 	ev.CreatedAt = utc(ev.CreatedAt)
 	return &ev, nil
-}
-
-// payloadText is the stored form of a payload.
-func payloadText(p json.RawMessage) string {
-	if len(p) == 0 {
-		return "null"
-	}
-	return string(p)
 }
 
 // tenantKey is an idempotency key in its tenant.
@@ -340,7 +333,7 @@ func (p *publication) write(ctx context.Context, tx pgx.Tx) error {
 	for j, i := range p.fresh {
 		ev := p.results[i].Event
 		ids[j], tenants[j], publishers[j], types[j], versions[j] = ev.ID, ev.Tenant, ev.Publisher, ev.Type, ev.Version
-		payloads[j], keys[j] = payloadText(ev.Payload), ev.IdempotencyKey
+		payloads[j], keys[j] = rowcodec.EventPayload(ev.Payload), ev.IdempotencyKey
 		wm[j], im[j], at[j] = int32(ev.WebhooksMatched), int32(ev.IntegrationsMatched), ev.CreatedAt
 		if ev.IdempotencyKey != "" {
 			lastHolder[tenantKey{ev.Tenant, ev.IdempotencyKey}] = i

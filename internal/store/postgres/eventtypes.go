@@ -2,47 +2,26 @@ package postgres
 
 import (
 	"context"
-	"encoding/json"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/hookd/hookd/internal/hookd"
+	"github.com/hookd/hookd/internal/store/rowcodec"
 )
 
 // eventTypeColumns are the columns scanEventType reads, in its order.
 const eventTypeColumns = `tenant, name, description, category, version, deprecated,
 	payload_schema, example_payload, created_at, updated_at`
 
-// schemaText is the stored form of a payload schema ("{}" when empty).
-func schemaText(et *hookd.EventType) string {
-	if len(et.PayloadSchema) == 0 {
-		return "{}"
-	}
-	return string(et.PayloadSchema)
-}
-
-// exampleText is the stored form of an example payload (NULL when none).
-func exampleText(et *hookd.EventType) *string {
-	if len(et.ExamplePayload) == 0 {
-		return nil
-	}
-	s := string(et.ExamplePayload)
-	return &s
-}
-
 // scanEventType reads one row of eventTypeColumns.
 func scanEventType(row pgx.Row) (*hookd.EventType, error) {
 	var et hookd.EventType
-	var schema []byte
-	var example *[]byte
+	var r rowcodec.EventType
 	if err := row.Scan(&et.Tenant, &et.Name, &et.Description, &et.Category, &et.Version,
-		&et.Deprecated, &schema, &example, &et.CreatedAt, &et.UpdatedAt); err != nil {
+		&et.Deprecated, &r.PayloadSchema, &r.ExamplePayload, &et.CreatedAt, &et.UpdatedAt); err != nil {
 		return nil, err
 	}
-	et.PayloadSchema = json.RawMessage(schema)
-	if example != nil {
-		et.ExamplePayload = json.RawMessage(*example)
-	}
+	r.Decode(&et)
 	et.CreatedAt, et.UpdatedAt = utc(et.CreatedAt), utc(et.UpdatedAt)
 	return &et, nil
 }
@@ -50,10 +29,11 @@ func scanEventType(row pgx.Row) (*hookd.EventType, error) {
 // CreateEventType stores a tenant's event type; EConflict when the tenant
 // already has one with that name.
 func (s *Store) CreateEventType(ctx context.Context, et *hookd.EventType) error {
+	r := rowcodec.EncodeEventType(et)
 	tag, err := s.pool.Exec(ctx, "INSERT INTO event_types ("+eventTypeColumns+
 		`) VALUES ($1, $2, $3, $4, $5, $6, $7::json, $8::json, $9, $10) ON CONFLICT (tenant, name) DO NOTHING`,
 		et.Tenant, et.Name, et.Description, et.Category, et.Version, et.Deprecated,
-		schemaText(et), exampleText(et), et.CreatedAt, et.UpdatedAt)
+		r.PayloadSchema, r.ExamplePayload, et.CreatedAt, et.UpdatedAt)
 	if err != nil {
 		return err
 	}
@@ -65,10 +45,11 @@ func (s *Store) CreateEventType(ctx context.Context, et *hookd.EventType) error 
 
 // UpdateEventType replaces the tenant's type et.Name (its CreatedAt stays).
 func (s *Store) UpdateEventType(ctx context.Context, et *hookd.EventType) error {
+	r := rowcodec.EncodeEventType(et)
 	tag, err := s.pool.Exec(ctx, `UPDATE event_types SET description = $1, category = $2,
 		version = $3, deprecated = $4, payload_schema = $5::json, example_payload = $6::json, updated_at = $7
 		WHERE tenant = $8 AND name = $9`,
-		et.Description, et.Category, et.Version, et.Deprecated, schemaText(et), exampleText(et),
+		et.Description, et.Category, et.Version, et.Deprecated, r.PayloadSchema, r.ExamplePayload,
 		et.UpdatedAt, et.Tenant, et.Name)
 	if err != nil {
 		return err

@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/hookd/hookd/internal/hookd"
+	"github.com/hookd/hookd/internal/store/rowcodec"
 )
 
 // deliveryColumns are the columns scanDelivery reads, in its order; they
@@ -67,15 +68,14 @@ func ownWebhook(ctx context.Context, q querier, owner hookd.Owner, id int64) err
 // event types the way hookd.MatchesPattern does ("*" all, "x.*" names
 // under "x.", else the name), its argument numbered $next.
 func eventCondition(pattern string, next int) (string, []any) {
-	switch {
-	case pattern == "" || pattern == "*":
+	if pattern == "" || pattern == hookd.AllEvents {
 		return "", nil
-	case len(pattern) > 2 && strings.HasSuffix(pattern, ".*"):
-		esc := strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(pattern[:len(pattern)-1])
-		return fmt.Sprintf(` AND d.event_type LIKE $%d ESCAPE '\'`, next), []any{esc + "_%"}
-	default:
-		return fmt.Sprintf(" AND d.event_type = $%d", next), []any{pattern}
 	}
+	if prefix, ok := hookd.CategoryPrefix(pattern); ok {
+		esc := strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(prefix)
+		return fmt.Sprintf(` AND d.event_type LIKE $%d ESCAPE '\'`, next), []any{esc + "_%"}
+	}
+	return fmt.Sprintf(" AND d.event_type = $%d", next), []any{pattern}
 }
 
 // deliveryFilter builds the WHERE clause of a webhook's logs for q's
@@ -358,31 +358,21 @@ func (s *Store) RecordTestSend(ctx context.Context, ev *hookd.Event, d *hookd.De
 	if a == nil {
 		return s.reserveTestSend(ctx, ev, d)
 	}
-	finished := a.StartedAt.Add(time.Duration(a.ResponseTimeMs) * time.Millisecond)
-	d.State = hookd.StateSuccess
-	if a.ErrorType != "" {
-		d.State = hookd.StateFailed
-	}
-	d.UpdatedAt, d.CompletedAt = finished, &finished
+	d.RecordTestAttempt(ev, a)
 	var code *int32
 	if a.ResponseCode != nil {
 		c := int32(*a.ResponseCode)
 		code = &c
 	}
-	headers := a.RequestHeaders
-	if headers == nil {
-		headers = map[string]string{}
-	}
-	hj, err := json.Marshal(headers)
+	headers, err := rowcodec.RequestHeaders(a.RequestHeaders)
 	if err != nil {
 		return err
 	}
-	a.ResponseBody = truncateBody(a.ResponseBody)
-	err = s.inTx(ctx, func(tx pgx.Tx) error {
+	return s.inTx(ctx, func(tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, `UPDATE deliveries SET state = $1, attempts = 1, response_code = $2,
 			response_time_ms = $3, response_time_sum_ms = $3, error_type = $4, updated_at = $5, completed_at = $5
 			WHERE id = $6 AND test AND attempts = 0`,
-			string(d.State), code, a.ResponseTimeMs, a.ErrorType, finished, d.ID)
+			string(d.State), code, a.ResponseTimeMs, a.ErrorType, d.UpdatedAt, d.ID)
 		if err != nil {
 			return err
 		}
@@ -392,20 +382,9 @@ func (s *Store) RecordTestSend(ctx context.Context, ev *hookd.Event, d *hookd.De
 		return tx.QueryRow(ctx, `INSERT INTO attempts (delivery_id, number, started_at,
 			request_headers, response_code, response_body, response_time_ms, error_type, error_message)
 			VALUES ($1, 1, $2, $3::jsonb, $4, $5, $6, $7, $8) RETURNING id`,
-			d.ID, a.StartedAt, string(hj), code, a.ResponseBody, a.ResponseTimeMs,
+			d.ID, a.StartedAt, headers, code, a.ResponseBody, a.ResponseTimeMs,
 			a.ErrorType, a.ErrorMessage).Scan(&a.ID)
 	})
-	if err != nil {
-		return err
-	}
-	// The caller's structs now describe what was stored.
-	d.Tenant, d.EventID, d.EventType, d.Payload = ev.Tenant, ev.ID, ev.Type, ev.Payload
-	d.Test, d.Attempts, d.NextAttemptAt = true, 1, nil
-	d.ResponseCode, d.ResponseBody, d.ErrorType, d.ErrorMessage = a.ResponseCode, a.ResponseBody, a.ErrorType, a.ErrorMessage
-	rt := a.ResponseTimeMs
-	d.ResponseTimeMs = &rt
-	a.DeliveryID, a.Number = d.ID, 1
-	return nil
 }
 
 // reserveTestSend is RecordTestSend's first step.
@@ -421,7 +400,7 @@ func (s *Store) reserveTestSend(ctx context.Context, ev *hookd.Event, d *hookd.D
 			SELECT $10, seq, $4, 'failed', 0, true, $11, $11, $11 FROM ev RETURNING id
 		)
 		SELECT ev.seq, d.id FROM ev, d`,
-		ev.ID, ev.Tenant, ev.Publisher, ev.Type, ev.Version, payloadText(ev.Payload),
+		ev.ID, ev.Tenant, ev.Publisher, ev.Type, ev.Version, rowcodec.EventPayload(ev.Payload),
 		ev.WebhooksMatched, ev.IntegrationsMatched, ev.CreatedAt, d.WebhookID, d.CreatedAt).Scan(&ev.Seq, &d.ID)
 	if isUniqueViolation(err, "events_id_key") {
 		return hookd.Errorf(hookd.EConflict, "event %s already exists", ev.ID)

@@ -31,9 +31,6 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
-	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -44,6 +41,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/hookd/hookd/internal/hookd"
+	"github.com/hookd/hookd/internal/store/migration"
 )
 
 //go:embed migrations/*.sql
@@ -139,41 +137,17 @@ func (s *Store) Close() error {
 // their own (a stream broker's LISTEN connection, maintenance).
 func (s *Store) Pool() *pgxpool.Pool { return s.pool }
 
-// seal seals plaintext with the current cipher.
-func (s *Store) seal(plaintext []byte) (string, error) { return s.cipher.Load().c.Seal(plaintext) }
-
-// open opens a value sealed with the current cipher.
-func (s *Store) open(sealed string) ([]byte, error) { return s.cipher.Load().c.Open(sealed) }
-
-// migration is one embedded schema change.
-type migration struct {
-	version int
-	name    string
-	body    string
-}
+// currentCipher is the cipher sealed values are written and read with
+// (Rekey replaces it).
+func (s *Store) currentCipher() hookd.Cipher { return s.cipher.Load().c }
 
 // migrations lists the embedded migrations in version order.
-func migrations() ([]migration, error) {
-	names, err := fs.Glob(migrationFiles, "migrations/*.sql")
+func migrations() ([]migration.Migration, error) {
+	ms, err := migration.List(migrationFiles, "migrations")
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("postgres: %w", err)
 	}
-	sort.Strings(names)
-	var out []migration
-	for _, name := range names {
-		base := strings.TrimPrefix(name, "migrations/")
-		num, _, _ := strings.Cut(base, "_")
-		version, err := strconv.Atoi(num)
-		if err != nil {
-			return nil, fmt.Errorf("postgres: migration %s: name must start with a number", base)
-		}
-		body, err := migrationFiles.ReadFile(name)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, migration{version: version, name: base, body: string(body)})
-	}
-	return out, nil
+	return ms, nil
 }
 
 // migrate applies, each in its own transaction, the embedded migrations
@@ -210,17 +184,17 @@ func (s *Store) migrate(ctx context.Context) error {
 	for _, m := range ms {
 		err := pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
 			var done bool
-			if err := tx.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE version = $1)", m.version).Scan(&done); err != nil || done {
+			if err := tx.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE version = $1)", m.Version).Scan(&done); err != nil || done {
 				return err
 			}
-			if _, err := tx.Exec(ctx, m.body, pgx.QueryExecModeSimpleProtocol); err != nil {
+			if _, err := tx.Exec(ctx, m.Body, pgx.QueryExecModeSimpleProtocol); err != nil {
 				return err
 			}
-			_, err := tx.Exec(ctx, "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", m.version, m.name)
+			_, err := tx.Exec(ctx, "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", m.Version, m.Name)
 			return err
 		})
 		if err != nil {
-			return fmt.Errorf("postgres: migration %s: %w", m.name, err)
+			return fmt.Errorf("postgres: migration %s: %w", m.Name, err)
 		}
 	}
 	return nil

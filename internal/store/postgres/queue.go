@@ -2,32 +2,15 @@ package postgres
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"sort"
 	"time"
-	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/hookd/hookd/internal/hookd"
+	"github.com/hookd/hookd/internal/store/rowcodec"
 )
-
-// maxBodyBytes bounds a stored response body.
-const maxBodyBytes = 4 << 10
-
-// truncateBody cuts a response body to maxBodyBytes without splitting a
-// UTF-8 sequence.
-func truncateBody(body string) string {
-	if len(body) <= maxBodyBytes {
-		return body
-	}
-	cut := maxBodyBytes
-	for cut > 0 && !utf8.RuneStart(body[cut]) {
-		cut--
-	}
-	return body[:cut]
-}
 
 // claimQuery leases up to $3 due queue rows in one statement: SKIP LOCKED
 // lets claimers on every node take disjoint rows without waiting, and a
@@ -239,30 +222,21 @@ func completionArgs(batch []*hookd.AttemptResult) ([]any, error) {
 	for i, r := range batch {
 		a := r.Attempt
 		ids[i], toks[i], rts[i] = r.DeliveryID, r.LeaseToken, a.ResponseTimeMs
-		switch {
-		case r.Success:
-			states[i] = string(hookd.StateSuccess)
-		case r.NextAttemptAt != nil:
-			states[i], next[i] = string(hookd.StatePending), r.NextAttemptAt
-		default:
-			states[i] = string(hookd.StateFailed)
+		states[i] = string(r.State())
+		if r.State() == hookd.StatePending {
+			next[i] = r.NextAttemptAt
 		}
 		if a.ResponseCode != nil {
 			c := int32(*a.ResponseCode)
 			codes[i] = &c
 		}
-		h := a.RequestHeaders
-		if h == nil {
-			h = map[string]string{}
-		}
-		b, err := json.Marshal(h)
-		if err != nil {
+		var err error
+		if headers[i], err = rowcodec.RequestHeaders(a.RequestHeaders); err != nil {
 			return nil, err
 		}
-		headers[i] = string(b)
-		errTypes[i], bodies[i], messages[i] = a.ErrorType, truncateBody(a.ResponseBody), a.ErrorMessage
+		errTypes[i], bodies[i], messages[i] = a.ErrorType, hookd.StoredResponseBody(a.ResponseBody), a.ErrorMessage
 		started[i] = a.StartedAt
-		finished[i] = a.StartedAt.Add(time.Duration(a.ResponseTimeMs) * time.Millisecond)
+		finished[i] = a.FinishedAt()
 	}
 	return []any{ids, toks, states, next, codes, rts, errTypes, finished, started, headers, bodies, messages}, nil
 }
@@ -272,9 +246,8 @@ type webhookTally struct {
 	ok, failed, rt, samples int64
 	lastAt                  time.Time
 	lastRt                  int64
-	consecutive             int64
-	reason                  string
-	reasonAt                time.Time
+	streak                  hookd.FailureStreak
+	reasonAt                time.Time // when the result giving streak.DisableReason finished
 }
 
 // counterTally is a batch's counter changes, by webhook in id order,
@@ -302,18 +275,12 @@ func tallyCounters(batch []*hookd.AttemptResult, got map[int64]held, autoDisable
 		}
 		w := t.by[h.webhookID]
 		if w == nil {
-			w = &webhookTally{consecutive: *h.consecutive}
+			w = &webhookTally{streak: hookd.FailureStreak{Consecutive: *h.consecutive}}
 			t.by[h.webhookID] = w
 			t.ids = append(t.ids, h.webhookID)
 		}
 		a := r.Attempt
-		finished := a.StartedAt.Add(time.Duration(a.ResponseTimeMs) * time.Millisecond)
-		state := hookd.StateFailed
-		if r.Success {
-			state = hookd.StateSuccess
-		} else if r.NextAttemptAt != nil {
-			state = hookd.StatePending
-		}
+		state := r.State()
 		hour := hourOf(h.createdAt)
 		t.stats.move(statsKey{h.webhookID, hour, h.eventType, string(hookd.StatePending), h.oldError},
 			statsKey{h.webhookID, hour, h.eventType, string(state), a.ErrorType},
@@ -323,20 +290,16 @@ func tallyCounters(batch []*hookd.AttemptResult, got map[int64]held, autoDisable
 		if w.samples == 1 || !a.StartedAt.Before(w.lastAt) {
 			w.lastAt, w.lastRt = a.StartedAt, a.ResponseTimeMs
 		}
-		reason := r.DisableWebhook
-		switch {
-		case r.Success:
+		switch state {
+		case hookd.StateSuccess:
 			w.ok++
-			w.consecutive = 0
-		case r.NextAttemptAt == nil:
+		case hookd.StateFailed:
 			w.failed++
-			w.consecutive++
-			if reason == "" && autoDisableAfter > 0 && w.consecutive >= int64(autoDisableAfter) {
-				reason = fmt.Sprintf("disabled after %d consecutive failed deliveries", w.consecutive)
-			}
 		}
-		if reason != "" && w.reason == "" {
-			w.reason, w.reasonAt = reason, finished
+		hadReason := w.streak.DisableReason != ""
+		w.streak.Record(r, autoDisableAfter)
+		if !hadReason && w.streak.DisableReason != "" {
+			w.reasonAt = a.FinishedAt()
 		}
 	}
 	sort.Slice(t.ids, func(i, j int) bool { return t.ids[i] < t.ids[j] })
@@ -354,9 +317,9 @@ func (t counterTally) args() []any {
 	for i, id := range t.ids {
 		w := t.by[id]
 		ok[i], failed[i], rt[i], samples[i] = w.ok, w.failed, w.rt, w.samples
-		lastAt[i], lastRt[i], consecutive[i] = w.lastAt, w.lastRt, w.consecutive
-		if w.reason != "" {
-			offIDs, reasons, offAt = append(offIDs, id), append(reasons, w.reason), append(offAt, w.reasonAt)
+		lastAt[i], lastRt[i], consecutive[i] = w.lastAt, w.lastRt, w.streak.Consecutive
+		if w.streak.DisableReason != "" {
+			offIDs, reasons, offAt = append(offIDs, id), append(reasons, w.streak.DisableReason), append(offAt, w.reasonAt)
 		}
 	}
 	return []any{t.ids, ok, failed, rt, samples, lastAt, lastRt, consecutive, offIDs, reasons, offAt}

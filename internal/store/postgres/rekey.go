@@ -8,34 +8,13 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/hookd/hookd/internal/hookd"
+	"github.com/hookd/hookd/internal/store/rowcodec"
 )
 
 // sealedColumns is one webhook's sealed values.
 type sealedColumns struct {
-	id                     int64
-	headers, secret        string
-	previousSecret, config *string
-}
-
-// reseal opens each value with from and seals it with to.
-func (c *sealedColumns) reseal(from, to hookd.Cipher) error {
-	one := func(v *string) error {
-		plain, err := from.Open(*v)
-		if err != nil {
-			return err
-		}
-		*v, err = to.Seal(plain)
-		return err
-	}
-	for _, v := range []*string{&c.headers, &c.secret, c.previousSecret, c.config} {
-		if v == nil {
-			continue
-		}
-		if err := one(v); err != nil {
-			return fmt.Errorf("postgres: rekey webhook %d: %w", c.id, err)
-		}
-	}
-	return nil
+	id int64
+	rowcodec.Webhook
 }
 
 // Rekey re-seals every sealed column (webhook headers, secret, previous
@@ -48,7 +27,7 @@ func (s *Store) Rekey(ctx context.Context, newCipher hookd.Cipher) (int64, error
 	if newCipher == nil {
 		return 0, errors.New("postgres: Rekey needs a cipher")
 	}
-	old := s.cipher.Load().c
+	old := s.currentCipher()
 	var n int64
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		rows, err := tx.Query(ctx, `SELECT id, headers, secret, previous_secret, config
@@ -58,7 +37,7 @@ func (s *Store) Rekey(ctx context.Context, newCipher hookd.Cipher) (int64, error
 		}
 		var all []sealedColumns
 		var c sealedColumns
-		if _, err := pgx.ForEachRow(rows, []any{&c.id, &c.headers, &c.secret, &c.previousSecret, &c.config}, func() error {
+		if _, err := pgx.ForEachRow(rows, []any{&c.id, &c.Headers, &c.Secret, &c.PreviousSecret, &c.Config}, func() error {
 			all = append(all, c)
 			return nil
 		}); err != nil {
@@ -70,11 +49,11 @@ func (s *Store) Rekey(ctx context.Context, newCipher hookd.Cipher) (int64, error
 		ids, headers, secrets := make([]int64, len(all)), make([]string, len(all)), make([]string, len(all))
 		previous, configs := make([]*string, len(all)), make([]*string, len(all))
 		for i := range all {
-			if err := all[i].reseal(old, newCipher); err != nil {
-				return err
+			if err := all[i].Reseal(old, newCipher); err != nil {
+				return fmt.Errorf("postgres: rekey webhook %d: %w", all[i].id, err)
 			}
-			ids[i], headers[i], secrets[i] = all[i].id, all[i].headers, all[i].secret
-			previous[i], configs[i] = all[i].previousSecret, all[i].config
+			ids[i], headers[i], secrets[i] = all[i].id, all[i].Headers, all[i].Secret
+			previous[i], configs[i] = all[i].PreviousSecret, all[i].Config
 		}
 		tag, err := tx.Exec(ctx, `UPDATE webhooks w SET headers = r.headers, secret = r.secret,
 			previous_secret = r.previous_secret, config = r.config

@@ -2,13 +2,13 @@ package postgres
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/hookd/hookd/internal/hookd"
+	"github.com/hookd/hookd/internal/store/rowcodec"
 )
 
 // webhookColumns are the columns scanWebhook reads, in its order.
@@ -17,124 +17,27 @@ const webhookColumns = `w.id, w.tenant, w.user_id, w.name, w.description, w.url,
 	w.disabled_reason, w.retry_config, w.filters, w.rate_limit, w.created_at, w.updated_at,
 	w.kind, w.config, w.lookup_key`
 
-// webhookRow is a webhook's stored form: JSON and sealed columns.
-type webhookRow struct {
-	events         []string
-	headers        string
-	secret         string
-	previousSecret *string
-	retryConfig    []byte
-	filters        string
-	rateLimit      *int32
-	config         *string
-}
-
 // sealWebhook encodes and seals the columns of w that are not plain values.
-func (s *Store) sealWebhook(w *hookd.Webhook) (webhookRow, error) {
-	r := webhookRow{events: w.Events}
-	if r.events == nil {
-		r.events = []string{}
-	}
-	headers := w.Headers
-	if headers == nil {
-		headers = map[string]string{}
-	}
-	b, err := json.Marshal(headers)
+func (s *Store) sealWebhook(w *hookd.Webhook) (rowcodec.Webhook, error) {
+	r, err := rowcodec.SealWebhook(s.currentCipher(), w)
 	if err != nil {
-		return r, err
-	}
-	if r.headers, err = s.seal(b); err != nil {
-		return r, fmt.Errorf("postgres: seal headers: %w", err)
-	}
-	if r.secret, err = s.seal([]byte(w.Secret)); err != nil {
-		return r, fmt.Errorf("postgres: seal secret: %w", err)
-	}
-	if w.PreviousSecret != "" {
-		sealed, err := s.seal([]byte(w.PreviousSecret))
-		if err != nil {
-			return r, fmt.Errorf("postgres: seal previous secret: %w", err)
-		}
-		r.previousSecret = &sealed
-	}
-	if r.retryConfig, err = json.Marshal(w.RetryConfig); err != nil {
-		return r, err
-	}
-	r.filters = "{}"
-	if len(w.Filters) > 0 {
-		if !json.Valid(w.Filters) {
-			return r, fmt.Errorf("postgres: webhook filters are not JSON")
-		}
-		r.filters = string(w.Filters)
-	}
-	if w.RateLimit != nil {
-		n := int32(*w.RateLimit)
-		r.rateLimit = &n
-	}
-	if len(w.Config) > 0 {
-		sealed, err := s.seal(w.Config)
-		if err != nil {
-			return r, fmt.Errorf("postgres: seal config: %w", err)
-		}
-		r.config = &sealed
+		return r, fmt.Errorf("postgres: %w", err)
 	}
 	return r, nil
-}
-
-// openInto decodes and opens the stored columns into w.
-func (r webhookRow) openInto(s *Store, w *hookd.Webhook) error {
-	w.Events = r.events
-	if w.Events == nil {
-		w.Events = []string{}
-	}
-	plain, err := s.open(r.headers)
-	if err != nil {
-		return fmt.Errorf("headers: %w", err)
-	}
-	if err := json.Unmarshal(plain, &w.Headers); err != nil {
-		return fmt.Errorf("headers: %w", err)
-	}
-	if w.Headers == nil {
-		w.Headers = map[string]string{}
-	}
-	if plain, err = s.open(r.secret); err != nil {
-		return fmt.Errorf("secret: %w", err)
-	}
-	w.Secret = string(plain)
-	if r.previousSecret != nil {
-		if plain, err = s.open(*r.previousSecret); err != nil {
-			return fmt.Errorf("previous secret: %w", err)
-		}
-		w.PreviousSecret = string(plain)
-	}
-	if err := json.Unmarshal(r.retryConfig, &w.RetryConfig); err != nil {
-		return fmt.Errorf("retry_config: %w", err)
-	}
-	w.Filters = json.RawMessage(r.filters)
-	if r.rateLimit != nil {
-		n := int(*r.rateLimit)
-		w.RateLimit = &n
-	}
-	if r.config != nil {
-		if plain, err = s.open(*r.config); err != nil {
-			return fmt.Errorf("config: %w", err)
-		}
-		w.Config = plain
-	}
-	return nil
 }
 
 // scanWebhook reads one row of webhookColumns and opens its sealed values.
 func (s *Store) scanWebhook(row pgx.Row) (*hookd.Webhook, error) {
 	var w hookd.Webhook
-	var r webhookRow
-	err := row.Scan(&w.ID, &w.Owner.Tenant, &w.Owner.User, &w.Name, &w.Description, &w.URL, &r.events,
-		&r.headers, &r.secret, &r.previousSecret, &w.PreviousSecretExpiresAt, &w.IsActive,
-		&w.DisabledReason, &r.retryConfig, &r.filters, &r.rateLimit, &w.CreatedAt, &w.UpdatedAt,
-		&w.Kind, &r.config, &w.LookupKey)
+	var r rowcodec.Webhook
+	err := row.Scan(&w.ID, &w.Owner.Tenant, &w.Owner.User, &w.Name, &w.Description, &w.URL, &r.Events,
+		&r.Headers, &r.Secret, &r.PreviousSecret, &w.PreviousSecretExpiresAt, &w.IsActive,
+		&w.DisabledReason, &r.RetryConfig, &r.Filters, &r.RateLimit, &w.CreatedAt, &w.UpdatedAt,
+		&w.Kind, &r.Config, &w.LookupKey)
 	if err != nil {
 		return nil, err
 	}
-	if err := r.openInto(s, &w); err != nil {
+	if err := r.Open(s.currentCipher(), &w); err != nil {
 		return nil, fmt.Errorf("postgres: webhook %d %w", w.ID, err)
 	}
 	w.PreviousSecretExpiresAt = utcPtr(w.PreviousSecretExpiresAt)
@@ -164,9 +67,9 @@ func (s *Store) CreateWebhook(ctx context.Context, w *hookd.Webhook) error {
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14::json, $15, $16, $17, $18, $19, $20)
 			RETURNING id`,
 			w.Owner.Tenant, w.Owner.User, w.Name, w.Description, w.URL,
-			r.events, r.headers, r.secret, r.previousSecret, w.PreviousSecretExpiresAt, w.IsActive,
-			w.DisabledReason, r.retryConfig, r.filters, r.rateLimit, w.CreatedAt, w.UpdatedAt,
-			w.Kind, r.config, w.LookupKey,
+			r.Events, r.Headers, r.Secret, r.PreviousSecret, w.PreviousSecretExpiresAt, w.IsActive,
+			w.DisabledReason, r.RetryConfig, r.Filters, r.RateLimit, w.CreatedAt, w.UpdatedAt,
+			w.Kind, r.Config, w.LookupKey,
 		).Scan(&w.ID)
 		if err != nil {
 			return err
@@ -211,9 +114,9 @@ func (s *Store) UpdateWebhook(ctx context.Context, w *hookd.Webhook) error {
 			disabled_reason = $10, retry_config = $11, filters = $12::json, rate_limit = $13, updated_at = $14,
 			config = $15, lookup_key = $16
 			WHERE id = $17`,
-			w.Name, w.Description, w.URL, r.events, r.headers, r.secret, r.previousSecret,
-			w.PreviousSecretExpiresAt, w.IsActive, w.DisabledReason, r.retryConfig, r.filters,
-			r.rateLimit, w.UpdatedAt, r.config, w.LookupKey, w.ID)
+			w.Name, w.Description, w.URL, r.Events, r.Headers, r.Secret, r.PreviousSecret,
+			w.PreviousSecretExpiresAt, w.IsActive, w.DisabledReason, r.RetryConfig, r.Filters,
+			r.RateLimit, w.UpdatedAt, r.Config, w.LookupKey, w.ID)
 		if err != nil {
 			return err
 		}

@@ -3,13 +3,13 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
 	"time"
 
 	"github.com/hookd/hookd/internal/hookd"
+	"github.com/hookd/hookd/internal/store/rowcodec"
 )
 
 // counterDelta gathers one webhook's counter changes within a batch.
@@ -19,8 +19,7 @@ type counterDelta struct {
 	rtTotal, samples int64
 	lastAt, lastMs   int64
 	finished         int64
-	outcomes         []hookd.DeliveryState // success or failed, in order, for consecutive failures
-	disable          string
+	results          []*hookd.AttemptResult // in order, for the failure streak
 }
 
 // completeBatch records the owned results inside one transaction: one
@@ -79,14 +78,10 @@ func completeBatch(ctx context.Context, tx *sql.Tx, results []hookd.AttemptResul
 		}
 		queued[r.DeliveryID] = true
 		a := r.Attempt
-		finished := a.StartedAt.Add(time.Duration(a.ResponseTimeMs) * time.Millisecond)
-		state, next, completed := hookd.StateSuccess, any(nil), any(ms(finished))
-		switch {
-		case r.Success:
-		case r.NextAttemptAt != nil:
-			state, next, completed = hookd.StatePending, ms(*r.NextAttemptAt), nil
-		default:
-			state = hookd.StateFailed
+		finished := a.FinishedAt()
+		state, next, completed := r.State(), any(nil), any(ms(finished))
+		if state == hookd.StatePending {
+			next, completed = ms(*r.NextAttemptAt), nil
 		}
 		var code any
 		if a.ResponseCode != nil {
@@ -114,16 +109,12 @@ func completeBatch(ctx context.Context, tx *sql.Tx, results []hookd.AttemptResul
 		}
 		delete(rows, r.DeliveryID)
 		a, c := r.Attempt, done[i]
-		headers := a.RequestHeaders
-		if headers == nil {
-			headers = map[string]string{}
-		}
-		hj, err := json.Marshal(headers)
+		headers, err := rowcodec.RequestHeaders(a.RequestHeaders)
 		if err != nil {
 			return err
 		}
-		attempts = append(attempts, r.DeliveryID, u.number, ms(a.StartedAt), string(hj), c.code,
-			truncateBody(a.ResponseBody), a.ResponseTimeMs, a.ErrorType, a.ErrorMessage)
+		attempts = append(attempts, r.DeliveryID, u.number, ms(a.StartedAt), headers, c.code,
+			hookd.StoredResponseBody(a.ResponseBody), a.ResponseTimeMs, a.ErrorType, a.ErrorMessage)
 		r.Attempt.DeliveryID, r.Attempt.Number = r.DeliveryID, u.number
 		if u.test {
 			continue
@@ -143,14 +134,10 @@ func completeBatch(ctx context.Context, tx *sql.Tx, results []hookd.AttemptResul
 		switch c.state {
 		case hookd.StateSuccess:
 			d.success++
-			d.outcomes = append(d.outcomes, c.state)
 		case hookd.StateFailed:
 			d.failure++
-			d.outcomes = append(d.outcomes, c.state)
 		}
-		if r.DisableWebhook != "" {
-			d.disable = r.DisableWebhook
-		}
+		d.results = append(d.results, r)
 	}
 	if err := insertAttempts(ctx, tx, attempts); err != nil {
 		return err
@@ -192,26 +179,19 @@ func insertAttempts(ctx context.Context, tx *sql.Tx, values []any) error {
 }
 
 // applyCounters writes one webhook's counter changes and switches it off
-// when it answered 410 or its consecutive final failures reach the limit.
+// when a result says so or its consecutive final failures reach the limit
+// (hookd.FailureStreak).
 func applyCounters(ctx context.Context, tx *sql.Tx, d *counterDelta, autoDisableAfter int) error {
-	var consecutive int
-	err := tx.QueryRowContext(ctx, "SELECT consecutive_failures FROM webhook_counters WHERE webhook_id = ?", d.webhookID).Scan(&consecutive)
+	var streak hookd.FailureStreak
+	err := tx.QueryRowContext(ctx, "SELECT consecutive_failures FROM webhook_counters WHERE webhook_id = ?", d.webhookID).Scan(&streak.Consecutive)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil // the webhook was deleted meanwhile
 	}
 	if err != nil {
 		return err
 	}
-	reason := d.disable
-	for _, o := range d.outcomes {
-		if o == hookd.StateSuccess {
-			consecutive = 0
-			continue
-		}
-		consecutive++
-		if reason == "" && autoDisableAfter > 0 && consecutive >= autoDisableAfter {
-			reason = fmt.Sprintf("disabled after %d consecutive failed deliveries", consecutive)
-		}
+	for _, r := range d.results {
+		streak.Record(r, autoDisableAfter)
 	}
 	// SET expressions see the row as it was, so both CASEs compare with
 	// the previous last_attempt_at.
@@ -223,11 +203,11 @@ func applyCounters(ctx context.Context, tx *sql.Tx, d *counterDelta, autoDisable
 		last_attempt_at = CASE WHEN last_attempt_at IS NULL OR ?5 >= last_attempt_at THEN ?5 ELSE last_attempt_at END,
 		consecutive_failures = ?7
 		WHERE webhook_id = ?8`,
-		d.success, d.failure, d.rtTotal, d.samples, d.lastAt, d.lastMs, consecutive, d.webhookID)
-	if err != nil || reason == "" {
+		d.success, d.failure, d.rtTotal, d.samples, d.lastAt, d.lastMs, streak.Consecutive, d.webhookID)
+	if err != nil || streak.DisableReason == "" {
 		return err
 	}
 	_, err = tx.ExecContext(ctx, `UPDATE webhooks SET is_active = 0, disabled_reason = ?, updated_at = ?
-		WHERE id = ? AND is_active = 1`, reason, d.finished, d.webhookID)
+		WHERE id = ? AND is_active = 1`, streak.DisableReason, d.finished, d.webhookID)
 	return err
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/hookd/hookd/internal/hookd"
+	"github.com/hookd/hookd/internal/store/rowcodec"
 
 	sqlitedrv "modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
@@ -31,14 +32,6 @@ func scanEvent(row interface{ Scan(...any) error }) (*hookd.Event, error) {
 	ev.Payload = json.RawMessage(payload)
 	ev.CreatedAt = fromMs(createdAt)
 	return &ev, nil
-}
-
-// payloadText is the stored form of a payload.
-func payloadText(p json.RawMessage) string {
-	if len(p) == 0 {
-		return "null"
-	}
-	return string(p)
 }
 
 // isUniqueViolation reports whether err is SQLite refusing a duplicate key.
@@ -200,7 +193,7 @@ func (p *publication) publish(ctx context.Context, i int) error {
 
 // eventValues are the values of one events row, in flush's INSERT order.
 func eventValues(ev hookd.Event) []any {
-	return []any{ev.ID, ev.Tenant, ev.Publisher, ev.Type, ev.Version, payloadText(ev.Payload),
+	return []any{ev.ID, ev.Tenant, ev.Publisher, ev.Type, ev.Version, rowcodec.EventPayload(ev.Payload),
 		ev.IdempotencyKey, ev.WebhooksMatched, ev.IntegrationsMatched, ms(ev.CreatedAt)}
 }
 

@@ -2,10 +2,9 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
-	"encoding/json"
 
 	"github.com/hookd/hookd/internal/hookd"
+	"github.com/hookd/hookd/internal/store/rowcodec"
 )
 
 // eventTypeColumns are the columns scanEventType reads, in its order.
@@ -14,32 +13,21 @@ const eventTypeColumns = `tenant, name, description, category, version, deprecat
 
 // eventTypeArgs returns et's column values in eventTypeColumns order.
 func eventTypeArgs(et *hookd.EventType) []any {
-	var example any
-	if len(et.ExamplePayload) > 0 {
-		example = string(et.ExamplePayload)
-	}
-	schema := string(et.PayloadSchema)
-	if schema == "" {
-		schema = "{}"
-	}
+	r := rowcodec.EncodeEventType(et)
 	return []any{et.Tenant, et.Name, et.Description, et.Category, et.Version, et.Deprecated,
-		schema, example, ms(et.CreatedAt), ms(et.UpdatedAt)}
+		r.PayloadSchema, r.ExamplePayload, ms(et.CreatedAt), ms(et.UpdatedAt)}
 }
 
 // scanEventType reads one row of eventTypeColumns.
 func scanEventType(row interface{ Scan(...any) error }) (*hookd.EventType, error) {
 	var et hookd.EventType
-	var schema string
-	var example sql.NullString
+	var r rowcodec.EventType
 	var createdAt, updatedAt int64
 	if err := row.Scan(&et.Tenant, &et.Name, &et.Description, &et.Category, &et.Version,
-		&et.Deprecated, &schema, &example, &createdAt, &updatedAt); err != nil {
+		&et.Deprecated, &r.PayloadSchema, &r.ExamplePayload, &createdAt, &updatedAt); err != nil {
 		return nil, err
 	}
-	et.PayloadSchema = json.RawMessage(schema)
-	if example.Valid {
-		et.ExamplePayload = json.RawMessage(example.String)
-	}
+	r.Decode(&et)
 	et.CreatedAt, et.UpdatedAt = fromMs(createdAt), fromMs(updatedAt)
 	return &et, nil
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/hookd/hookd/internal/hookd"
+	"github.com/hookd/hookd/internal/store/rowcodec"
 )
 
 // deliveryColumns are the columns scanDelivery reads, in its order; they
@@ -68,15 +69,14 @@ func ownWebhook(ctx context.Context, q querier, owner hookd.Owner, id int64) err
 // eventCondition returns the SQL condition selecting event types the way
 // hookd.MatchesPattern does: "*" all, "x.*" names under "x.", else the name.
 func eventCondition(pattern string) (string, []any) {
-	switch {
-	case pattern == "" || pattern == "*":
+	if pattern == "" || pattern == hookd.AllEvents {
 		return "", nil
-	case len(pattern) > 2 && strings.HasSuffix(pattern, ".*"):
-		esc := strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(pattern[:len(pattern)-1])
-		return ` AND d.event_type LIKE ? ESCAPE '\'`, []any{esc + "_%"}
-	default:
-		return " AND d.event_type = ?", []any{pattern}
 	}
+	if prefix, ok := hookd.CategoryPrefix(pattern); ok {
+		esc := strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(prefix)
+		return ` AND d.event_type LIKE ? ESCAPE '\'`, []any{esc + "_%"}
+	}
+	return " AND d.event_type = ?", []any{pattern}
 }
 
 // statusCondition returns the SQL condition for an API status.
@@ -287,26 +287,16 @@ func (s *Store) RecordTestSend(ctx context.Context, ev *hookd.Event, d *hookd.De
 	if a == nil {
 		return s.reserveTestSend(ctx, ev, d)
 	}
-	finished := a.StartedAt.Add(time.Duration(a.ResponseTimeMs) * time.Millisecond)
-	d.State = hookd.StateSuccess
-	if a.ErrorType != "" {
-		d.State = hookd.StateFailed
-	}
-	d.UpdatedAt, d.CompletedAt = finished, &finished
+	d.RecordTestAttempt(ev, a)
 	var code any
 	if a.ResponseCode != nil {
 		code = *a.ResponseCode
 	}
-	headers := a.RequestHeaders
-	if headers == nil {
-		headers = map[string]string{}
-	}
-	hj, err := json.Marshal(headers)
+	headers, err := rowcodec.RequestHeaders(a.RequestHeaders)
 	if err != nil {
 		return err
 	}
-	a.ResponseBody = truncateBody(a.ResponseBody)
-	err = s.write(ctx, func(tx *sql.Tx) error {
+	return s.write(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE deliveries SET state = ?, attempts = 1, response_code = ?,
 			response_time_ms = ?, response_time_sum_ms = ?, error_type = ?, updated_at = ?, completed_at = ?
 			WHERE id = ? AND test = 1 AND attempts = 0`,
@@ -322,20 +312,9 @@ func (s *Store) RecordTestSend(ctx context.Context, ev *hookd.Event, d *hookd.De
 		return tx.QueryRowContext(ctx, `INSERT INTO attempts (delivery_id, number, started_at,
 			request_headers, response_code, response_body, response_time_ms, error_type, error_message)
 			VALUES (?, 1, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-			d.ID, ms(a.StartedAt), string(hj), code, a.ResponseBody, a.ResponseTimeMs,
+			d.ID, ms(a.StartedAt), headers, code, a.ResponseBody, a.ResponseTimeMs,
 			a.ErrorType, a.ErrorMessage).Scan(&a.ID)
 	})
-	if err != nil {
-		return err
-	}
-	// The caller's structs now describe what was stored.
-	d.Tenant, d.EventID, d.EventType, d.Payload = ev.Tenant, ev.ID, ev.Type, ev.Payload
-	d.Test, d.Attempts, d.NextAttemptAt = true, 1, nil
-	d.ResponseCode, d.ResponseBody, d.ErrorType, d.ErrorMessage = a.ResponseCode, a.ResponseBody, a.ErrorType, a.ErrorMessage
-	rt := a.ResponseTimeMs
-	d.ResponseTimeMs = &rt
-	a.DeliveryID, a.Number = d.ID, 1
-	return nil
 }
 
 // reserveTestSend is RecordTestSend's first step.
@@ -345,7 +324,7 @@ func (s *Store) reserveTestSend(ctx context.Context, ev *hookd.Event, d *hookd.D
 		err := tx.QueryRowContext(ctx, `INSERT INTO events (id, tenant, publisher, type, version, payload,
 			idempotency_key, webhooks_matched, integrations_matched, test, created_at)
 			VALUES (?, ?, ?, ?, ?, ?, '', ?, ?, 1, ?) RETURNING seq`,
-			ev.ID, ev.Tenant, ev.Publisher, ev.Type, ev.Version, payloadText(ev.Payload),
+			ev.ID, ev.Tenant, ev.Publisher, ev.Type, ev.Version, rowcodec.EventPayload(ev.Payload),
 			ev.WebhooksMatched, ev.IntegrationsMatched, ms(ev.CreatedAt)).Scan(&ev.Seq)
 		if isUniqueViolation(err) {
 			return hookd.Errorf(hookd.EConflict, "event %s already exists", ev.ID)

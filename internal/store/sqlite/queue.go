@@ -9,26 +9,9 @@ import (
 	"fmt"
 	"strconv"
 	"time"
-	"unicode/utf8"
 
 	"github.com/hookd/hookd/internal/hookd"
 )
-
-// maxBodyBytes bounds a stored response body.
-const maxBodyBytes = 4 << 10
-
-// truncateBody cuts a response body to maxBodyBytes without splitting a
-// UTF-8 sequence.
-func truncateBody(body string) string {
-	if len(body) <= maxBodyBytes {
-		return body
-	}
-	cut := maxBodyBytes
-	for cut > 0 && !utf8.RuneStart(body[cut]) {
-		cut--
-	}
-	return body[:cut]
-}
 
 // newLeaseToken returns 16 random bytes in hex.
 func newLeaseToken() (string, error) {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/hookd/hookd/internal/hookd"
+	"github.com/hookd/hookd/internal/store/rowcodec"
 )
 
 // Rekey re-seals every sealed column (webhooks.headers, secret,
@@ -28,14 +29,13 @@ func (s *Store) Rekey(ctx context.Context, newCipher hookd.Cipher) (int64, error
 			return err
 		}
 		type sealedRow struct {
-			id                     int64
-			headers, secret        string
-			previousSecret, config sql.NullString
+			id int64
+			rowcodec.Webhook
 		}
 		var all []sealedRow
 		for rows.Next() {
 			var r sealedRow
-			if err := rows.Scan(&r.id, &r.headers, &r.secret, &r.previousSecret, &r.config); err != nil {
+			if err := rows.Scan(&r.id, &r.Headers, &r.Secret, &r.PreviousSecret, &r.Config); err != nil {
 				rows.Close()
 				return err
 			}
@@ -52,38 +52,11 @@ func (s *Store) Rekey(ctx context.Context, newCipher hookd.Cipher) (int64, error
 			return err
 		}
 		defer update.Close()
-		reseal := func(id int64, column, sealed string) (string, error) {
-			plain, err := s.cipher.Open(sealed)
-			if err != nil {
-				return "", fmt.Errorf("sqlite: rekey: webhook %d %s: %w", id, column, err)
-			}
-			out, err := newCipher.Seal(plain)
-			if err != nil {
-				return "", fmt.Errorf("sqlite: rekey: webhook %d %s: %w", id, column, err)
-			}
-			return out, nil
-		}
-		resealNull := func(id int64, column string, v sql.NullString) (sql.NullString, error) {
-			if !v.Valid {
-				return v, nil
-			}
-			out, err := reseal(id, column, v.String)
-			return sql.NullString{String: out, Valid: true}, err
-		}
 		for _, r := range all {
-			if r.headers, err = reseal(r.id, "headers", r.headers); err != nil {
-				return err
+			if err := r.Reseal(s.cipher, newCipher); err != nil {
+				return fmt.Errorf("sqlite: rekey: webhook %d %w", r.id, err)
 			}
-			if r.secret, err = reseal(r.id, "secret", r.secret); err != nil {
-				return err
-			}
-			if r.previousSecret, err = resealNull(r.id, "previous_secret", r.previousSecret); err != nil {
-				return err
-			}
-			if r.config, err = resealNull(r.id, "config", r.config); err != nil {
-				return err
-			}
-			if _, err := update.ExecContext(ctx, r.headers, r.secret, r.previousSecret, r.config, r.id); err != nil {
+			if _, err := update.ExecContext(ctx, r.Headers, r.Secret, r.PreviousSecret, r.Config, r.id); err != nil {
 				return err
 			}
 			n++

@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	"github.com/hookd/hookd/internal/hookd"
+	"github.com/hookd/hookd/internal/store/rowcodec"
 )
 
 // webhookColumns are the columns scanWebhook reads, in its order.
@@ -15,127 +16,35 @@ const webhookColumns = `w.id, w.tenant, w.user_id, w.name, w.description, w.url,
 	w.disabled_reason, w.retry_config, w.filters, w.rate_limit, w.created_at, w.updated_at,
 	w.kind, w.config, w.lookup_key`
 
-// webhookRow is a webhook's stored form: JSON and sealed columns.
-type webhookRow struct {
-	events, headers, secret string
-	previousSecret          sql.NullString
-	retryConfig, filters    string
-	rateLimit               sql.NullInt64
-	config                  sql.NullString
-}
-
-// sealWebhook encodes and seals the columns of w that are not plain values.
-func (s *Store) sealWebhook(w *hookd.Webhook) (webhookRow, error) {
-	var r webhookRow
-	events := w.Events
-	if events == nil {
-		events = []string{}
-	}
-	b, err := json.Marshal(events)
+// sealWebhook encodes and seals the columns of w that are not plain
+// values; the patterns are stored as a JSON array.
+func (s *Store) sealWebhook(w *hookd.Webhook) (rowcodec.Webhook, string, error) {
+	r, err := rowcodec.SealWebhook(s.cipher, w)
 	if err != nil {
-		return r, err
+		return r, "", fmt.Errorf("sqlite: %w", err)
 	}
-	r.events = string(b)
-	headers := w.Headers
-	if headers == nil {
-		headers = map[string]string{}
-	}
-	if b, err = json.Marshal(headers); err != nil {
-		return r, err
-	}
-	if r.headers, err = s.cipher.Seal(b); err != nil {
-		return r, fmt.Errorf("sqlite: seal headers: %w", err)
-	}
-	if r.secret, err = s.cipher.Seal([]byte(w.Secret)); err != nil {
-		return r, fmt.Errorf("sqlite: seal secret: %w", err)
-	}
-	if w.PreviousSecret != "" {
-		sealed, err := s.cipher.Seal([]byte(w.PreviousSecret))
-		if err != nil {
-			return r, fmt.Errorf("sqlite: seal previous secret: %w", err)
-		}
-		r.previousSecret = sql.NullString{String: sealed, Valid: true}
-	}
-	if b, err = json.Marshal(w.RetryConfig); err != nil {
-		return r, err
-	}
-	r.retryConfig = string(b)
-	r.filters = "{}"
-	if len(w.Filters) > 0 {
-		if !json.Valid(w.Filters) {
-			return r, fmt.Errorf("sqlite: webhook filters are not JSON")
-		}
-		r.filters = string(w.Filters)
-	}
-	if w.RateLimit != nil {
-		r.rateLimit = sql.NullInt64{Int64: int64(*w.RateLimit), Valid: true}
-	}
-	if len(w.Config) > 0 {
-		sealed, err := s.cipher.Seal(w.Config)
-		if err != nil {
-			return r, fmt.Errorf("sqlite: seal config: %w", err)
-		}
-		r.config = sql.NullString{String: sealed, Valid: true}
-	}
-	return r, nil
-}
-
-// open decodes and opens the stored columns into w.
-func (r webhookRow) open(c hookd.Cipher, w *hookd.Webhook) error {
-	if err := json.Unmarshal([]byte(r.events), &w.Events); err != nil {
-		return fmt.Errorf("events: %w", err)
-	}
-	plain, err := c.Open(r.headers)
-	if err != nil {
-		return fmt.Errorf("headers: %w", err)
-	}
-	if err := json.Unmarshal(plain, &w.Headers); err != nil {
-		return fmt.Errorf("headers: %w", err)
-	}
-	if w.Headers == nil {
-		w.Headers = map[string]string{}
-	}
-	if plain, err = c.Open(r.secret); err != nil {
-		return fmt.Errorf("secret: %w", err)
-	}
-	w.Secret = string(plain)
-	if r.previousSecret.Valid {
-		if plain, err = c.Open(r.previousSecret.String); err != nil {
-			return fmt.Errorf("previous secret: %w", err)
-		}
-		w.PreviousSecret = string(plain)
-	}
-	if err := json.Unmarshal([]byte(r.retryConfig), &w.RetryConfig); err != nil {
-		return fmt.Errorf("retry_config: %w", err)
-	}
-	w.Filters = json.RawMessage(r.filters)
-	if r.rateLimit.Valid {
-		n := int(r.rateLimit.Int64)
-		w.RateLimit = &n
-	}
-	if r.config.Valid {
-		if plain, err = c.Open(r.config.String); err != nil {
-			return fmt.Errorf("config: %w", err)
-		}
-		w.Config = plain
-	}
-	return nil
+	events, err := json.Marshal(r.Events)
+	return r, string(events), err
 }
 
 // scanWebhook reads one row of webhookColumns and opens its sealed values.
 func (s *Store) scanWebhook(row interface{ Scan(...any) error }) (*hookd.Webhook, error) {
 	var w hookd.Webhook
-	var r webhookRow
+	var r rowcodec.Webhook
+	var events string
 	var prevExpires sql.NullInt64
 	var createdAt, updatedAt int64
-	err := row.Scan(&w.ID, &w.Owner.Tenant, &w.Owner.User, &w.Name, &w.Description, &w.URL, &r.events,
-		&r.headers, &r.secret, &r.previousSecret, &prevExpires, &w.IsActive,
-		&w.DisabledReason, &r.retryConfig, &r.filters, &r.rateLimit, &createdAt, &updatedAt,
-		&w.Kind, &r.config, &w.LookupKey)
+	err := row.Scan(&w.ID, &w.Owner.Tenant, &w.Owner.User, &w.Name, &w.Description, &w.URL, &events,
+		&r.Headers, &r.Secret, &r.PreviousSecret, &prevExpires, &w.IsActive,
+		&w.DisabledReason, &r.RetryConfig, &r.Filters, &r.RateLimit, &createdAt, &updatedAt,
+		&w.Kind, &r.Config, &w.LookupKey)
 	if err != nil {
 		return nil, err
 	}
-	if err := r.open(s.cipher, &w); err != nil {
+	if err := json.Unmarshal([]byte(events), &r.Events); err != nil {
+		return nil, fmt.Errorf("sqlite: webhook %d events: %w", w.ID, err)
+	}
+	if err := r.Open(s.cipher, &w); err != nil {
 		return nil, fmt.Errorf("sqlite: webhook %d %w", w.ID, err)
 	}
 	w.PreviousSecretExpiresAt = fromNullMs(prevExpires)
@@ -145,7 +54,7 @@ func (s *Store) scanWebhook(row interface{ Scan(...any) error }) (*hookd.Webhook
 
 // CreateWebhook inserts w with empty counters and sets w.ID.
 func (s *Store) CreateWebhook(ctx context.Context, w *hookd.Webhook) error {
-	r, err := s.sealWebhook(w)
+	r, events, err := s.sealWebhook(w)
 	if err != nil {
 		return err
 	}
@@ -155,9 +64,9 @@ func (s *Store) CreateWebhook(ctx context.Context, w *hookd.Webhook) error {
 			disabled_reason, retry_config, filters, rate_limit, created_at, updated_at, kind, config, lookup_key)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 			w.Owner.Tenant, w.Owner.User, w.Name, w.Description, w.URL,
-			r.events, r.headers, r.secret, r.previousSecret, msPtr(w.PreviousSecretExpiresAt), w.IsActive,
-			w.DisabledReason, r.retryConfig, r.filters, r.rateLimit, ms(w.CreatedAt), ms(w.UpdatedAt),
-			w.Kind, r.config, w.LookupKey,
+			events, r.Headers, r.Secret, r.PreviousSecret, msPtr(w.PreviousSecretExpiresAt), w.IsActive,
+			w.DisabledReason, r.RetryConfig, r.Filters, r.RateLimit, ms(w.CreatedAt), ms(w.UpdatedAt),
+			w.Kind, r.Config, w.LookupKey,
 		).Scan(&w.ID)
 		if err != nil {
 			return err
@@ -182,7 +91,7 @@ func (s *Store) GetWebhook(ctx context.Context, owner hookd.Owner, id int64) (*h
 // CreatedAt stays, and is copied into w). A webhook switched from inactive
 // to active starts again with no consecutive failures.
 func (s *Store) UpdateWebhook(ctx context.Context, w *hookd.Webhook) error {
-	r, err := s.sealWebhook(w)
+	r, events, err := s.sealWebhook(w)
 	if err != nil {
 		return err
 	}
@@ -199,9 +108,9 @@ func (s *Store) UpdateWebhook(ctx context.Context, w *hookd.Webhook) error {
 			disabled_reason = ?, retry_config = ?, filters = ?, rate_limit = ?, updated_at = ?,
 			config = ?, lookup_key = ?
 			WHERE id = ?`,
-			w.Name, w.Description, w.URL, r.events, r.headers, r.secret, r.previousSecret,
-			msPtr(w.PreviousSecretExpiresAt), w.IsActive, w.DisabledReason, r.retryConfig, r.filters,
-			r.rateLimit, ms(w.UpdatedAt), r.config, w.LookupKey, w.ID)
+			w.Name, w.Description, w.URL, events, r.Headers, r.Secret, r.PreviousSecret,
+			msPtr(w.PreviousSecretExpiresAt), w.IsActive, w.DisabledReason, r.RetryConfig, r.Filters,
+			r.RateLimit, ms(w.UpdatedAt), r.Config, w.LookupKey, w.ID)
 		if err != nil {
 			return err
 		}

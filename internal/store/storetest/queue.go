@@ -20,6 +20,7 @@ var queueTests = []test{
 	{"CompleteAttemptsTransitions", testCompleteTransitions},
 	{"AutoDisable", testAutoDisable},
 	{"DisableWebhookResult", testDisableWebhookResult},
+	{"FirstDisableReasonStays", testFirstDisableReason},
 	{"DeleteCancelsPending", testDeleteCancels},
 	{"NextDueAndQueueDepth", testNextDueAndDepth},
 	{"ClaimSkipsInactiveAndExcluded", testClaimSkips},
@@ -468,6 +469,39 @@ func testDisableWebhookResult(t *testing.T, f *fixture) {
 	}
 	if active, _ := f.s.ActiveWebhooks(f.ctx, alice.Tenant); len(active) != 0 {
 		t.Errorf("ActiveWebhooks still lists %v", webhookIDs(active))
+	}
+}
+
+// testFirstDisableReason: within one batch, as when recording results one
+// by one, the first reason to switch a webhook off is the one it keeps.
+func testFirstDisableReason(t *testing.T, f *fixture) {
+	w := f.hook(alice, "w")
+	for i := range 3 {
+		f.publish(alice.Tenant, "order.created", base.Add(time.Duration(i)*time.Millisecond), w.ID)
+	}
+	claims := f.claim(base.Add(time.Second), 10)
+	if len(claims) != 3 {
+		t.Fatalf("claimed %d, want 3", len(claims))
+	}
+	gone := httpFailed(410, 3)
+	gone.disable = "endpoint answered 410 Gone"
+	results := []hookd.AttemptResult{
+		result(claims[0], base.Add(time.Second), failed("timeout", 1)),
+		result(claims[1], base.Add(time.Second), failed("timeout", 1)), // reaches the limit of 2
+		result(claims[2], base.Add(time.Second), gone),
+	}
+	if err := f.s.CompleteAttempts(f.ctx, results, 2); err != nil {
+		t.Fatal(err)
+	}
+	got, err := f.s.GetWebhook(f.ctx, alice, w.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.IsActive || got.DisabledReason != "disabled after 2 consecutive failed deliveries" {
+		t.Errorf("active %v reason %q, want switched off by the failure limit", got.IsActive, got.DisabledReason)
+	}
+	if st := f.stats(w.ID); st.ConsecutiveFailure != 3 || st.FailureCount != 3 {
+		t.Errorf("counters = %+v, want 3 consecutive failures", st)
 	}
 }
 

@@ -1,0 +1,142 @@
+// Package rowcodec turns domain values into the column values both stores
+// keep, and back: a webhook's secrets, header values and integration
+// settings sealed with the store's cipher, its settings encoded as JSON,
+// an event type's schema and example, and an attempt's request headers.
+// It writes no SQL: each store binds and scans these values in its own
+// dialect.
+package rowcodec
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/hookd/hookd/internal/hookd"
+)
+
+// Webhook is the stored form of a webhook's columns that are not plain
+// values. A nil pointer is a NULL column.
+type Webhook struct {
+	Events         []string // subscription patterns, never nil
+	Headers        string   // sealed JSON object
+	Secret         string   // sealed
+	PreviousSecret *string  // sealed; nil when there is none
+	RetryConfig    string   // JSON
+	Filters        string   // JSON as the user sent it, "{}" when none
+	RateLimit      *int
+	Config         *string // sealed JSON (an integration's settings); nil when none
+}
+
+// SealWebhook encodes w's columns, sealing its secrets, header values and
+// integration settings with c.
+func SealWebhook(c hookd.Cipher, w *hookd.Webhook) (Webhook, error) {
+	r := Webhook{Events: w.Events, Filters: "{}", RateLimit: w.RateLimit}
+	if r.Events == nil {
+		r.Events = []string{}
+	}
+	headers := w.Headers
+	if headers == nil {
+		headers = map[string]string{}
+	}
+	b, err := json.Marshal(headers)
+	if err != nil {
+		return r, err
+	}
+	if r.Headers, err = c.Seal(b); err != nil {
+		return r, fmt.Errorf("seal headers: %w", err)
+	}
+	if r.Secret, err = c.Seal([]byte(w.Secret)); err != nil {
+		return r, fmt.Errorf("seal secret: %w", err)
+	}
+	if w.PreviousSecret != "" {
+		sealed, err := c.Seal([]byte(w.PreviousSecret))
+		if err != nil {
+			return r, fmt.Errorf("seal previous secret: %w", err)
+		}
+		r.PreviousSecret = &sealed
+	}
+	if b, err = json.Marshal(w.RetryConfig); err != nil {
+		return r, err
+	}
+	r.RetryConfig = string(b)
+	if len(w.Filters) > 0 {
+		if !json.Valid(w.Filters) {
+			return r, errors.New("webhook filters are not JSON")
+		}
+		r.Filters = string(w.Filters)
+	}
+	if len(w.Config) > 0 {
+		sealed, err := c.Seal(w.Config)
+		if err != nil {
+			return r, fmt.Errorf("seal config: %w", err)
+		}
+		r.Config = &sealed
+	}
+	return r, nil
+}
+
+// Open decodes the columns into w, opening its sealed values with c. An
+// error names the column at fault.
+func (r Webhook) Open(c hookd.Cipher, w *hookd.Webhook) error {
+	w.Events = r.Events
+	if w.Events == nil {
+		w.Events = []string{}
+	}
+	plain, err := c.Open(r.Headers)
+	if err != nil {
+		return fmt.Errorf("headers: %w", err)
+	}
+	if err := json.Unmarshal(plain, &w.Headers); err != nil {
+		return fmt.Errorf("headers: %w", err)
+	}
+	if w.Headers == nil {
+		w.Headers = map[string]string{}
+	}
+	if plain, err = c.Open(r.Secret); err != nil {
+		return fmt.Errorf("secret: %w", err)
+	}
+	w.Secret = string(plain)
+	if r.PreviousSecret != nil {
+		if plain, err = c.Open(*r.PreviousSecret); err != nil {
+			return fmt.Errorf("previous secret: %w", err)
+		}
+		w.PreviousSecret = string(plain)
+	}
+	if err := json.Unmarshal([]byte(r.RetryConfig), &w.RetryConfig); err != nil {
+		return fmt.Errorf("retry_config: %w", err)
+	}
+	w.Filters = json.RawMessage(r.Filters)
+	w.RateLimit = r.RateLimit
+	if r.Config != nil {
+		if plain, err = c.Open(*r.Config); err != nil {
+			return fmt.Errorf("config: %w", err)
+		}
+		w.Config = plain
+	}
+	return nil
+}
+
+// Reseal opens each sealed value with from and seals it again with to, in
+// place; nil values (NULL columns) are skipped. An error names the column.
+func (r *Webhook) Reseal(from, to hookd.Cipher) error {
+	columns := []struct {
+		name  string
+		value *string
+	}{
+		{"headers", &r.Headers}, {"secret", &r.Secret},
+		{"previous_secret", r.PreviousSecret}, {"config", r.Config},
+	}
+	for _, col := range columns {
+		if col.value == nil {
+			continue
+		}
+		plain, err := from.Open(*col.value)
+		if err != nil {
+			return fmt.Errorf("%s: %w", col.name, err)
+		}
+		if *col.value, err = to.Seal(plain); err != nil {
+			return fmt.Errorf("%s: %w", col.name, err)
+		}
+	}
+	return nil
+}
