@@ -94,7 +94,7 @@ func TestPublishDeliverSigned(t *testing.T) {
 	s.do("GET", "/api/events/"+body.ID, token(t, "globex", "alice"), nil).must(t, 404)
 }
 
-// standardwebhooksKey decodes a whsec_ secret the way CONTRACT §6 says.
+// standardwebhooksKey decodes a whsec_ secret the way docs/api.md §6 says.
 func standardwebhooksKey(secret string) ([]byte, error) {
 	return decodeWhsec(secret)
 }

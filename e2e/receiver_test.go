@@ -111,7 +111,7 @@ func eventually(t *testing.T, within time.Duration, what string, cond func() boo
 	}
 }
 
-// decodeWhsec returns the HMAC key of a secret (CONTRACT §6).
+// decodeWhsec returns the HMAC key of a secret (docs/api.md §6).
 func decodeWhsec(secret string) ([]byte, error) {
 	if rest, ok := strings.CutPrefix(secret, "whsec_"); ok {
 		return base64.StdEncoding.DecodeString(rest)

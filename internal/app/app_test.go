@@ -178,7 +178,7 @@ func TestWebhookChangesInvalidateOnce(t *testing.T) {
 	}
 }
 
-// TestReactivationClearsReasonAndWakes checks the rule of CONTRACT §4: a
+// TestReactivationClearsReasonAndWakes checks the rule of docs/api.md §4: a
 // webhook hookd switched off is switched on by an update, which forgets
 // why and lets its waiting deliveries go.
 func TestReactivationClearsReasonAndWakes(t *testing.T) {

@@ -79,7 +79,7 @@ func (s *DeliveryService) WebhookStats(ctx context.Context, owner hookd.Owner, w
 	return s.Store.Stats(ctx, owner, wh.ID, q)
 }
 
-// TestWebhook sends one test delivery now (CONTRACT §6: a failed send is
+// TestWebhook sends one test delivery now (docs/api.md §6: a failed send is
 // an outcome, not an error) and records it.
 func (s *DeliveryService) TestWebhook(ctx context.Context, owner hookd.Owner, webhookID int64, in hookd.TestInput) (*hookd.TestSend, error) {
 	wh, err := s.webhook(ctx, owner, webhookID)

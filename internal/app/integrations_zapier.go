@@ -11,7 +11,7 @@ import (
 	"github.com/hookd/hookd/internal/integrations/zapier"
 )
 
-// Zapier's REST Hooks (CONTRACT §8). Zapier authenticates with the API key
+// Zapier's REST Hooks (docs/api.md §8). Zapier authenticates with the API key
 // the user configured instead of a bearer token; the key finds the user's
 // settings row through its lookup key.
 

@@ -14,7 +14,7 @@ import (
 	"github.com/hookd/hookd/internal/hookd"
 )
 
-// Bounds of CONTRACT §4.
+// Bounds of docs/api.md §4.
 const (
 	maxNameLen        = 100
 	maxDescriptionLen = 2000

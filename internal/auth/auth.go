@@ -1,5 +1,5 @@
 // Package auth verifies the JWT bearer tokens that guard hookd's API
-// (CONTRACT.md §2) and turns them into a Principal: who is calling, for
+// (docs/api.md §2) and turns them into a Principal: who is calling, for
 // which account, with which scopes. It also issues HS256 tokens for
 // `hookd token` and tests. HTTP middleware lives in internal/httpapi.
 package auth

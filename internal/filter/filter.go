@@ -1,4 +1,4 @@
-// Package filter implements the webhook filter language (CONTRACT §4,
+// Package filter implements the webhook filter language (docs/api.md §4,
 // "Filters"): a JSON object checked against each published event's payload
 // to decide whether a webhook receives it.
 //

@@ -109,20 +109,20 @@ type Attempt struct {
 }
 
 // MaxStoredResponseBody bounds the response body an attempt keeps, in
-// bytes (CONTRACT §6).
+// bytes (docs/api.md §6).
 const MaxStoredResponseBody = 4 << 10
 
 // StoredResponseBody is the part of a response body an attempt keeps: at
 // most MaxStoredResponseBody bytes, cut before a character it would split.
-func StoredResponseBody(body string) string {
+func StoredResponseBody[B ~string | ~[]byte](body B) string {
 	if len(body) <= MaxStoredResponseBody {
-		return body
+		return string(body)
 	}
 	cut := MaxStoredResponseBody
 	for cut > 0 && !utf8.RuneStart(body[cut]) {
 		cut--
 	}
-	return body[:cut]
+	return string(body[:cut])
 }
 
 // FinishedAt is when the attempt ended: its start plus its response time.

@@ -2,7 +2,7 @@ package hookd
 
 import "strings"
 
-// Masked replaces sensitive values in every answer and log (CONTRACT §4).
+// Masked replaces sensitive values in every answer and log (docs/api.md §4).
 const Masked = "********"
 
 // SensitiveHeader reports whether a header's value must be masked:

@@ -5,7 +5,7 @@ import (
 	"strconv"
 )
 
-// Zapier's REST Hooks (CONTRACT §8). Zapier authenticates with the API key
+// Zapier's REST Hooks (docs/api.md §8). Zapier authenticates with the API key
 // the user configured, in X-API-Key, instead of a bearer token.
 
 // zapierKey is the API key a Zapier request carries.

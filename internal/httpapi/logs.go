@@ -9,7 +9,7 @@ import (
 	"github.com/hookd/hookd/internal/hookd"
 )
 
-// logJSON is one delivery log entry (CONTRACT §7).
+// logJSON is one delivery log entry (docs/api.md §7).
 type logJSON struct {
 	ID           int64           `json:"id"`
 	EventID      string          `json:"event_id"`

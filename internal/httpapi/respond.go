@@ -15,7 +15,7 @@ import (
 	"github.com/hookd/hookd/internal/hookd"
 )
 
-// maxBodyBytes caps every API request body (CONTRACT §3).
+// maxBodyBytes caps every API request body (docs/api.md §3).
 const maxBodyBytes = 1 << 20
 
 // statusOf is the one table mapping error codes to HTTP statuses.

@@ -23,7 +23,7 @@ func (s *Server) newStreamer(b stream.Broker, opts stream.Options) *stream.Strea
 	return stream.NewStreamer(b, s.events, stream.NewMetrics(s.registry), opts)
 }
 
-// streamEvents serves GET /api/events/stream/ (CONTRACT §9). Bad query
+// streamEvents serves GET /api/events/stream/ (docs/api.md §9). Bad query
 // values answer 400 before anything streams. A Last-Event-ID that names
 // no event of the caller's tenant (never published, pruned, or another
 // tenant's) answers 404: replaying from a guess could skip events, so

@@ -7,7 +7,7 @@ import (
 )
 
 // testSend sends one test delivery at once and reports what happened
-// (CONTRACT §6: a failed send still answers 200).
+// (docs/api.md §6: a failed send still answers 200).
 func (s *Server) testSend(w http.ResponseWriter, r *http.Request) {
 	id, err := webhookID(r)
 	if err != nil {

@@ -15,10 +15,9 @@ import (
 )
 
 // Response bodies are read up to maxReadBody and recorded up to
-// maxStoredBody, as for webhook deliveries (CONTRACT §6).
+// hookd.MaxStoredResponseBody, as for webhook deliveries (docs/api.md §6).
 const (
-	maxReadBody   = 64 << 10
-	maxStoredBody = 4 << 10
+	maxReadBody = 64 << 10
 	// maxErrorSnippet is how much of a refusal's body joins the error message.
 	maxErrorSnippet = 200
 )
@@ -74,7 +73,7 @@ func (d Deps) Do(ctx context.Context, req Request) (Sent, error) {
 	if resp != nil {
 		status = resp.StatusCode
 		sent.Attempt.ResponseCode = &status
-		sent.Attempt.ResponseBody = truncateUTF8(scrub(string(body), secrets), maxStoredBody)
+		sent.Attempt.ResponseBody = hookd.StoredResponseBody(scrub(string(body), secrets))
 	}
 	if err == nil && status >= 200 && status <= 299 {
 		return sent, nil

@@ -82,7 +82,7 @@ func (i Info) SendsFrom() string {
 // Mask says how an answer shows a configuration value.
 type Mask int
 
-// Masks of configuration values (CONTRACT §8).
+// Masks of configuration values (docs/api.md §8).
 const (
 	Plain     Mask = iota // shown as it is
 	SecretURL             // scheme, host and first path segment, then "..."

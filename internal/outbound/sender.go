@@ -12,12 +12,9 @@ import (
 	"github.com/hookd/hookd/internal/hookd"
 )
 
-// Response bodies are read up to maxReadBody and stored up to maxStoredBody
-// (CONTRACT §6).
-const (
-	maxReadBody   = 64 << 10
-	maxStoredBody = 4 << 10
-)
+// Response bodies are read up to maxReadBody and stored up to
+// hookd.MaxStoredResponseBody (docs/api.md §6).
+const maxReadBody = 64 << 10
 
 // Message is one HTTP request to make for a delivery.
 type Message struct {
@@ -54,7 +51,7 @@ type Sender struct {
 	Now       hookd.Clock
 }
 
-// EventBody renders the body sent for an event (CONTRACT §6):
+// EventBody renders the body sent for an event (docs/api.md §6):
 // {"id","event","version","timestamp","data"[,"test":true]}. It is built
 // by hand, not with json.Marshal, because this runs for every delivery and
 // the payload is already compact, valid JSON (hookd.CompactJSON at publish):
@@ -139,7 +136,7 @@ func (s *Sender) Send(ctx context.Context, m Message) Outcome {
 		code := resp.StatusCode
 		out.Status = code
 		out.Attempt.ResponseCode = &code
-		out.Attempt.ResponseBody = truncateUTF8(body, maxStoredBody)
+		out.Attempt.ResponseBody = hookd.StoredResponseBody(body)
 		if HonorsRetryAfter(code) {
 			out.RetryAfter = ParseRetryAfter(resp.Header.Get("Retry-After"), s.Now())
 		}
@@ -166,15 +163,4 @@ func flatten(h http.Header) map[string]string {
 		out[k] = v
 	}
 	return out
-}
-
-// truncateUTF8 cuts b to at most n bytes without splitting a rune.
-func truncateUTF8(b []byte, n int) string {
-	if len(b) <= n {
-		return string(b)
-	}
-	for n > 0 && b[n]&0xC0 == 0x80 {
-		n--
-	}
-	return string(b[:n])
 }

@@ -110,18 +110,14 @@ func (c *Cache) eventType(ctx context.Context, tenant, name string) (*eventTypeI
 		return info, info.err
 	}
 	info = &eventTypeInfo{loaded: now}
-	if et, ok := c.catalog.Get(name); ok {
+	et, err := c.catalog.Lookup(ctx, c.store, tenant, name)
+	switch {
+	case hookd.IsNotFound(err):
+		info.err = err
+	case err != nil:
+		return nil, err
+	default:
 		info.et = et
-	} else {
-		et, err := c.store.GetEventType(ctx, tenant, name)
-		if err != nil && !hookd.IsNotFound(err) {
-			return nil, err
-		}
-		if err != nil {
-			info.err = err
-		} else {
-			info.et = *et
-		}
 	}
 	if info.err == nil {
 		schema, err := c.catalog.SchemaFor(info.et)

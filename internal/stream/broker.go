@@ -1,7 +1,7 @@
 // Package stream carries committed events to live subscribers: the
 // Broker that fans them out, and the Streamer that serves one
 // GET /api/events/stream/ as Server-Sent Events or NDJSON, replaying from
-// the store on resume (CONTRACT §9).
+// the store on resume (docs/api.md §9).
 package stream
 
 import (

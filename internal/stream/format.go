@@ -9,12 +9,12 @@ import (
 	"github.com/hookd/hookd/internal/outbound"
 )
 
-// Format is how a stream frames its events (CONTRACT §9).
+// Format is how a stream frames its events (docs/api.md §9).
 type Format string
 
 // The stream formats.
 const (
-	// JSON is NDJSON: one delivery body (CONTRACT §6) per line. A blank
+	// JSON is NDJSON: one delivery body (docs/api.md §6) per line. A blank
 	// line is the keep-alive, which NDJSON readers skip.
 	JSON Format = "json"
 	// SSE is Server-Sent Events: "id: <event id>", "event: <type>" and one

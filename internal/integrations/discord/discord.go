@@ -1,6 +1,6 @@
 // Package discord posts events to a Discord channel through a webhook:
 // POST {"content": "…", "allowed_mentions": {"parse": []}} to the webhook
-// URL, which answers 204 No Content (CONTRACT §8). Mentions are disabled,
+// URL, which answers 204 No Content (docs/api.md §8). Mentions are disabled,
 // so no payload value can ping @everyone.
 package discord
 

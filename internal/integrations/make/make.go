@@ -1,5 +1,5 @@
 // Package make triggers Make (make.com) scenarios through a custom
-// webhook: POST the event's delivery body of CONTRACT §6 to the webhook URL.
+// webhook: POST the event's delivery body of docs/api.md §6 to the webhook URL.
 package make
 
 import (

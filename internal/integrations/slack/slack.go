@@ -1,6 +1,6 @@
 // Package slack posts events to Slack through an incoming webhook:
 // POST {"text": "…", "channel": "…"} to the webhook URL, which answers
-// 200 "ok" (CONTRACT §8).
+// 200 "ok" (docs/api.md §8).
 package slack
 
 import (

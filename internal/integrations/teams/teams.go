@@ -1,7 +1,7 @@
 // Package teams posts events to a Microsoft Teams channel through a
 // Workflows webhook ("When a Teams webhook request is received"), which
 // takes a message with one Adaptive Card attachment and answers 202
-// Accepted (CONTRACT §8).
+// Accepted (docs/api.md §8).
 package teams
 
 import (

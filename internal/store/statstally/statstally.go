@@ -28,7 +28,7 @@ func New(groupBy string) (*Tally, error) {
 }
 
 // BucketLabel formats the label of the bucket holding t (UTC) per
-// CONTRACT §7: hour 2024-01-15T10:00:00Z, day 2024-01-15, week its Monday,
+// docs/api.md §7: hour 2024-01-15T10:00:00Z, day 2024-01-15, week its Monday,
 // month 2024-01.
 func BucketLabel(groupBy string, t time.Time) string {
 	switch groupBy {

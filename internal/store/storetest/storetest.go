@@ -1,7 +1,7 @@
 // Package storetest is the conformance suite every hookd.Store passes
 // against a real database (the SQLite store's TestConformance, later the
 // PostgreSQL store's). It checks the contract written in the doc comments
-// of internal/hookd and CONTRACT.md §4–§7, plus these rules that the
+// of internal/hookd and docs/api.md §4–§7, plus these rules that the
 // interface leaves to the store and both stores keep:
 //
 //   - PublishEvents queues deliveries only for existing webhooks of the
