@@ -1,0 +1,179 @@
+package web_test
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// TestDashboard walks the dashboard as a person would: sign in by
+// fragment, create a webhook through the form (after a validation error
+// shown beside its field), watch a published event arrive live and in the
+// log, open the delivery and retry it; then checks each main page with
+// axe and writes the screenshots.
+func TestDashboard(t *testing.T) {
+	needBrowser(t)
+	srv := startHookd(t)
+	recv, _ := receiver(t)
+	admin := token(t, "alice", time.Hour, "events:publish", "events:admin")
+	fx := seed(t, srv, admin, recv.URL)
+	ctx := browser(t)
+
+	// Sign in by fragment: the token leaves the address bar at once.
+	run(t, ctx,
+		chromedp.Navigate(srv.url+"/#token="+admin),
+		waitText("main h1", "Webhooks"), idle())
+	loc := eval[string](t, ctx, `location.href`)
+	if strings.Contains(loc, "token=") {
+		t.Fatalf("the token stayed in the address bar: %s", loc)
+	}
+	run(t, ctx, waitText("main table", "orders"))
+
+	// Create a webhook through the form; the API's validation error shows
+	// beside its field.
+	errSel := `[data-field="retry_config.max_retries"] .field-error`
+	run(t, ctx,
+		chromedp.Click(chromedp.CSS(`a[href="#/webhooks/new"]`)),
+		waitText("main h1", "New webhook"),
+		chromedp.SendKeys(chromedp.CSS(`input[name="name"]`), "billing"),
+		chromedp.SendKeys(chromedp.CSS(`input[name="url"]`), recv.URL+"/billing"),
+		js(`document.querySelector('input[type=checkbox][value="payment.received"]').click()`),
+		chromedp.SetValue(chromedp.CSS(`input[name="max_retries"]`), "99"),
+		chromedp.Click(chromedp.CSS(`form button[type="submit"]`)),
+		chromedp.WaitVisible(chromedp.CSS(errSel)),
+		waitText(errSel, "25"),
+		waitJS(`document.querySelector('input[name="max_retries"]').getAttribute('aria-invalid') === 'true'`))
+	screenshot(t, ctx, "webhook-form-error")
+	run(t, ctx,
+		chromedp.SetValue(chromedp.CSS(`input[name="max_retries"]`), "3"),
+		chromedp.Click(chromedp.CSS(`form button[type="submit"]`)),
+		waitText("dialog", "whsec_"),
+		chromedp.Click(chromedp.CSS(`dialog button`)),
+		waitText("main h1", "billing"), idle())
+	id := eval[int](t, ctx, `Number(location.hash.split('/')[2])`)
+	if id == 0 {
+		t.Fatal("no webhook id in the address after create")
+	}
+
+	// Publish through the API: the event shows in the live view…
+	run(t, ctx, chromedp.Navigate(srv.url+"/#/live"), waitText("#live-state", "live"))
+	pub := srv.mustCall(t, admin, http.MethodPost, "/api/events/", map[string]any{
+		"event": "payment.received", "payload": map[string]any{"payment_id": "PAY-1", "order_id": "ORD-7", "amount": 42.5, "currency": "EUR"},
+	})
+	evID := pub["event"].(map[string]any)["id"].(string)
+	run(t, ctx, waitText("#live-feed", evID), waitText("#live-feed", "payment.received"))
+	screenshot(t, ctx, "live")
+
+	// …and in the log; open the delivery and retry it.
+	run(t, ctx, chromedp.Navigate(fmt.Sprintf("%s/#/deliveries/%d", srv.url, id)),
+		waitText("#log-table", "payment.received"), idle())
+	run(t, ctx, chromedp.Click(chromedp.CSS(`#log-table tbody a`)),
+		waitText("main h1", "Delivery #"), waitText("main", evID), waitText("main", "Attempt 1"),
+		chromedp.Click(chromedp.CSS(`#retry`)),
+		waitText("#toast", "Queued again"))
+	run(t, ctx, void(chromedp.Poll[bool](`(() => { if (!document.body.innerText.includes('Attempt 2')) { dispatchEvent(new HashChangeEvent('hashchange')); return false } return true })()`,
+		chromedp.WithPollingTimeout(15*time.Second), chromedp.WithPollingInterval(500*time.Millisecond))))
+	screenshot(t, ctx, "delivery")
+
+	// Each main page: no serious or critical accessibility violation, in
+	// both themes; screenshots for the README.
+	pages := []struct{ name, hash, want string }{
+		{"webhooks", "#/webhooks", "orders"},
+		{"webhook", fmt.Sprintf("#/webhooks/%d", id), "Send a test"},
+		{"deliveries", fmt.Sprintf("#/deliveries/%d", fx.failing), "failed"},
+		{"stats", fmt.Sprintf("#/stats/%d", fx.orders), "Errors"},
+		{"catalog", "#/events", "order.created"},
+		{"integrations", "#/integrations/slack", "Recent activity"},
+		{"live", "#/live", "Event types"},
+	}
+	for _, theme := range []string{"light", "dark"} {
+		for _, p := range pages {
+			run(t, ctx, open(srv.url, p.hash), setTheme(theme), waitText("main", p.want))
+			if p.name == "stats" {
+				run(t, ctx, waitJS(`document.querySelectorAll('.uplot').length === 3`))
+			}
+			axeCheck(t, ctx, p.name+" ("+theme+")")
+			if theme == "light" || p.name == "webhooks" || p.name == "stats" || p.name == "webhook" {
+				screenshot(t, ctx, p.name+"-"+theme)
+			}
+		}
+	}
+
+	// A phone: 360 px wide.
+	run(t, ctx, chromedp.EmulateViewport(360, 780, chromedp.EmulateMobile),
+		open(srv.url, "#/webhooks"), setTheme("light"), waitText("main", "orders"))
+	axeCheck(t, ctx, "webhooks (360 px)")
+	screenshot(t, ctx, "webhooks-360")
+	run(t, ctx, open(srv.url, fmt.Sprintf("#/webhooks/%d", id)), waitText("main", "Send a test"))
+	screenshot(t, ctx, "webhook-360")
+	run(t, ctx, chromedp.ResetViewport())
+
+	// Signing out forgets the token.
+	run(t, ctx, open(srv.url, "#/webhooks"),
+		chromedp.Click(chromedp.CSS(`#sign-out`)), waitText("main h1", "Sign in"))
+	stored := eval[string](t, ctx, `sessionStorage.getItem('hookd.token') || ''`)
+	if stored != "" {
+		t.Fatal("the token is still stored after signing out")
+	}
+	axeCheck(t, ctx, "sign-in")
+	screenshot(t, ctx, "sign-in")
+}
+
+// TestEmbeddedPortalReadOnly opens the portal as a business embeds it,
+// for a user with a read-only token: no chrome, no write control, and the
+// API refuses writes whatever the page does.
+func TestEmbeddedPortalReadOnly(t *testing.T) {
+	needBrowser(t)
+	srv := startHookd(t)
+	recv, _ := receiver(t)
+	admin := token(t, "alice", time.Hour, "events:publish", "events:admin")
+	fx := seed(t, srv, admin, recv.URL)
+	ro := token(t, "alice", time.Hour, "readonly")
+	ctx := browser(t)
+
+	noWrites := waitJS(`document.querySelectorAll('[data-write], #sign-out, form[aria-label="Webhook settings"]').length === 0`)
+	run(t, ctx,
+		chromedp.Navigate(srv.url+"/?embed=1&theme=dark&accent=%23e11d48#token="+ro),
+		waitText("main h1", "Webhooks"), idle(), waitText("main table", "orders"), noWrites)
+	brand := eval[string](t, ctx, `getComputedStyle(document.getElementById('brand')).display`)
+	theme := eval[string](t, ctx, `document.documentElement.dataset.theme`)
+	accent := eval[string](t, ctx, `getComputedStyle(document.documentElement).getPropertyValue('--accent').trim()`)
+	if brand != "none" || theme != "dark" || accent != "#e11d48" {
+		t.Errorf("embed: brand display %q, theme %q, accent %q; want none, dark, #e11d48", brand, theme, accent)
+	}
+	axeCheck(t, ctx, "portal webhooks")
+	screenshot(t, ctx, "portal-dark")
+	for _, hash := range []string{
+		fmt.Sprintf("#/webhooks/%d", fx.orders), fmt.Sprintf("#/deliveries/%d", fx.orders),
+		fmt.Sprintf("#/deliveries/%d/%d", fx.orders, fx.orderLog), fmt.Sprintf("#/stats/%d", fx.orders),
+		"#/events", "#/integrations/slack", "#/live",
+	} {
+		run(t, ctx, open(srv.url+"/?embed=1&theme=dark&accent=%23e11d48", hash), noWrites)
+	}
+	axeCheck(t, ctx, "portal live")
+
+	// The API refuses the read-only token's writes: 403 forbidden.
+	code, env := srv.call(t, ro, http.MethodPut, fmt.Sprintf("/api/webhooks/%d/", fx.orders), map[string]any{"is_active": false})
+	e, _ := env["error"].(map[string]any)
+	if code != http.StatusForbidden || e["code"] != "forbidden" {
+		t.Fatalf("read-only PUT: %d %v, want 403 forbidden", code, env)
+	}
+	if code, _ := srv.call(t, ro, http.MethodGet, "/api/webhooks/", nil); code != http.StatusOK {
+		t.Fatalf("read-only GET: %d", code)
+	}
+}
+
+// TestExpiredToken brings the sign-in back with a clear word.
+func TestExpiredToken(t *testing.T) {
+	needBrowser(t)
+	srv := startHookd(t)
+	ctx := browser(t)
+	expired := token(t, "alice", time.Second)
+	time.Sleep(1100 * time.Millisecond)
+	run(t, ctx, chromedp.Navigate(srv.url+"/#token="+expired),
+		waitText("main h1", "Sign in"), waitText("main", "expired"))
+}
