@@ -162,13 +162,13 @@ func (s *hookdServer) mustCall(t *testing.T, tok, method, path string, body any)
 	return d
 }
 
-// receiver answers 200, or 500 on paths under /fail.
+// receiver answers 200, or 500 on paths under /fail and to draft orders.
 func receiver(t *testing.T) (*httptest.Server, *atomic.Int64) {
 	var n atomic.Int64
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		n.Add(1)
-		_, _ = io.Copy(io.Discard, r.Body)
-		if strings.HasPrefix(r.URL.Path, "/fail") {
+		body, _ := io.ReadAll(r.Body)
+		if strings.HasPrefix(r.URL.Path, "/fail") || bytes.Contains(body, []byte(`"status":"draft"`)) {
 			http.Error(w, "receiver is down", http.StatusInternalServerError)
 			return
 		}
@@ -341,8 +341,4 @@ func axeCheck(t *testing.T, ctx context.Context, page string) {
 		}
 		t.Errorf("%s: axe %s (%s): %s at %s", page, v.ID, v.Impact, v.Help, strings.Join(where, ", "))
 	}
-}
-
-func setTheme(theme string) step {
-	return js(fmt.Sprintf(`document.documentElement.dataset.theme = %q`, theme))
 }

@@ -24,6 +24,7 @@ func seed(t *testing.T, srv *hookdServer, tok, receiverURL string) fixture {
 		"name": "orders", "description": "Order status for the fulfilment service", "url": receiverURL + "/orders",
 		"events": []string{"order.*", "payment.received"}, "headers": map[string]string{"X-Team": "fulfilment", "Authorization": "Bearer s3cr3t-token"},
 		"filters": map[string]any{"min_amount": 10}, "rate_limit": 50,
+		"retry_config": map[string]any{"max_retries": 1, "retry_delay": 100, "backoff_multiplier": 2},
 	}))
 	fx.failing = id(srv.mustCall(t, tok, http.MethodPost, "/api/webhooks/", map[string]any{
 		"name": "legacy-crm", "url": receiverURL + "/fail", "events": []string{"customer.*", "order.created"},
@@ -47,17 +48,23 @@ func seed(t *testing.T, srv *hookdServer, tok, receiverURL string) fixture {
 	srv.mustCall(t, tok, http.MethodPost, "/api/events/", map[string]any{
 		"event": "customer.created", "payload": map[string]any{"customer_id": 1, "email": "ada@example.com", "first_name": "Ada", "last_name": "Lovelace"},
 	})
-	// Wait until the deliveries are done, so the log and stats show them.
+	// Wait until the deliveries are done, so the log and stats show them:
+	// the draft orders fail for good after one retry.
 	deadline := time.Now().Add(15 * time.Second)
 	for {
-		logs := srv.mustCall(t, tok, http.MethodGet, fmt.Sprintf("/api/webhooks/%d/logs/?status=failed", fx.failing), nil)
-		ok := srv.mustCall(t, tok, http.MethodGet, fmt.Sprintf("/api/webhooks/%d/logs/?status=success", fx.orders), nil)
-		if logs["total"].(float64) >= 13 && ok["total"].(float64) >= 12 {
-			fx.orderLog = int(ok["logs"].([]any)[0].(map[string]any)["id"].(float64))
+		failed := srv.mustCall(t, tok, http.MethodGet, fmt.Sprintf("/api/webhooks/%d/logs/?status=failed", fx.failing), nil)
+		orders := srv.mustCall(t, tok, http.MethodGet, fmt.Sprintf("/api/webhooks/%d/logs/", fx.orders), nil)
+		sum := orders["summary"].(map[string]any)
+		if failed["total"].(float64) >= 13 && sum["successful"].(float64) >= 9 && sum["failed"].(float64) >= 3 && sum["pending_retry"].(float64) == 0 {
+			for _, l := range orders["logs"].([]any) {
+				if l := l.(map[string]any); l["status"] == "success" {
+					fx.orderLog = int(l["id"].(float64))
+				}
+			}
 			return fx
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("deliveries did not finish: failed %v, successful %v", logs["total"], ok["total"])
+			t.Fatalf("deliveries did not finish: %v; %v", failed["total"], sum)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}

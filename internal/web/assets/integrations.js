@@ -88,7 +88,7 @@ function actions(info, cat) {
   const result = h('div', { 'aria-live': 'polite' });
   const ev = h('select', { name: 'event' }, cat.events.map((t) => h('option', { value: t.name }, t.name)));
   return h('aside', { class: 'stack', 'aria-label': 'Actions' },
-    h('form', { class: 'card', onsubmit: async (e) => {
+    h('form', { class: 'card stack', onsubmit: async (e) => {
       e.preventDefault();
       clear(result, h('p', { class: 'muted' }, 'Sending…'));
       try {

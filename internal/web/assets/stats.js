@@ -52,7 +52,7 @@ export async function statsPage(id, query) {
     charts.append(errorBox(new Error('Charts cannot be shown: the chart library did not load.')));
   } else {
     // Charts need their width: draw once they are in the page.
-    requestAnimationFrame(() => drawCharts(uPlot, charts, series, groupBy));
+    requestAnimationFrame(() => drawCharts(uPlot, charts, series, groupBy, start));
   }
   return el;
 }
@@ -61,35 +61,68 @@ function toTime(label) {
   return Date.parse(label.length === 7 ? label + '-01T00:00:00Z' : label.length === 10 ? label + 'T00:00:00Z' : label) / 1000;
 }
 
-function drawCharts(uPlot, box, series, groupBy) {
+// buckets lists every bucket's start (unix seconds, UTC) from start to now,
+// as the API labels them: empty buckets are left out of the answer, but a
+// chart shows them as zero.
+function buckets(groupBy, start) {
+  const d = new Date(start);
+  d.setUTCMinutes(0, 0, 0);
+  if (groupBy !== 'hour') d.setUTCHours(0);
+  if (groupBy === 'week') d.setUTCDate(d.getUTCDate() - ((d.getUTCDay() + 6) % 7));
+  if (groupBy === 'month') d.setUTCDate(1);
+  const out = [];
+  for (let guard = 0; d.getTime() <= Date.now() && guard < 1000; guard++) {
+    out.push(d.getTime() / 1000);
+    if (groupBy === 'hour') d.setUTCHours(d.getUTCHours() + 1);
+    else if (groupBy === 'day') d.setUTCDate(d.getUTCDate() + 1);
+    else if (groupBy === 'week') d.setUTCDate(d.getUTCDate() + 7);
+    else d.setUTCMonth(d.getUTCMonth() + 1);
+  }
+  return out;
+}
+
+function drawCharts(uPlot, box, series, groupBy, start) {
   const css = getComputedStyle(document.documentElement);
   const c = (n) => css.getPropertyValue(n).trim();
-  const x = series.map((p) => toTime(p.date));
-  const axis = { stroke: c('--muted'), grid: { stroke: c('--line') }, ticks: { stroke: c('--line') } };
-  const chart = (title, desc, ys, opts) => {
+  const byTime = new Map(series.map((p) => [toTime(p.date), p]));
+  const x = buckets(groupBy, start);
+  for (const t of byTime.keys()) if (!x.includes(t)) x.push(t);
+  x.sort((a, b) => a - b);
+  const at = (f, empty) => x.map((t) => (byTime.has(t) ? f(byTime.get(t)) : empty));
+  const axis = { stroke: c('--muted'), grid: { stroke: c('--line'), width: 1 }, ticks: { stroke: c('--line'), width: 1 } };
+  const specs = [
+    ['Volume', `Deliveries per ${groupBy}: ${series.map((p) => `${p.date}: ${p.successful} successful, ${p.failed} failed`).join('; ')}`, [
+      { label: 'successful', stroke: c('--ok'), fill: c('--ok-soft'), data: at((p) => p.successful, 0) },
+      { label: 'failed', stroke: c('--bad'), fill: c('--bad-soft'), data: at((p) => p.failed, 0) },
+    ], {}],
+    ['Success rate', `Success rate per ${groupBy}: ${series.map((p) => `${p.date}: ${p.successful + p.failed ? ((100 * p.successful) / (p.successful + p.failed)).toFixed(1) : '—'} %`).join('; ')}`, [
+      { label: 'success %', stroke: c('--accent'), data: at((p) => (p.successful + p.failed ? Math.round((1000 * p.successful) / (p.successful + p.failed)) / 10 : null), null) },
+    ], { scales: { y: { range: [0, 100] } }, values: (u, v) => v.map((n) => n + ' %') }],
+    ['Response time', `Average response time per ${groupBy}: ${series.map((p) => `${p.date}: ${p.avg_response_time} ms`).join('; ')}`, [
+      { label: 'avg ms', stroke: c('--warn'), data: at((p) => p.avg_response_time, null) },
+    ], { values: (u, v) => v.map((n) => n + ' ms') }],
+  ];
+  const figs = specs.map(([title, desc]) => {
     const fig = h('figure', { class: 'card chart' }, h('figcaption', {}, h('h2', {}, title), h('p', { class: 'sr-only' }, desc)));
     box.append(fig);
-    const width = Math.max(260, fig.clientWidth - 32);
+    return fig;
+  });
+  // Measure once all three are laid out, and follow the page's width.
+  specs.forEach(([, , ys, opts], i) => {
+    const fig = figs[i];
+    const width = () => Math.max(240, fig.clientWidth - 34);
     const plot = new uPlot({
-      width, height: 220,
+      width: width(), height: 200,
       scales: { x: { time: true }, ...(opts.scales || {}) },
-      axes: [{ ...axis }, { ...axis, values: opts.values }],
-      series: [{ label: groupBy }, ...ys.map((y) => ({ ...y, width: 2, points: { show: x.length < 40 } }))],
+      axes: [{ ...axis }, { ...axis, size: 66, values: opts.values }],
+      series: [{ label: groupBy }, ...ys.map((y) => ({ ...y, width: 2, spanGaps: true, points: { show: true, size: 5 } }))],
       legend: { show: true },
     }, [x, ...ys.map((y) => y.data)], fig);
     plot.root.setAttribute('aria-hidden', 'true');
-  };
-  const total = series.map((p) => p.total_events);
-  chart('Volume', `Deliveries per ${groupBy}: ${series.map((p) => `${p.date} ${p.total_events}`).join(', ')}`, [
-    { label: 'successful', stroke: c('--ok'), fill: c('--ok-soft'), data: series.map((p) => p.successful) },
-    { label: 'failed', stroke: c('--bad'), fill: c('--bad-soft'), data: series.map((p) => p.failed) },
-  ], {});
-  chart('Success rate', `Success rate per ${groupBy}`, [
-    { label: 'success %', stroke: c('--accent'), data: series.map((p, i) => (total[i] ? Math.round((1000 * p.successful) / (p.successful + p.failed || 1)) / 10 : null)) },
-  ], { scales: { y: { range: [0, 100] } }, values: (u, v) => v.map((n) => n + ' %') });
-  chart('Response time', `Average response time per ${groupBy}`, [
-    { label: 'avg ms', stroke: c('--warn'), data: series.map((p) => p.avg_response_time) },
-  ], { values: (u, v) => v.map((n) => n + ' ms') });
+    new ResizeObserver(() => {
+      if (Math.abs(plot.width - width()) > 4) plot.setSize({ width: width(), height: 200 });
+    }).observe(fig);
+  });
 }
 
 function breakdown(rows) {

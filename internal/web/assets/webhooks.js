@@ -16,8 +16,8 @@ export async function webhooksPage(query) {
       h('th', { scope: 'row' }, h('a', { href: `#/webhooks/${w.id}` }, w.name), h('div', { class: 'sub url' }, w.url)),
       h('td', {}, w.is_active ? badge('ok', 'active') : badge('muted', 'disabled'), !w.is_active && w.disabled_reason ? h('div', { class: 'sub' }, w.disabled_reason) : ''),
       h('td', { class: 'num' }, rate(w.success_rate)),
-      h('td', {}, timeEl(w.last_triggered)),
-      h('td', { class: 'links' }, h('a', { href: `#/deliveries/${w.id}`, 'aria-label': `Log of ${w.name}` }, 'Log'), ' ', h('a', { href: `#/stats/${w.id}`, 'aria-label': `Stats of ${w.name}` }, 'Stats')))));
+      h('td', { class: 'hide-sm' }, timeEl(w.last_triggered)),
+      h('td', { class: 'links hide-sm' }, h('a', { href: `#/deliveries/${w.id}`, 'aria-label': `Log of ${w.name}` }, 'Log'), ' ', h('a', { href: `#/stats/${w.id}`, 'aria-label': `Stats of ${w.name}` }, 'Stats')))));
     count.textContent = q ? `${rows.length} of ${data.webhooks.length} webhooks match` : '';
   };
   search.addEventListener('input', render);
@@ -33,7 +33,7 @@ export async function webhooksPage(query) {
         h('div', { class: 'toolbar' }, field('Search', search), count),
         h('div', { class: 'table-wrap' }, h('table', {},
           h('caption', { class: 'sr-only' }, 'Your webhooks'),
-          h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Name'), h('th', { scope: 'col' }, 'Status'), h('th', { scope: 'col', class: 'num' }, 'Success'), h('th', { scope: 'col' }, 'Last delivery'), h('th', { scope: 'col' }, h('span', { class: 'sr-only' }, 'Links')))),
+          h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Name'), h('th', { scope: 'col' }, 'Status'), h('th', { scope: 'col', class: 'num' }, 'Success'), h('th', { scope: 'col', class: 'hide-sm' }, 'Last delivery'), h('th', { scope: 'col', class: 'hide-sm' }, h('span', { class: 'sr-only' }, 'Links')))),
           body))),
   ];
 }
