@@ -68,6 +68,27 @@ func TestDashboard(t *testing.T) {
 		t.Fatal("no webhook id in the address after create")
 	}
 
+	// Send a test and see the answer; rotate the secret and see the new one once.
+	run(t, ctx,
+		chromedp.Click(chromedp.CSS(`aside form button[type="submit"]`)),
+		waitText("aside", "Delivered"),
+		chromedp.Click(chromedp.CSS(`aside section:nth-of-type(3) button`)),
+		waitText("dialog", "Rotate the secret?"),
+		chromedp.Click(chromedp.CSS(`dialog .btn-danger`)),
+		waitText("dialog", "whsec_"),
+		chromedp.Click(chromedp.CSS(`dialog button`)),
+		waitJS(`!document.querySelector('dialog')`))
+
+	// A tenant event type, registered through the catalog's form.
+	run(t, ctx, open(srv.url, "#/events"),
+		chromedp.Click(chromedp.CSS(`a[href="#/events/new"]`)),
+		waitText("main h1", "New event type"),
+		chromedp.SendKeys(chromedp.CSS(`input[name="name"]`), "shipment.returned"),
+		chromedp.SendKeys(chromedp.CSS(`input[name="category"]`), "logistics"),
+		chromedp.SendKeys(chromedp.CSS(`input[name="description"]`), "A parcel came back"),
+		chromedp.Click(chromedp.CSS(`main form button[type="submit"]`)),
+		waitText("main h1", "Event catalog"), waitText("main", "shipment.returned"))
+
 	// Publish through the API: the event shows in the live view…
 	run(t, ctx, chromedp.Navigate(srv.url+"/#/live"), waitText("#live-state", "live"))
 	pub := srv.mustCall(t, admin, http.MethodPost, "/api/events/", map[string]any{
