@@ -10,6 +10,19 @@ import { catalogPage } from './catalog.js';
 import { integrationsPage } from './integrations.js';
 
 const TOKEN_KEY = 'hookd.token';
+
+// tabStore is sessionStorage, or memory where a browser refuses storage to
+// a page in a third-party frame.
+const tabStore = (() => {
+  try {
+    sessionStorage.setItem('hookd.probe', '1');
+    sessionStorage.removeItem('hookd.probe');
+    return sessionStorage;
+  } catch {
+    const m = new Map();
+    return { getItem: (k) => m.get(k) ?? null, setItem: (k, v) => m.set(k, String(v)), removeItem: (k) => m.delete(k) };
+  }
+})();
 const params = new URLSearchParams(location.search);
 
 // ctx is what every page may know about the signed-in user and the frame.
@@ -44,17 +57,17 @@ function readToken() {
   // address bar at once and keep it for this tab only.
   const m = location.hash.match(/(?:^#|&)token=([^&]+)/);
   if (m) {
-    sessionStorage.setItem(TOKEN_KEY, decodeURIComponent(m[1]));
+    tabStore.setItem(TOKEN_KEY, decodeURIComponent(m[1]));
     history.replaceState(null, '', location.pathname + location.search + '#/webhooks');
   }
-  return sessionStorage.getItem(TOKEN_KEY) || '';
+  return tabStore.getItem(TOKEN_KEY) || '';
 }
 
 function signIn(token) {
   const c = claims(token);
   if (!c || !c.sub) return 'That is not a hookd token (a JWT with a "sub" claim).';
   if (c.exp && c.exp * 1000 < Date.now()) return 'That token has expired. Ask for a new one.';
-  sessionStorage.setItem(TOKEN_KEY, token);
+  tabStore.setItem(TOKEN_KEY, token);
   setToken(token);
   ctx.user = c;
   return '';
@@ -62,7 +75,7 @@ function signIn(token) {
 
 export function signOut(message) {
   stopLive();
-  sessionStorage.removeItem(TOKEN_KEY);
+  tabStore.removeItem(TOKEN_KEY);
   setToken('');
   ctx.user = null;
   showSignIn(message);
@@ -140,7 +153,7 @@ const titles = { webhooks: 'Webhooks', deliveries: 'Deliveries', stats: 'Stats',
 
 let generation = 0;
 
-export async function route() {
+export async function route(moveFocus) {
   if (!ctx.user) { showSignIn(); return; }
   const { parts, query } = parseHash();
   const name = pages[parts[0]] ? parts[0] : 'webhooks';
@@ -162,6 +175,8 @@ export async function route() {
     clear(el, errorBox(err));
   }
   el.removeAttribute('aria-busy');
+  // After a move to another page, start reading and tabbing at its content.
+  if (moveFocus) main.focus({ preventScroll: true });
 }
 
 function start() {
@@ -185,6 +200,6 @@ function start() {
 
 window.addEventListener('hashchange', () => {
   if (/(?:^#|&)token=/.test(location.hash)) { start(); return; }
-  if (ctx.user) { renderShell(); route(); }
+  if (ctx.user) { renderShell(); route(true); }
 });
 start();

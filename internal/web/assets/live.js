@@ -1,6 +1,6 @@
 // Live: the tenant's events as they are published (Server-Sent Events with
 // ?access_token=), resuming after a reconnect from the last event seen.
-import { getToken, catalog } from './api.js';
+import { getToken, catalog, get } from './api.js';
 import { h, field, pageHead, pre, timeEl } from './ui.js';
 import { go } from './app.js';
 
@@ -51,6 +51,8 @@ export async function livePage(query) {
       state.textContent = 'reconnecting'; state.className = 'badge badge-warn';
       if (es.readyState === EventSource.CLOSED) {
         es.close();
+        // A refused token signs out (the API call's 401 does it).
+        get('webhooks', { limit: 1 }).catch(() => {});
         retryTimer = setTimeout(() => { if (source === es) connect(); }, 2000);
       }
     };
