@@ -21,6 +21,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -55,7 +56,9 @@ func needBrowser(t *testing.T) {
 
 // hookdServer is a running hookd serve.
 type hookdServer struct {
-	url string
+	url, addr, dir string
+	cmd            *exec.Cmd
+	logs           *bytes.Buffer
 }
 
 // startHookd builds ./cmd/hookd once and runs `hookd serve` on a free
@@ -83,43 +86,66 @@ func startHookd(t *testing.T) *hookdServer {
 	}
 	addr := ln.Addr().String()
 	ln.Close()
-	dir := t.TempDir()
+	s := &hookdServer{url: "http://" + addr, addr: addr, dir: t.TempDir(), logs: &bytes.Buffer{}}
+	t.Cleanup(func() {
+		s.stop()
+		if t.Failed() {
+			t.Logf("hookd output:\n%s", s.logs.String())
+		}
+	})
+	s.start(t)
+	return s
+}
+
+// start runs hookd serve and waits until it answers /healthz.
+func (s *hookdServer) start(t *testing.T) {
+	t.Helper()
 	cmd := exec.Command(binary, "serve")
 	cmd.Env = append(os.Environ(),
-		"HOOKD_ADDR="+addr,
-		"HOOKD_DATABASE_URL=sqlite:"+filepath.Join(dir, "hookd.db"),
+		"HOOKD_ADDR="+s.addr,
+		"HOOKD_DATABASE_URL=sqlite:"+filepath.Join(s.dir, "hookd.db"),
 		"HOOKD_JWT_SECRET="+testSecret,
 		"HOOKD_ALLOW_PRIVATE_TARGETS=true",
 		"HOOKD_RATE_LIMIT=0",
 		"HOOKD_DELIVERY_TIMEOUT=5s",
+		"HOOKD_SHUTDOWN_TIMEOUT=2s",
 	)
-	var logs bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &logs, &logs
+	cmd.Stdout, cmd.Stderr = s.logs, s.logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-		if t.Failed() {
-			t.Logf("hookd output:\n%s", logs.String())
-		}
-	})
-	s := &hookdServer{url: "http://" + addr}
+	s.cmd = cmd
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		resp, err := http.Get(s.url + "/healthz")
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
-				return s
+				return
 			}
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("hookd did not start: %v\n%s", err, logs.String())
+			t.Fatalf("hookd did not start: %v", err)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// stop ends hookd with SIGTERM, as a deployment would.
+func (s *hookdServer) stop() {
+	if s.cmd == nil {
+		return
+	}
+	_ = s.cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() { _ = s.cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		_ = s.cmd.Process.Kill()
+		<-done
+	}
+	s.cmd = nil
 }
 
 func token(t *testing.T, user string, ttl time.Duration, scopes ...string) string {

@@ -207,3 +207,31 @@ func TestExpiredToken(t *testing.T) {
 	run(t, ctx, chromedp.Navigate(srv.url+"/#token="+expired),
 		waitText("main h1", "Sign in"), waitText("main", "expired"))
 }
+
+// TestLiveResumes: the live view survives hookd restarting, and shows the
+// event published while it was away once, from where it left off.
+func TestLiveResumes(t *testing.T) {
+	needBrowser(t)
+	srv := startHookd(t)
+	tok := token(t, "alice", time.Hour, "events:publish")
+	ctx := browser(t)
+	publish := func(id string) string {
+		d := srv.mustCall(t, tok, http.MethodPost, "/api/events/", map[string]any{
+			"event": "payment.received", "payload": map[string]any{"payment_id": id, "order_id": "ORD-1", "amount": 5},
+		})
+		return d["event"].(map[string]any)["id"].(string)
+	}
+	run(t, ctx, chromedp.Navigate(srv.url+"/#token="+tok), idle(),
+		open(srv.url, "#/live?events=payment.*"), waitText("#live-state", "live"))
+	first := publish("PAY-1")
+	run(t, ctx, waitText("#live-feed", first))
+
+	srv.stop()
+	run(t, ctx, waitText("#live-state", "reconnecting"))
+	srv.start(t)
+	missed := publish("PAY-2") // while the page is still away
+	run(t, ctx, waitText("#live-feed", missed), waitText("#live-state", "live"))
+	if n := eval[int](t, ctx, `document.querySelectorAll('#live-feed > li').length`); n != 2 {
+		t.Fatalf("%d events in the live view, want 2 (each once)", n)
+	}
+}
