@@ -323,7 +323,7 @@ func idle() step {
 
 func screenshot(t *testing.T, ctx context.Context, name string) {
 	t.Helper()
-	run(t, ctx, js(`document.getElementById('toast').className = 'toast'`), chromedp.Sleep(250*time.Millisecond))
+	run(t, ctx, js(`document.getElementById('toast').className = 'toast'; scrollTo(0, 0)`), chromedp.Sleep(250*time.Millisecond))
 	buf, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 	if err != nil {
 		t.Fatal(err)

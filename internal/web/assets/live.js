@@ -40,7 +40,7 @@ export async function livePage(query) {
       const ts = data && data.timestamp;
       list.prepend(h('li', { class: 'card event' },
         h('div', { class: 'event-head' }, h('strong', {}, e.type === 'message' ? 'event' : e.type), h('code', { class: 'sub' }, e.lastEventId), timeEl(ts)),
-        h('details', {}, h('summary', {}, 'Payload'), pre(data, 'Payload'))));
+        h('details', { open: list.children.length < 3 }, h('summary', {}, 'Payload'), pre(data, 'Payload'))));
       while (list.children.length > 200) list.lastChild.remove();
     };
     es.onmessage = onEvent;
