@@ -140,7 +140,7 @@ func TestDashboard(t *testing.T) {
 	screenshot(t, ctx, "webhooks-360")
 	run(t, ctx, open(srv.url, fmt.Sprintf("#/webhooks/%d", id)), waitText("main", "Send a test"))
 	screenshot(t, ctx, "webhook-360")
-	run(t, ctx, chromedp.ResetViewport())
+	run(t, ctx, chromedp.EmulateViewport(1280, 900))
 
 	// Signing out forgets the token.
 	run(t, ctx, open(srv.url, "#/webhooks"),

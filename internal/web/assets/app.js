@@ -73,25 +73,27 @@ function signIn(token) {
   return '';
 }
 
-export function signOut(message) {
+export function signOut(message, info) {
   stopLive();
   tabStore.removeItem(TOKEN_KEY);
   setToken('');
   ctx.user = null;
-  showSignIn(message);
+  showSignIn(message, info);
 }
 
-function showSignIn(message) {
+// showSignIn shows the sign-in form, with why (an error, or with info a
+// plain note such as having signed out).
+function showSignIn(message, info) {
   document.getElementById('top').hidden = true;
   document.title = 'Sign in · hookd';
   const id = uid('token');
-  const err = h('p', { class: 'field-error', id: id + '-err', role: 'alert', hidden: !message }, message || '');
+  const err = h('p', { class: info ? 'note' : 'field-error', id: id + '-err', role: info ? 'status' : 'alert', hidden: !message }, message || '');
   const input = h('textarea', { id, name: 'token', rows: '4', required: true, autocomplete: 'off', spellcheck: 'false', 'aria-describedby': id + '-err' });
   const form = h('form', { class: 'card signin', onsubmit: (e) => {
     e.preventDefault();
     const problem = signIn(input.value.trim());
     if (problem) {
-      err.textContent = problem; err.hidden = false;
+      err.textContent = problem; err.hidden = false; err.className = 'field-error';
       input.setAttribute('aria-invalid', 'true');
       input.focus();
       return;
@@ -117,7 +119,7 @@ function renderShell() {
   clear(who,
     h('span', { class: 'user', title: `tenant ${u.tenant}` }, u.sub, ctx.readonly ? h('span', { class: 'badge badge-muted' }, 'read-only') : ''),
     !ctx.embed && h('button', { type: 'button', class: 'btn btn-ghost', id: 'theme-toggle', 'aria-label': 'Switch between light and dark theme', onclick: toggleTheme }, '◐'),
-    !ctx.embed && h('button', { type: 'button', class: 'btn btn-ghost', id: 'sign-out', onclick: () => signOut('You signed out.') }, 'Sign out'));
+    !ctx.embed && h('button', { type: 'button', class: 'btn btn-ghost', id: 'sign-out', onclick: () => signOut('You signed out.', true) }, 'Sign out'));
 }
 
 function toggleTheme() {

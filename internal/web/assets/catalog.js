@@ -18,16 +18,17 @@ export async function catalogPage(name) {
     h('p', { class: 'muted' }, `${cat.events.length} event types. Webhooks subscribe to them by name, by category (order.*) or all (*).`),
     Object.entries(groups).map(([c, types]) => h('section', { class: 'card' },
       h('h2', {}, cats[c] || c, ' ', h('span', { class: 'muted' }, `(${types.length})`)),
-      h('ul', { class: 'types' }, types.map(typeItem)))),
+      h('ul', { class: 'types' }, types.map((t) => typeItem(t, t === cat.events[0]))))),
   ];
 }
 
-function typeItem(t) {
+// typeItem is one type, its schema and example folded (the first open).
+function typeItem(t, open) {
   const deprecate = async () => {
     if (!(await confirmDialog(`Deprecate ${t.name}?`, 'Webhooks keep it, but it is marked deprecated.', 'Deprecate'))) return;
     try { await del(`webhooks/events/${t.name}`); toast('Deprecated.', 'ok'); go('#/events?t=' + Date.now()); } catch (err) { toast(err.message, 'bad'); }
   };
-  return h('li', {}, h('details', {},
+  return h('li', {}, h('details', { open },
     h('summary', {}, h('code', {}, t.name), ' ', h('span', { class: 'muted' }, t.description || ''), ' ',
       t.deprecated ? badge('warn', 'deprecated') : '', !t.builtin ? badge('muted', 'tenant') : '',
       t.webhooks_count ? badge('ok', `${t.webhooks_count} webhooks`) : ''),
