@@ -142,6 +142,23 @@ func TestDashboard(t *testing.T) {
 	screenshot(t, ctx, "webhook-360")
 	run(t, ctx, chromedp.EmulateViewport(1280, 900))
 
+	// Recover the failures of a webhook since a time; switch one off; delete one.
+	run(t, ctx, open(srv.url, fmt.Sprintf("#/deliveries/%d", fx.failing)),
+		chromedp.SetValue(chromedp.CSS(`input[name="since"]`), "2020-01-01T00:00"),
+		chromedp.Click(chromedp.CSS(`form[aria-labelledby="recover-h"] button[type="submit"]`)),
+		waitText("#toast", "13 failed deliveries queued again"))
+	run(t, ctx, open(srv.url, fmt.Sprintf("#/webhooks/%d", id)),
+		chromedp.Click(chromedp.CSS(`aside section:nth-of-type(1) button`)),
+		waitText("#toast", "Switched off"), waitText("main .tiles", "disabled"),
+		chromedp.Click(chromedp.CSS(`aside .btn-danger`)),
+		waitText("dialog", "Delete billing?"),
+		chromedp.Click(chromedp.CSS(`dialog .btn-danger`)),
+		waitText("main h1", "Webhooks"), waitText("#toast", "Deleted"),
+		waitJS(`!document.querySelector('main table').innerText.includes('billing')`))
+	if code, _ := srv.call(t, admin, http.MethodGet, fmt.Sprintf("/api/webhooks/%d/", id), nil); code != http.StatusNotFound {
+		t.Fatalf("deleted webhook: GET answers %d, want 404", code)
+	}
+
 	// Signing out forgets the token.
 	run(t, ctx, open(srv.url, "#/webhooks"),
 		chromedp.Click(chromedp.CSS(`#sign-out`)), waitText("main h1", "Sign in"))
