@@ -142,6 +142,15 @@ func TestDashboard(t *testing.T) {
 	screenshot(t, ctx, "webhook-360")
 	run(t, ctx, chromedp.EmulateViewport(1280, 900))
 
+	// Configure an integration through its form, then send it a test.
+	run(t, ctx, open(srv.url, "#/integrations/discord"),
+		chromedp.SendKeys(chromedp.CSS(`input[name="webhook_url"]`), recv.URL+"/discord/123/abc"),
+		js(`document.getElementById('n-discord-order.created').click()`),
+		chromedp.Click(chromedp.CSS(`form[aria-label="Discord settings"] button[type="submit"]`)),
+		waitText("main", "Recent activity"),
+		chromedp.Click(chromedp.CSS(`aside form button[type="submit"]`)),
+		waitText("aside", "success"))
+
 	// Recover the failures of a webhook since a time; switch one off; delete one.
 	run(t, ctx, open(srv.url, fmt.Sprintf("#/deliveries/%d", fx.failing)),
 		chromedp.SetValue(chromedp.CSS(`input[name="since"]`), "2020-01-01T00:00"),
