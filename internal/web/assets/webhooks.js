@@ -190,6 +190,8 @@ function eventPicker(cat, chosen) {
               types.map((t) => box(t.name, t.name, h('button', { type: 'button', class: 'link', 'aria-label': `Schema of ${t.name}`, onclick: () => show(t) }, 'Schema')))));
         })),
       preview));
+  const first = cat.events.find((t) => selected.has(t.name));
+  if (first) show(first);
   return { el, value: () => boxes.filter((b) => b.checked).map((b) => b.value) };
 }
 
