@@ -36,6 +36,7 @@ import (
 	"github.com/hookd/hookd/internal/store/sqlite"
 	"github.com/hookd/hookd/internal/stream"
 	"github.com/hookd/hookd/internal/stream/pgstream"
+	"github.com/hookd/hookd/internal/web"
 )
 
 // serve runs the server until ctx ends (SIGINT/SIGTERM).
@@ -140,7 +141,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	dashboard := web.Handler(web.Options{FrameAncestors: cfg.PortalFrameAncestors})
+	srv := &http.Server{Handler: httpapi.WithDashboard(api, dashboard), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 	// Open streams never go idle by themselves: end them when shutdown
 	// begins (each tells its client to resume with Last-Event-ID).
 	srv.RegisterOnShutdown(func() { _ = broker.Close() })
@@ -291,9 +293,11 @@ hookd is running in development mode (a generated JWT secret; deliveries may rea
 
     export HOOKD_TOKEN=%s
 
+  dashboard:   http://%s/#token=%s
+
   try it:
 
     curl -s http://%s/api/webhooks/events/ -H "Authorization: Bearer $HOOKD_TOKEN"
 
-`, cfg.JWTSecret, tok, host)
+`, cfg.JWTSecret, tok, host, tok, host)
 }

@@ -17,7 +17,7 @@ func token(args []string, getenv func(string) string, stdout, stderr io.Writer) 
 	fs.SetOutput(stderr)
 	sub := fs.String("sub", "", "user the token is for (required)")
 	tenant := fs.String("tenant", "default", "tenant (account) of the user")
-	scope := fs.String("scope", "", `space-separated scopes, e.g. "events:publish events:admin"`)
+	scope := fs.String("scope", "", `space-separated scopes, e.g. "events:publish events:admin"; "readonly" allows reading only`)
 	ttl := fs.Duration("ttl", time.Hour, "how long the token is valid")
 	secret := fs.String("jwt-secret", getenv("HOOKD_JWT_SECRET"), "HS256 secret ($HOOKD_JWT_SECRET)")
 	if err := fs.Parse(args); err != nil {

@@ -28,6 +28,9 @@ const (
 	ScopePublish = "events:publish"
 	// ScopeAdmin allows registering event types.
 	ScopeAdmin = "events:admin"
+	// ScopeReadOnly limits a token to reading: the embedded portal's
+	// viewers. It wins over every other scope.
+	ScopeReadOnly = "readonly"
 )
 
 // DefaultTenant is the account of a token without a tenant claim.
@@ -68,6 +71,12 @@ func (p Principal) Owner() hookd.Owner {
 // HasScope reports whether the token granted scope s.
 func (p Principal) HasScope(s string) bool {
 	return slices.Contains(p.Scopes, s)
+}
+
+// MayUse reports whether the token may make a request with this HTTP
+// method: a read-only token may only GET (and HEAD).
+func (p Principal) MayUse(method string) bool {
+	return method == "GET" || method == "HEAD" || !p.HasScope(ScopeReadOnly)
 }
 
 // Options configures a Verifier. At least one of HS256Secret and JWKSURL

@@ -34,6 +34,9 @@ type Config struct {
 	ShutdownTimeout     time.Duration
 	Lease               time.Duration // how long a claimed delivery stays claimed; 0: 2×DeliveryTimeout+30s
 	Dev                 bool
+	// PortalFrameAncestors are the origins that may frame the dashboard
+	// (its Content-Security-Policy's frame-ancestors).
+	PortalFrameAncestors []string
 }
 
 // Var describes one configuration variable, for flags, docs and tests.
@@ -64,6 +67,7 @@ var Vars = []Var{
 	{"HOOKD_RATE_BURST", "rate-burst", "200", "API requests a user may send at once above the rate"},
 	{"HOOKD_WORKERS", "workers", "64", "concurrent delivery senders"},
 	{"HOOKD_SHUTDOWN_TIMEOUT", "shutdown-timeout", "30s", "how long SIGTERM waits for in-flight deliveries"},
+	{"HOOKD_PORTAL_FRAME_ANCESTORS", "portal-frame-ancestors", "'self'", "space-separated origins that may embed the dashboard in a frame (CSP frame-ancestors)"},
 	{"HOOKD_LEASE", "lease", "0", "how long a claimed delivery stays claimed before another node may take it (0: 2×delivery timeout + 30s)"},
 }
 
@@ -146,6 +150,12 @@ func Parse(name string, args []string, getenv func(string) string) (*Config, *fl
 	c.Workers = num("HOOKD_WORKERS")
 	c.ShutdownTimeout = dur("HOOKD_SHUTDOWN_TIMEOUT")
 	c.Lease = dur("HOOKD_LEASE")
+	c.PortalFrameAncestors = strings.Fields(get("HOOKD_PORTAL_FRAME_ANCESTORS"))
+	for _, o := range c.PortalFrameAncestors {
+		if strings.ContainsAny(o, ";,") {
+			errs = append(errs, fmt.Errorf("HOOKD_PORTAL_FRAME_ANCESTORS: %q is not an origin", o))
+		}
+	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, fs, err
 	}

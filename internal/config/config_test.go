@@ -41,6 +41,7 @@ func TestParseErrors(t *testing.T) {
 		"bad key":          {"HOOKD_JWT_SECRET": "0123456789abcdef", "HOOKD_ENCRYPTION_KEY": "c2hvcnQ="},
 		"postgres, no key": {"HOOKD_JWT_SECRET": "0123456789abcdef", "HOOKD_DATABASE_URL": "postgres://x/y"},
 		"zero workers":     {"HOOKD_JWT_SECRET": "0123456789abcdef", "HOOKD_WORKERS": "0"},
+		"frame ancestors":  {"HOOKD_JWT_SECRET": "0123456789abcdef", "HOOKD_PORTAL_FRAME_ANCESTORS": "https://a.example; script-src *"},
 	}
 	for name, vars := range cases {
 		if _, _, err := Parse("serve", nil, env(vars)); err == nil {
@@ -63,5 +64,22 @@ func TestReadmeListsEveryVariable(t *testing.T) {
 		if !strings.Contains(string(readme), "| `"+v.Env+"` |") {
 			t.Errorf("README's configuration table lacks %s", v.Env)
 		}
+	}
+}
+
+func TestPortalFrameAncestors(t *testing.T) {
+	c, _, err := Parse("serve", nil, env(map[string]string{"HOOKD_JWT_SECRET": "0123456789abcdef"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(c.PortalFrameAncestors, " ") != "'self'" {
+		t.Fatalf("default %q, want 'self'", c.PortalFrameAncestors)
+	}
+	c, _, err = Parse("serve", nil, env(map[string]string{"HOOKD_JWT_SECRET": "0123456789abcdef", "HOOKD_PORTAL_FRAME_ANCESTORS": " https://shop.example  'self' "}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(c.PortalFrameAncestors, " ") != "https://shop.example 'self'" {
+		t.Fatalf("%q", c.PortalFrameAncestors)
 	}
 }

@@ -40,6 +40,10 @@ func (s *Server) authenticate(rt *route, next http.Handler) http.Handler {
 			s.fail(w, r, err)
 			return
 		}
+		if !p.MayUse(r.Method) {
+			s.fail(w, r, hookd.Errorf(hookd.EForbidden, "this token is read-only (scope %s)", auth.ScopeReadOnly))
+			return
+		}
 		if rt.Scope != "" && !p.HasScope(rt.Scope) {
 			s.fail(w, r, hookd.Errorf(hookd.EForbidden, "this request needs scope %s", rt.Scope))
 			return
