@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hookd/hookd/internal/app"
 	"github.com/hookd/hookd/internal/auth"
 	"github.com/hookd/hookd/internal/catalog"
 	"github.com/hookd/hookd/internal/crypto"
@@ -41,7 +42,7 @@ func readOnlyAPI(t *testing.T) func(method, path string, scopes []string, body s
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(NewServer(Deps{Store: st, Catalog: catalog.MustBuiltin(), Verifier: verifier, Version: "test"}))
+	srv := httptest.NewServer(NewServer(withServices(Deps{Verifier: verifier, Version: "test"}, app.Deps{Store: st, Catalog: catalog.MustBuiltin()})))
 	t.Cleanup(srv.Close)
 	return func(method, path string, scopes []string, body string) (int, map[string]any) {
 		t.Helper()
