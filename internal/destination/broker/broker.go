@@ -159,3 +159,7 @@ func LowerHeaders(h map[string]string) map[string]string {
 	}
 	return out
 }
+
+// PoolSize caps the connections a pooled client (Redis) keeps per broker
+// address and credentials.
+const PoolSize = 32
