@@ -27,6 +27,8 @@ type Message = broker.Message
 // Result is the outcome of one publish; see broker.Result.
 type Result = broker.Result
 
+var _ broker.Publisher = (*Publisher)(nil)
+
 // Publisher publishes to RabbitMQ, keeping one connection per broker
 // address, virtual host and credentials. It is safe for concurrent use.
 type Publisher struct {
@@ -88,7 +90,7 @@ func (p *Publisher) Validate(rawURL string) error {
 // publisher confirm, within the Publisher's timeout.
 func (p *Publisher) Publish(ctx context.Context, m Message) Result {
 	start := p.opts.Clock()
-	res := Result{RequestHeaders: copyHeaders(m.Headers)}
+	res := Result{RequestHeaders: broker.LogHeaders(m.Headers)}
 	t, err := ParseURL(m.URL)
 	if err != nil {
 		return broker.Finish(res, &broker.Failure{Type: broker.ErrTypeConnection, Permanent: true, Err: err}, start, p.opts.Clock)
@@ -308,12 +310,4 @@ func (c *connection) closedError(err error) error {
 		return broker.ConnectionError(fmt.Errorf("connection closed: %d %s", ae.Code, ae.Reason))
 	}
 	return broker.ConnectionError(fmt.Errorf("connection closed: %w", err))
-}
-
-func copyHeaders(h map[string]string) map[string]string {
-	out := make(map[string]string, len(h))
-	for k, v := range h {
-		out[k] = v
-	}
-	return out
 }

@@ -8,6 +8,8 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"github.com/hookd/hookd/internal/hookd"
 )
 
 // Error types of a failed publish (CONTRACT §6 and §14).
@@ -72,8 +74,8 @@ type Message struct {
 type Result struct {
 	// Success is true when the broker acknowledged the message.
 	Success bool
-	// RequestHeaders are the message headers as sent (the attempt's
-	// "request"); the body sent is Message.Body.
+	// RequestHeaders are the message headers as sent, sensitive values
+	// masked (the attempt's "request"); the body sent is Message.Body.
 	RequestHeaders map[string]string
 	// Response is the broker's answer, e.g. "confirmed delivery tag 7".
 	Response string
@@ -163,3 +165,25 @@ func LowerHeaders(h map[string]string) map[string]string {
 // PoolSize caps the connections a pooled client (Redis) keeps per broker
 // address and credentials.
 const PoolSize = 32
+
+// LogHeaders copies headers for the log, with sensitive values masked as
+// in every log (CONTRACT §4).
+func LogHeaders(h map[string]string) map[string]string {
+	out := make(map[string]string, len(h))
+	for k, v := range h {
+		if hookd.SensitiveHeader(k) {
+			v = hookd.Masked
+		}
+		out[k] = v
+	}
+	return out
+}
+
+// Publisher is what every broker destination package offers: URL checks
+// for its scheme, one publish with its outcome, and closing the
+// connections it keeps.
+type Publisher interface {
+	Validate(rawURL string) error
+	Publish(ctx context.Context, m Message) Result
+	Close() error
+}

@@ -21,6 +21,8 @@ type Message = broker.Message
 // Result is the outcome of one publish; see broker.Result.
 type Result = broker.Result
 
+var _ broker.Publisher = (*Publisher)(nil)
+
 // Publisher publishes to MQTT brokers at QoS 1, keeping one connection
 // per address and credentials. It is safe for concurrent use.
 type Publisher struct {
@@ -93,9 +95,7 @@ func (p *Publisher) Publish(ctx context.Context, m Message) Result {
 		return broker.Finish(res, err, start, p.opts.Clock)
 	}
 	if c.level == level5 {
-		for k, v := range m.Headers {
-			res.RequestHeaders[k] = v
-		}
+		res.RequestHeaders = broker.LogHeaders(m.Headers)
 	}
 	ack, err := c.publish(ctx, t.Topic, m)
 	if err != nil {

@@ -23,6 +23,8 @@ type Message = broker.Message
 // Result is the outcome of one publish; see broker.Result.
 type Result = broker.Result
 
+var _ broker.Publisher = (*Publisher)(nil)
+
 // Publisher publishes to NATS JetStream, keeping one connection per
 // address and credentials. It is safe for concurrent use.
 type Publisher struct {
@@ -88,10 +90,11 @@ func (p *Publisher) Publish(ctx context.Context, m Message) Result {
 	if m.EventID != "" {
 		msg.Header[jetstream.MsgIDHeader] = []string{m.EventID}
 	}
-	res := Result{RequestHeaders: make(map[string]string, len(msg.Header))}
+	sent := make(map[string]string, len(msg.Header))
 	for k, v := range msg.Header {
-		res.RequestHeaders[k] = v[0]
+		sent[k] = v[0]
 	}
+	res := Result{RequestHeaders: broker.LogHeaders(sent)}
 	t, err := ParseURL(m.URL)
 	if err != nil {
 		return broker.Finish(res, &broker.Failure{Type: broker.ErrTypeConnection, Permanent: true, Err: err}, start, p.opts.Clock)

@@ -25,6 +25,8 @@ type Result = broker.Result
 // BodyField is the stream entry's field holding the §6 body.
 const BodyField = "body"
 
+var _ broker.Publisher = (*Publisher)(nil)
+
 // Publisher appends deliveries to Redis streams, keeping one client per
 // address, database and credentials. It is safe for concurrent use.
 type Publisher struct {
@@ -101,7 +103,7 @@ func Fields(m Message) []any {
 // entry id, within the Publisher's timeout.
 func (p *Publisher) Publish(ctx context.Context, m Message) Result {
 	start := p.opts.Clock()
-	res := Result{RequestHeaders: broker.LowerHeaders(m.Headers)}
+	res := Result{RequestHeaders: broker.LogHeaders(broker.LowerHeaders(m.Headers))}
 	delete(res.RequestHeaders, BodyField)
 	t, err := ParseURL(m.URL)
 	if err != nil {
