@@ -151,7 +151,13 @@ func (p *Publisher) connect(ctx context.Context, k broker.Key) (*connection, err
 		return nil, openError(err)
 	}
 	_ = nc.SetDeadline(time.Time{})
-	return &connection{conn: c, channels: map[string]*channel{}}, nil
+	conn := &connection{conn: c, channels: map[string]*channel{}, gone: make(chan struct{})}
+	closes := c.NotifyClose(make(chan *amqp.Error, 1))
+	go func() {
+		conn.reason = <-closes
+		close(conn.gone)
+	}()
+	return conn, nil
 }
 
 // openError reports a refused handshake (bad credentials, unknown virtual
@@ -175,6 +181,10 @@ func openError(err error) error {
 // exchange.
 type connection struct {
 	conn *amqp.Connection
+	// gone is closed once the connection is, with the broker's reason
+	// (nil when it was closed here or the socket broke without one).
+	gone   chan struct{}
+	reason *amqp.Error
 
 	mu       sync.Mutex
 	channels map[string]*channel
@@ -304,6 +314,13 @@ func (c *connection) closedError(err error) error {
 		if errors.As(err, &ae) && ae.Server {
 			return broker.BrokerError("the broker refused: %d %s", ae.Code, ae.Reason)
 		}
+	}
+	select {
+	case <-c.gone:
+		if r := c.reason; r != nil {
+			return broker.ConnectionError(fmt.Errorf("connection closed: %d %s", r.Code, r.Reason))
+		}
+	case <-time.After(100 * time.Millisecond):
 	}
 	var ae *amqp.Error
 	if errors.As(err, &ae) && ae.Code != 0 && ae.Code != amqp.ChannelError {

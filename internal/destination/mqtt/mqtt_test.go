@@ -35,7 +35,13 @@ type subscriber struct {
 
 func subscribe(t testing.TB, topic string) *subscriber {
 	t.Helper()
-	nc, err := net.DialTimeout("tcp", addr, 2*time.Second)
+	return subscribeTo(t, addr, topic)
+}
+
+// subscribeTo subscribes to topic on the broker at a.
+func subscribeTo(t testing.TB, a, topic string) *subscriber {
+	t.Helper()
+	nc, err := net.DialTimeout("tcp", a, 2*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
