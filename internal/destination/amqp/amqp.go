@@ -130,6 +130,8 @@ func (p *Publisher) connect(ctx context.Context, k broker.Key) (*connection, err
 	if d, ok := ctx.Deadline(); ok {
 		_ = nc.SetDeadline(d)
 	}
+	// Without basic auth, RabbitMQ's default user, as an amqp:// URI
+	// without credentials means.
 	user, pass := k.Username, k.Password
 	if user == "" && pass == "" {
 		user, pass = "guest", "guest"

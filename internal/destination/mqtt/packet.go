@@ -110,8 +110,8 @@ func connectPacket(level byte, clientID, username, password string, keepAlive ui
 	if username != "" {
 		flags |= 0x80
 	}
-	if password != "" {
-		flags |= 0x40
+	if password != "" && (username != "" || level == level5) {
+		flags |= 0x40 // 3.1.1 allows a password only with a user name
 	}
 	e.byte(flags)
 	e.uint16(keepAlive)
@@ -122,7 +122,7 @@ func connectPacket(level byte, clientID, username, password string, keepAlive ui
 	if username != "" {
 		e.string(username)
 	}
-	if password != "" {
+	if flags&0x40 != 0 {
 		e.string(password)
 	}
 	return frame(packetConnect, 0, e.b)
