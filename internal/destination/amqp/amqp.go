@@ -104,7 +104,9 @@ func (p *Publisher) Publish(ctx context.Context, m Message) Result {
 	}
 	tag, err := conn.publish(ctx, t, m, start)
 	if err != nil {
-		if !conn.Healthy() {
+		// A connection that failed a write may not know yet that it is
+		// closed; the next publish must not use it.
+		if typ, _ := broker.Classify(err); typ == broker.ErrTypeConnection || !conn.Healthy() {
 			p.conns.Drop(key, conn)
 		}
 		return broker.Finish(res, err, start, p.opts.Clock)
@@ -159,6 +161,19 @@ func (p *Publisher) connect(ctx context.Context, k broker.Key) (*connection, err
 		conn.reason = <-closes
 		close(conn.gone)
 	}()
+	blocks := c.NotifyBlocked(make(chan amqp.Blocking, 1))
+	go func() {
+		for b := range blocks {
+			conn.mu.Lock()
+			conn.blocked = b.Reason
+			if !b.Active {
+				conn.blocked = ""
+			} else if conn.blocked == "" {
+				conn.blocked = "no reason given"
+			}
+			conn.mu.Unlock()
+		}
+	}()
 	return conn, nil
 }
 
@@ -190,6 +205,9 @@ type connection struct {
 
 	mu       sync.Mutex
 	channels map[string]*channel
+	// blocked is the broker's reason while it stops reading publishes
+	// (a memory or disk alarm), "" otherwise.
+	blocked string
 }
 
 // Healthy reports whether the connection is still open.
@@ -241,6 +259,14 @@ func (c *connection) channel(exchange string) (*channel, error) {
 // publish sends one persistent message on the exchange's channel and
 // waits for its confirm; it returns the delivery tag.
 func (c *connection) publish(ctx context.Context, t Target, m Message, now time.Time) (uint64, error) {
+	// While the broker is blocked a publish would wait in a socket write
+	// past any timeout; fail at once instead.
+	c.mu.Lock()
+	blocked := c.blocked
+	c.mu.Unlock()
+	if blocked != "" {
+		return 0, broker.BrokerError("the broker blocks publishing: %s", blocked)
+	}
 	ch, err := c.channel(t.Exchange)
 	if err != nil {
 		return 0, err

@@ -111,7 +111,11 @@ func (p *Publisher) Publish(ctx context.Context, m Message) Result {
 	// the dispatcher's backoff is the retry.
 	ack, err := c.js.PublishMsg(ctx, msg, jetstream.WithRetryAttempts(0))
 	if err != nil {
-		return broker.Finish(res, publishError(err, t.Subject), start, p.opts.Clock)
+		err = publishError(err, t.Subject)
+		if typ, _ := broker.Classify(err); typ == broker.ErrTypeConnection {
+			p.conns.Drop(key, c)
+		}
+		return broker.Finish(res, err, start, p.opts.Clock)
 	}
 	res.Response = fmt.Sprintf("stream %s seq %d", ack.Stream, ack.Sequence)
 	if ack.Duplicate {
@@ -172,6 +176,9 @@ func (p *Publisher) connect(ctx context.Context, k broker.Key) (*connection, err
 	timeout := p.opts.Timeout
 	if d, ok := ctx.Deadline(); ok {
 		timeout = time.Until(d)
+	}
+	if timeout <= 0 {
+		return nil, context.DeadlineExceeded
 	}
 	opts := []nats.Option{
 		nats.Name("hookd"),
