@@ -5,5 +5,11 @@
 //
 // A broker destination publishes the §6 body with the §6 headers as
 // message headers; a refused or failed publish fails the attempt as
-// connection_error, timeout or broker_error.
+// connection_error, timeout or broker_error. A Result maps onto a delivery
+// attempt with no status code: RequestHeaders are the attempt's request
+// headers, Response its response body, Duration its response time,
+// ErrorType and ErrorMessage its error, and Permanent says the delivery
+// fails for good at once. Err keeps the underlying error, so the caller can
+// find its guarded dialer's refusal of a blocked host in the chain and
+// report blocked_target instead.
 package broker
