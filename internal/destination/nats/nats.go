@@ -169,9 +169,10 @@ type dialer struct {
 
 func (d dialer) Dial(network, addr string) (net.Conn, error) { return d.dial(d.ctx, network, addr) }
 
-// connect opens a NATS connection through the guarded dialer. It never
-// reconnects by itself, ignores servers the broker advertises (every
-// connection goes to the address the URL names) and does not retry.
+// connect opens a NATS connection through the guarded dialer, passing it
+// the URL's host name unresolved. It never reconnects by itself, ignores
+// servers the broker advertises (every connection goes to the address the
+// URL names) and does not retry.
 func (p *Publisher) connect(ctx context.Context, k broker.Key) (*connection, error) {
 	timeout := p.opts.Timeout
 	if d, ok := ctx.Deadline(); ok {
@@ -183,6 +184,9 @@ func (p *Publisher) connect(ctx context.Context, k broker.Key) (*connection, err
 	opts := []nats.Option{
 		nats.Name("hookd"),
 		nats.SetCustomDialer(dialer{ctx: ctx, dial: p.opts.Dial}),
+		// The guarded dialer resolves the host itself, so it sees the
+		// name the URL gives and checks the address it connects to.
+		nats.SkipHostLookup(),
 		nats.Timeout(timeout),
 		nats.NoReconnect(),
 		nats.IgnoreDiscoveredServers(),

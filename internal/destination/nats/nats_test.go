@@ -142,12 +142,17 @@ func TestPublishFailures(t *testing.T) {
 		t.Errorf("refused: %s %q, want connection_error", res.ErrorType, res.ErrorMessage)
 	}
 
+	// The dialer gets the host name as written, to resolve and check.
 	blocked := errors.New("blocked by the target checks")
-	bp := nats.New(nats.Options{Dial: func(context.Context, string, string) (net.Conn, error) { return nil, blocked }})
+	var dialed string
+	bp := nats.New(nats.Options{Dial: func(_ context.Context, _, a string) (net.Conn, error) { dialed = a; return nil, blocked }})
 	defer bp.Close()
-	res = bp.Publish(context.Background(), message("nats://"+addr+"/s", "evt_1"))
+	res = bp.Publish(context.Background(), message("nats://localhost:4222/s", "evt_1"))
 	if res.ErrorType != broker.ErrTypeConnection || !errors.Is(res.Err, blocked) {
 		t.Errorf("dialer refuses: %s %v, want connection_error wrapping the dialer's error", res.ErrorType, res.Err)
+	}
+	if dialed != "localhost:4222" {
+		t.Errorf("dialer got %q, want the unresolved localhost:4222", dialed)
 	}
 }
 
