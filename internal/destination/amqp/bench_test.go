@@ -1,0 +1,26 @@
+package amqp_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+
+	"github.com/hookd/hookd/internal/destination/broker/brokertest"
+)
+
+// BenchmarkPublish measures confirmed persistent publishes of 900-byte
+// bodies to a queue, with brokertest.Publishers goroutines at once.
+func BenchmarkPublish(b *testing.B) {
+	p, _, ch := setup(b)
+	queue := declareQueue(b, ch)
+	url := "amqp://" + addr + "/?routing_key=" + queue
+	brokertest.BenchmarkPublishers(b, func(i int) error {
+		m := message(url, fmt.Sprint("evt_", i))
+		m.Body = brokertest.Body900
+		if res := p.Publish(context.Background(), m); !res.Success {
+			return errors.New(res.ErrorType + ": " + res.ErrorMessage)
+		}
+		return nil
+	})
+}
