@@ -24,6 +24,7 @@ import (
 	"github.com/hookd/hookd/internal/catalog"
 	"github.com/hookd/hookd/internal/config"
 	"github.com/hookd/hookd/internal/crypto"
+	brokerdest "github.com/hookd/hookd/internal/destination/broker"
 	destinations "github.com/hookd/hookd/internal/destination/builtin"
 	"github.com/hookd/hookd/internal/dispatch"
 	"github.com/hookd/hookd/internal/hookd"
@@ -109,7 +110,12 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	sender := &outbound.Sender{Client: outbound.NewClient(transport, cfg.DeliveryTimeout), UserAgent: "hookd/" + version, Now: clock}
 	// Integrations send through the same guarded client as webhooks.
 	providers := builtin.Registry(integrations.Deps{Client: sender.Client, UserAgent: sender.UserAgent, Now: clock, MailchimpAPIBase: cfg.MailchimpAPIBase})
-	dests := destinations.Registry(sender, providers)
+	// Broker hosts pass the same guard as HTTP endpoints: their
+	// publishers dial with the transport's dialer.
+	dests := destinations.Registry(sender, providers, brokerdest.Options{
+		Dial: outbound.NewDialer(guard, cfg.DeliveryTimeout).DialContext, Timeout: cfg.DeliveryTimeout, Clock: clock,
+	})
+	defer dests.Close()
 	// The dispatcher comes first: the publisher hands it what each commit
 	// queues, and the services wake it. It hands back the rows whose
 	// subscription ended to the services, which are built last; it
@@ -126,7 +132,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	publisher := publish.New(publishTo, fanout, dispatcher, clock, rand.Reader)
 	services = app.New(app.Deps{
 		Store: store, Catalog: cat, Integrations: providers,
-		Publisher: app.EnginePublisher{P: publisher}, Notifier: dispatcher, Destinations: dests,
+		Publisher: app.EnginePublisher{P: publisher}, Notifier: dispatcher, Destinations: dests, URLKinds: dests,
 		AttemptTimeout: cfg.DeliveryTimeout, Now: clock, Random: rand.Reader,
 	})
 	api := httpapi.NewServer(httpapi.Deps{

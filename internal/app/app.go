@@ -43,6 +43,14 @@ type Destinations interface {
 	Send(ctx context.Context, row *hookd.Webhook, m destination.Message) outbound.Outcome
 }
 
+// URLKinds check the webhook URLs whose scheme names a destination kind
+// other than HTTP, a message broker (destination.Registry).
+type URLKinds interface {
+	// CheckURL reports whether rawURL's scheme names such a kind and, when
+	// it does, what is wrong with rawURL (nil: nothing).
+	CheckURL(rawURL string) (registered bool, err error)
+}
+
 // Deps is what the services are built from. Store and Catalog are
 // required; the others may be nil (no publishing, no dispatcher to wake,
 // no test sends, no integrations offered).
@@ -54,6 +62,8 @@ type Deps struct {
 	Publisher    Publisher
 	Notifier     Notifier
 	Destinations Destinations
+	// URLKinds accept broker URLs for webhooks; nil accepts http(s) only.
+	URLKinds URLKinds
 	// AttemptTimeout bounds a test send (default 15 s).
 	AttemptTimeout time.Duration
 	Now            hookd.Clock // default time.Now

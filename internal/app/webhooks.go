@@ -82,7 +82,7 @@ func (s *WebhookService) CreateWebhook(ctx context.Context, owner hookd.Owner, i
 	if err != nil {
 		return nil, err
 	}
-	details = append(details, applyWebhookInput(wh, in, nil, known)...)
+	details = append(details, applyWebhookInput(wh, in, nil, known, s.URLKinds)...)
 	if len(details) > 0 {
 		return nil, hookd.Invalid(details...)
 	}
@@ -105,7 +105,7 @@ func (s *WebhookService) UpdateWebhook(ctx context.Context, owner hookd.Owner, i
 		return nil, hookd.WebhookStats{}, err
 	}
 	wasActive := wh.IsActive
-	if details := applyWebhookInput(wh, in, wh.Headers, known); len(details) > 0 {
+	if details := applyWebhookInput(wh, in, wh.Headers, known, s.URLKinds); len(details) > 0 {
 		return nil, hookd.WebhookStats{}, hookd.Invalid(details...)
 	}
 	wh.UpdatedAt = s.now()

@@ -35,7 +35,7 @@ func FuzzWebhookInput(f *testing.F) {
 			return // the transport refuses it before the rules see it
 		}
 		wh := &hookd.Webhook{RetryConfig: hookd.DefaultRetryConfig}
-		details := applyWebhookInput(wh, &in, nil, known)
+		details := applyWebhookInput(wh, &in, nil, known, nil)
 		if len(details) > 0 {
 			for _, d := range details {
 				if d.Field == "" || d.Message == "" {

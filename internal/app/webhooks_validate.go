@@ -8,6 +8,7 @@ import (
 	"io"
 	"sort"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/hookd/hookd/internal/filter"
@@ -52,8 +53,8 @@ func checkSecret(secret string) *hookd.FieldError {
 
 // applyWebhookInput validates the fields in and writes them into wh; it
 // returns every problem found. stored holds the header values an update
-// may keep by sending the mask back.
-func applyWebhookInput(wh *hookd.Webhook, in *hookd.WebhookInput, stored map[string]string, known map[string]hookd.EventType) []hookd.FieldError {
+// may keep by sending the mask back; urls check broker URLs.
+func applyWebhookInput(wh *hookd.Webhook, in *hookd.WebhookInput, stored map[string]string, known map[string]hookd.EventType, urls URLKinds) []hookd.FieldError {
 	var details []hookd.FieldError
 	bad := func(field, msg string) { details = append(details, hookd.FieldError{Field: field, Message: msg}) }
 	if in.Name != nil {
@@ -70,7 +71,7 @@ func applyWebhookInput(wh *hookd.Webhook, in *hookd.WebhookInput, stored map[str
 		wh.Description = *in.Description
 	}
 	if in.URL != nil {
-		if msg := hookd.CheckTargetURL(*in.URL); msg != "" {
+		if msg := checkTargetURL(*in.URL, urls); msg != "" {
 			bad("url", msg)
 		}
 		wh.URL = *in.URL
@@ -247,4 +248,26 @@ func checkFilters(raw json.RawMessage, patterns []string, known map[string]hookd
 		}
 	}
 	return f.Validate(subscribed)
+}
+
+// checkTargetURL returns what is wrong with a webhook URL, "" when
+// nothing: an http(s) URL (hookd.CheckTargetURL) or, when urls register
+// its scheme, a message broker's URL as that broker's publisher checks it
+// (CONTRACT §14).
+func checkTargetURL(raw string, urls URLKinds) string {
+	if urls == nil {
+		return hookd.CheckTargetURL(raw)
+	}
+	registered, err := urls.CheckURL(raw)
+	switch {
+	case !registered:
+		return hookd.CheckTargetURL(raw)
+	case len(raw) > hookd.MaxURLLen:
+		return fmt.Sprintf("must be at most %d characters", hookd.MaxURLLen)
+	case strings.IndexFunc(raw, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) >= 0:
+		return "must not contain spaces or control characters"
+	case err != nil:
+		return err.Error()
+	}
+	return ""
 }

@@ -26,6 +26,8 @@ const (
 	ErrTypeDNS        = "dns_error"
 	ErrTypeTLS        = "tls_error"
 	ErrTypeBlocked    = "blocked_target"
+	// ErrTypeBroker is a publish a message broker refused, with its reason.
+	ErrTypeBroker = "broker_error"
 	// HTTP failures are "http_<code>", for example "http_500".
 )
 

@@ -18,6 +18,7 @@ import (
 	"github.com/hookd/hookd/internal/auth"
 	"github.com/hookd/hookd/internal/catalog"
 	"github.com/hookd/hookd/internal/crypto"
+	"github.com/hookd/hookd/internal/destination/broker"
 	destinations "github.com/hookd/hookd/internal/destination/builtin"
 	"github.com/hookd/hookd/internal/hookd"
 	"github.com/hookd/hookd/internal/integrations"
@@ -59,7 +60,7 @@ func setupIntegrations(t *testing.T) *integrationEnv {
 	}
 	client := outbound.NewClient(outbound.NewTransport(&outbound.Guard{AllowPrivate: true}, 5*time.Second, 0), 5*time.Second)
 	providers := builtin.Registry(integrations.Deps{Client: client, UserAgent: "hookd/test", Now: time.Now})
-	dests := destinations.Registry(&outbound.Sender{Client: client, UserAgent: "hookd/test", Now: time.Now}, providers)
+	dests := destinations.Registry(&outbound.Sender{Client: client, UserAgent: "hookd/test", Now: time.Now}, providers, broker.Options{})
 	api := NewServer(withServices(Deps{Verifier: verifier, Version: "test"}, app.Deps{Store: st, Catalog: catalog.MustBuiltin(),
 		Integrations: providers, Destinations: dests}))
 	srv := httptest.NewServer(api)

@@ -99,22 +99,7 @@ func appendJSONString(b []byte, s string) []byte {
 // classified into the Outcome.
 func (s *Sender) Send(ctx context.Context, m Message) Outcome {
 	now := s.Now()
-	xSig, whSig := SignatureHeaders(m.EventID, now, m.Body, m.Secret, m.PreviousSecret)
-	h := make(http.Header, len(m.Headers)+9)
-	for k, v := range m.Headers {
-		h.Set(k, v)
-	}
-	h.Set("Content-Type", "application/json")
-	h.Set("User-Agent", s.UserAgent)
-	h.Set("X-Webhook-Event", m.EventType)
-	h.Set("X-Webhook-ID", m.EventID)
-	h.Set("X-Webhook-Delivery", strconv.FormatInt(m.DeliveryID, 10))
-	h.Set("X-Webhook-Signature", xSig)
-	// Standard Webhooks header names are lower-case; set them verbatim.
-	h["webhook-id"] = []string{m.EventID}
-	h["webhook-timestamp"] = []string{strconv.FormatInt(now.Unix(), 10)}
-	h["webhook-signature"] = []string{whSig}
-
+	h := s.Headers(m, now)
 	out := Outcome{Attempt: hookd.Attempt{StartedAt: now, RequestHeaders: flatten(h)}}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, m.URL, bytes.NewReader(m.Body))
 	if err != nil {
@@ -147,6 +132,29 @@ func (s *Sender) Send(ctx context.Context, m Message) Outcome {
 	}
 	out.Attempt.ErrorType, out.Attempt.ErrorMessage = Classify(err, resp)
 	return out
+}
+
+// Headers builds the headers of m's attempt at now (docs/api.md §6):
+// content type, user agent, the webhook's own headers, the event, id and
+// delivery headers and both signatures. The HTTP request carries them;
+// a message broker destination sends them as message headers.
+func (s *Sender) Headers(m Message, now time.Time) http.Header {
+	xSig, whSig := SignatureHeaders(m.EventID, now, m.Body, m.Secret, m.PreviousSecret)
+	h := make(http.Header, len(m.Headers)+9)
+	for k, v := range m.Headers {
+		h.Set(k, v)
+	}
+	h.Set("Content-Type", "application/json")
+	h.Set("User-Agent", s.UserAgent)
+	h.Set("X-Webhook-Event", m.EventType)
+	h.Set("X-Webhook-ID", m.EventID)
+	h.Set("X-Webhook-Delivery", strconv.FormatInt(m.DeliveryID, 10))
+	h.Set("X-Webhook-Signature", xSig)
+	// Standard Webhooks header names are lower-case; set them verbatim.
+	h["webhook-id"] = []string{m.EventID}
+	h["webhook-timestamp"] = []string{strconv.FormatInt(now.Unix(), 10)}
+	h["webhook-signature"] = []string{whSig}
+	return h
 }
 
 // flatten turns headers into the stored form, secrets masked.

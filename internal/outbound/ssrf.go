@@ -165,6 +165,23 @@ const (
 	transportTLSHandshake    = 10 * time.Second
 )
 
+// NewDialer returns the dialer deliveries connect with: every dial passes
+// g's Control hook (a nil g blocks with the defaults) and resolves with
+// g's Resolver; timeout bounds connecting (0 means none). NewTransport
+// dials with it, and so do the message broker destinations, so a broker's
+// host passes the same checks as an HTTP endpoint's.
+func NewDialer(g *Guard, timeout time.Duration) *net.Dialer {
+	if g == nil {
+		g = &Guard{}
+	}
+	return &net.Dialer{
+		Timeout:   timeout,
+		KeepAlive: transportKeepAlive,
+		Control:   g.Control,
+		Resolver:  g.Resolver,
+	}
+}
+
 // NewTransport returns the transport deliveries are sent with: every dial
 // passes g's Control hook (a nil g blocks with the defaults), proxies from
 // the environment are ignored (a proxy would connect on our behalf and
@@ -179,15 +196,9 @@ func NewTransport(g *Guard, timeout time.Duration, maxConnsPerHost int) *http.Tr
 	if timeout > 0 && timeout < handshake {
 		handshake = timeout
 	}
-	dialer := &net.Dialer{
-		Timeout:   timeout,
-		KeepAlive: transportKeepAlive,
-		Control:   g.Control,
-		Resolver:  g.Resolver,
-	}
 	return &http.Transport{
 		Proxy:                  nil,
-		DialContext:            dialer.DialContext,
+		DialContext:            NewDialer(g, timeout).DialContext,
 		ForceAttemptHTTP2:      true,
 		TLSHandshakeTimeout:    handshake,
 		MaxIdleConns:           transportMaxIdle,

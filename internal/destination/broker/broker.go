@@ -14,9 +14,9 @@ import (
 
 // Error types of a failed publish (CONTRACT §6 and §14).
 const (
-	ErrTypeConnection = "connection_error"
-	ErrTypeTimeout    = "timeout"
-	ErrTypeBroker     = "broker_error"
+	ErrTypeConnection = hookd.ErrTypeConnection
+	ErrTypeTimeout    = hookd.ErrTypeTimeout
+	ErrTypeBroker     = hookd.ErrTypeBroker
 )
 
 // DefaultTimeout bounds one publish, connecting included, when

@@ -30,11 +30,18 @@ func New(sender *outbound.Sender) *Destination { return &Destination{sender: sen
 // Send posts m's event body, signed with the webhook's secret (and its
 // previous one while that still signs), to wh.URL.
 func (d *Destination) Send(ctx context.Context, wh *hookd.Webhook, m destination.Message) outbound.Outcome {
-	return d.sender.Send(ctx, outbound.Message{
-		URL: wh.URL, Headers: wh.Headers, Secret: wh.Secret, PreviousSecret: ActivePrevious(wh, d.sender.Now()),
+	return d.sender.Send(ctx, Message(wh, m, d.sender.Now()))
+}
+
+// Message is what an attempt at now sends for m to the user's webhook wh,
+// over HTTP or to a message broker: the §6 body, signed with the secrets
+// that sign at now, and the webhook's own headers.
+func Message(wh *hookd.Webhook, m destination.Message, now time.Time) outbound.Message {
+	return outbound.Message{
+		URL: wh.URL, Headers: wh.Headers, Secret: wh.Secret, PreviousSecret: ActivePrevious(wh, now),
 		EventID: m.Event.ID, EventType: m.Event.Type, DeliveryID: m.DeliveryID,
 		Body: outbound.EventBody(m.Event, m.Test),
-	})
+	}
 }
 
 // ActivePrevious returns the rotated-out secret while it still signs.
