@@ -2,6 +2,7 @@ package destination
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"testing"
 	"time"
@@ -43,5 +44,73 @@ func TestRegistrySendsByKind(t *testing.T) {
 	out := r.Send(t.Context(), &hookd.Webhook{Kind: "amqp"}, m)
 	if out.Success || out.Attempt.ErrorType != hookd.ErrTypeConnection || !out.Attempt.StartedAt.Equal(now) {
 		t.Errorf("unregistered kind: %+v", out)
+	}
+}
+
+// schemeKind is a destination reached by URL scheme, counting closes.
+type schemeKind struct {
+	kind
+	closed *int
+}
+
+func (k schemeKind) ValidateURL(raw string) error {
+	if raw == "amqp://bad" {
+		return errors.New("bad amqp URL")
+	}
+	return nil
+}
+
+func (k schemeKind) Close() error { *k.closed++; return nil }
+
+func TestRegistrySendsWebhooksByScheme(t *testing.T) {
+	t.Parallel()
+	r := NewRegistry(nil)
+	closed := 0
+	broker := schemeKind{kind{202}, &closed}
+	if err := r.Register(kind{200}, ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Register(kind{503}, "slack"); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.RegisterScheme(broker, "amqp", "nats"); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.RegisterScheme(broker, "nats"); err == nil {
+		t.Fatal("a scheme registered twice was accepted")
+	}
+	if got := r.Schemes(); !slices.Equal(got, []string{"amqp", "nats"}) {
+		t.Errorf("Schemes = %q", got)
+	}
+	m := Message{Event: &hookd.Event{ID: "evt_1"}, DeliveryID: 1}
+	for _, tc := range []struct {
+		kind, url string
+		status    int
+	}{
+		{"", "https://example.com/hook", 200},
+		{"", "AMQP://broker/?routing_key=q", 202},
+		{"", "nats://broker/orders", 202},
+		{"", "redis://broker/0?stream=s", 200}, // no kind for redis: the webhook's (which fails it)
+		{"slack", "nats://broker/orders", 503}, // a row of another kind keeps its kind
+	} {
+		if out := r.Send(t.Context(), &hookd.Webhook{Kind: tc.kind, URL: tc.url}, m); out.Status != tc.status {
+			t.Errorf("%q %s: status %d, want %d", tc.kind, tc.url, out.Status, tc.status)
+		}
+	}
+	for raw, want := range map[string]struct {
+		registered, bad bool
+	}{
+		"https://example.com/":       {false, false},
+		"amqp://host/?routing_key=q": {true, false},
+		"amqp://bad":                 {true, true},
+		"mqtt://host/t":              {false, false},
+	} {
+		registered, err := r.CheckURL(raw)
+		if registered != want.registered || (err != nil) != want.bad {
+			t.Errorf("CheckURL(%q) = %v, %v", raw, registered, err)
+		}
+	}
+	if err := r.Close(); err != nil || closed != 1 {
+		t.Errorf("Close: %v, %d closes of a kind registered for two schemes", err, closed)
 	}
 }
