@@ -37,11 +37,13 @@ func main() {
 
 // options are the command's flags.
 type options struct {
-	Hookd          string
-	Database       string
-	Nodes          int
-	Workers        string
-	Events         int
+	Hookd    string
+	Database string
+	Nodes    int
+	Workers  string
+	Events   int
+	// BrokerEvents is how many events each broker phase publishes.
+	BrokerEvents   int
 	FanoutWebhooks int
 	FanoutEvents   int
 	Rate           float64
@@ -62,7 +64,11 @@ type options struct {
 
 // phaseNames lists the phases in the order they run.
 func phaseNames() []string {
-	return []string{"ceiling", "publish", "e2e", "latency", "fanout", "streams"}
+	names := []string{"ceiling", "publish", "e2e", "latency", "fanout", "streams"}
+	for _, p := range brokerPhases() {
+		names = append(names, p.name)
+	}
+	return names
 }
 
 // parseOptions reads the flags.
@@ -75,6 +81,7 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.Nodes, "nodes", 1, "hookd processes per phase on the one database, publishers spread over them in turn (more than 1 needs PostgreSQL)")
 	fs.StringVar(&o.Workers, "workers", "", "HOOKD_WORKERS (default: hookd's own)")
 	fs.IntVar(&o.Events, "events", 20000, "events published to one webhook in the end-to-end phase")
+	fs.IntVar(&o.BrokerEvents, "broker-events", 5000, "events published to one webhook in each broker phase (rabbitmq, nats, redis, mqtt; a broker not answering on its usual port is skipped)")
 	fs.IntVar(&o.FanoutWebhooks, "fanout-webhooks", 100, "webhooks in the fan-out phase")
 	fs.IntVar(&o.FanoutEvents, "fanout-events", 200, "events in the fan-out phase")
 	fs.Float64Var(&o.Rate, "rate", 500, "steady publish rate (events/s) of the latency phase")
@@ -108,7 +115,7 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 		return o, fmt.Errorf("--nodes %d needs --database postgres://…: SQLite serves one hookd process", o.Nodes)
 	case strings.HasPrefix(o.Database, "postgres") && !isPostgres(o.Database):
 		return o, errors.New("--database: give PostgreSQL as a postgres:// URL")
-	case o.Events < 1 || o.FanoutWebhooks < 1 || o.FanoutEvents < 1 || o.StreamSubscribers < 1:
+	case o.Events < 1 || o.BrokerEvents < 1 || o.FanoutWebhooks < 1 || o.FanoutEvents < 1 || o.StreamSubscribers < 1:
 		return o, errors.New("--events, --fanout-webhooks, --fanout-events and --stream-subscribers must be at least 1")
 	case o.Rate <= 0 || o.Duration <= 0 || o.CeilingFor <= 0 || o.PublishFor <= 0 || o.PhaseTimeout <= 0 || o.StreamRate <= 0 || o.StreamFor <= 0:
 		return o, errors.New("the rates and the durations must be above zero")
@@ -183,10 +190,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 // runPhases runs the phases in order, each under the phase timeout and
 // each against its own hookd, filling res as they finish.
 func (b *bench) runPhases(ctx context.Context, res *results) error {
-	phases := []struct {
+	type phase struct {
 		name string
 		run  func(ctx context.Context) error
-	}{
+	}
+	phases := []phase{
 		{"ceiling", func(ctx context.Context) error {
 			c, err := measureCeiling(ctx, b.now, b.opts.CeilingFor)
 			if err == nil {
@@ -230,21 +238,30 @@ func (b *bench) runPhases(ctx context.Context, res *results) error {
 			}
 			return err
 		}},
-		// The ceiling again: a machine shared with other work can depress
-		// one measure, and the bars are ratios to the better of the two.
-		{"ceiling", func(ctx context.Context) error {
-			c, err := measureCeiling(ctx, b.now, b.opts.CeilingFor)
-			if err != nil {
-				return err
-			}
-			runs := append(res.Ceiling.Runs, c.PerSecond)
-			if c.PerSecond > res.Ceiling.PerSecond {
-				res.Ceiling = &c
-			}
-			res.Ceiling.Runs = runs
-			return nil
-		}},
 	}
+	for _, bp := range brokerPhases() {
+		phases = append(phases, phase{bp.name, func(ctx context.Context) error {
+			r, err := b.measureBroker(ctx, bp)
+			if err == nil {
+				res.Brokers = append(res.Brokers, r)
+			}
+			return err
+		}})
+	}
+	// The ceiling again: a machine shared with other work can depress
+	// one measure, and the bars are ratios to the better of the two.
+	phases = append(phases, phase{"ceiling", func(ctx context.Context) error {
+		c, err := measureCeiling(ctx, b.now, b.opts.CeilingFor)
+		if err != nil {
+			return err
+		}
+		runs := append(res.Ceiling.Runs, c.PerSecond)
+		if c.PerSecond > res.Ceiling.PerSecond {
+			res.Ceiling = &c
+		}
+		res.Ceiling.Runs = runs
+		return nil
+	}})
 	for _, p := range phases {
 		if !b.opts.Phases[p.name] {
 			continue

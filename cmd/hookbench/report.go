@@ -37,7 +37,9 @@ type results struct {
 	Latency     *latencyResult  `json:"latency,omitempty"`
 	FanOut      *deliveryResult `json:"fan_out,omitempty"`
 	Streams     *streamResult   `json:"streams,omitempty"`
-	Bars        []bar           `json:"bars"`
+	// Brokers are the broker phases that ran, in order.
+	Brokers []brokerResult `json:"brokers,omitempty"`
+	Bars    []bar          `json:"bars"`
 }
 
 // bar is one target and whether the run met it.
@@ -64,6 +66,9 @@ func (r *results) peakRSS() int64 {
 	}
 	if r.Streams != nil {
 		peak = max(peak, r.Streams.Usage.PeakRSSBytes)
+	}
+	for _, br := range r.Brokers {
+		peak = max(peak, br.Usage.PeakRSSBytes)
 	}
 	return peak
 }
@@ -144,6 +149,15 @@ func (r *results) writeTable(w io.Writer) error {
 		fmt.Fprintf(tw, "streams, publish->stream latency\tp50 %.1f  p99 %.1f  max %.1f\tms\t\t%s\t", st.P50Ms, st.P99Ms, st.MaxMs, usageCells(st.Usage, true))
 		fmt.Fprintln(tw)
 		details = append(details, streamDetail(st))
+	}
+	for _, br := range r.Brokers {
+		if br.Skipped != "" {
+			details = append(details, fmt.Sprintf("to %s: skipped, %s", br.Broker, br.Skipped))
+			continue
+		}
+		row(tw, fmt.Sprintf("to %s, %d events -> 1 webhook", br.Broker, br.Events), br.PerSecond, "deliveries/s", "", br.Usage, true)
+		details = append(details, fmt.Sprintf("to %s (%s): %d events read back by the broker's client in %.2fs; publishing took %.2fs; %d duplicates",
+			br.Broker, br.URL, br.Events, br.Seconds, br.PublishSeconds, br.Duplicates))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
