@@ -45,6 +45,9 @@ type brokerMessage struct {
 type brokerTarget struct {
 	URL  string
 	next func(t *testing.T) brokerMessage
+	// declareExchange (RabbitMQ only) declares a fanout exchange bound to
+	// the target's queue.
+	declareExchange func(t *testing.T, name string)
 }
 
 // headersOf turns message headers into an http.Header for checking.
@@ -96,6 +99,15 @@ func rabbitQueue(t *testing.T) brokerTarget {
 			}
 			t.Fatalf("nothing arrived in queue %s", q.Name)
 			return brokerMessage{}
+		},
+		declareExchange: func(t *testing.T, name string) {
+			t.Helper()
+			if err := ch.ExchangeDeclare(name, "fanout", false, true, false, false, nil); err != nil {
+				t.Fatal(err)
+			}
+			if err := ch.QueueBind(q.Name, "", name, false, nil); err != nil {
+				t.Fatal(err)
+			}
 		},
 	}
 }
@@ -322,14 +334,16 @@ func TestBrokerWebhooksDeliverSigned(t *testing.T) {
 }
 
 // TestBrokerRefusalIsBrokerError: a publish to a missing RabbitMQ
-// exchange fails as broker_error with the broker's reason, is retried,
-// and is counted in the stats.
+// exchange fails as broker_error with the broker's reason, is retried, is
+// counted in the stats and switches the webhook off; once the exchange
+// exists, switching it on and recovering delivers the event.
 func TestBrokerRefusalIsBrokerError(t *testing.T) {
 	t.Parallel()
-	brokertest.Require(t, "RabbitMQ", rabbitAddr)
-	s := startServer(t)
+	b := rabbitQueue(t)
+	s := startServer(t, "HOOKD_AUTO_DISABLE_AFTER=1")
 	tok := token(t, "acme", "alice", "events:publish")
-	url := "amqp://" + rabbitAddr + "/?exchange=" + brokertest.UniqueName(t, "hookd_missing_") + "&routing_key=x"
+	exchange := brokertest.UniqueName(t, "hookd_missing_")
+	url := "amqp://" + rabbitAddr + "/?exchange=" + exchange + "&routing_key=x"
 	id, _ := createHook(t, s, tok, `{"name":"missing","url":"`+url+`","events":["order.created"],"retry_config":{"max_retries":1,"retry_delay":100,"backoff_multiplier":1}}`)
 	publish(t, s, tok, "order.created", orderPayload).must(t, 202)
 	var entry map[string]any
@@ -352,6 +366,20 @@ func TestBrokerRefusalIsBrokerError(t *testing.T) {
 	r := s.do("POST", "/api/webhooks/"+id+"/test/", tok, nil).must(t, 200)
 	if res := r.data()["test_result"].(map[string]any); res["status"] != "failed" || res["error_type"] != "broker_error" {
 		t.Fatalf("test send: %s", r.Raw)
+	}
+	eventually(t, 5*time.Second, "switched off after a delivery failed for good", func() bool {
+		wh := s.do("GET", "/api/webhooks/"+id, tok, nil).data()["webhook"].(map[string]any)
+		return wh["is_active"] == false && wh["disabled_reason"] != nil
+	})
+
+	b.declareExchange(t, exchange)
+	s.do("PUT", "/api/webhooks/"+id, tok, `{"is_active":true}`).must(t, 200)
+	rec := s.do("POST", "/api/webhooks/"+id+"/recover/", tok, `{"since":"`+time.Now().Add(-time.Hour).UTC().Format(time.RFC3339)+`"}`).must(t, 200)
+	if rec.data()["recovered"] != 1.0 {
+		t.Fatalf("recover: %s", rec.Raw)
+	}
+	if got := decodeEvent(t, b.next(t).Body); got.Event != "order.created" || got.Test {
+		t.Fatalf("recovered delivery %+v", got)
 	}
 }
 

@@ -36,7 +36,7 @@ type Outcome struct {
 	RetryAfter time.Duration // from Retry-After on 429/502/503/504
 	// Permanent says retrying cannot help (e.g. an integration's service
 	// refused the credentials): the delivery fails for good at once.
-	// Webhooks never set it: their owner may fix any failure.
+	// HTTP webhooks never set it: their owner may fix any failure.
 	Permanent bool
 	// Unsubscribed says the destination's service ended the subscription
 	// (a REST Hook answering 410 Gone): its row is to be removed, not only
