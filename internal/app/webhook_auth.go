@@ -111,6 +111,7 @@ func parseAuth(raw json.RawMessage, stored *hookd.EndpointAuth) (*hookd.Endpoint
 		}
 	}
 	if len(details) > 0 {
+		sort.SliceStable(details, func(i, j int) bool { return details[i].Field < details[j].Field })
 		return nil, details
 	}
 	details = keepMaskedSecrets(auth, stored)
@@ -140,6 +141,8 @@ func checkAuthValue(name, v string) string {
 		return "must not contain control characters"
 	case name == "username" && strings.Contains(v, ":"):
 		return "must not contain a colon"
+	case name == "token_url":
+		return hookd.CheckTargetURL(v) // a target like the webhook's url
 	}
 	return ""
 }
@@ -168,18 +171,13 @@ func keepMaskedSecrets(auth, stored *hookd.EndpointAuth) []hookd.FieldError {
 	return details
 }
 
-// checkAuthOfType checks what a type needs beyond its fields' presence:
-// oauth2's token_url is a target like the webhook's url; mtls's PEM
-// blocks parse and the key matches the certificate.
+// checkAuthOfType checks what a type needs beyond its fields one by one:
+// mtls's PEM blocks parse and the key matches the certificate.
 func checkAuthOfType(a *hookd.EndpointAuth) []hookd.FieldError {
 	bad := func(field, msg string) []hookd.FieldError {
 		return []hookd.FieldError{{Field: "auth." + field, Message: msg}}
 	}
 	switch a.Type {
-	case hookd.AuthOAuth2:
-		if msg := hookd.CheckTargetURL(a.TokenURL); msg != "" {
-			return bad("token_url", msg)
-		}
 	case hookd.AuthMTLS:
 		if !hasCertificate(a.ClientCertificate) {
 			return bad("client_certificate", "must be a PEM certificate")
