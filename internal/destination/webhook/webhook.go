@@ -1,6 +1,6 @@
 // Package webhook is the destination kind of users' webhooks: a signed
 // HTTP POST of the event's JSON body to the webhook's URL, sent through
-// internal/outbound.
+// internal/outbound, authenticated as the webhook's auth says (auth.go).
 package webhook
 
 import (

@@ -18,8 +18,8 @@ type sealedColumns struct {
 }
 
 // Rekey re-seals every sealed column (webhook headers, secret, previous
-// secret and integration config) with newCipher in one transaction, and
-// returns how many webhooks it re-sealed. From then on this store seals
+// secret, integration config and endpoint auth) with newCipher in one
+// transaction, and returns how many webhooks it re-sealed. From then on this store seals
 // and opens with newCipher. The rows are locked against changes while it
 // runs (publishing goes on); nodes still holding the old key cannot open
 // the new values, so stop them first and start them with the new key.

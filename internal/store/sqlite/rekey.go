@@ -10,8 +10,8 @@ import (
 )
 
 // Rekey re-seals every sealed column (webhooks.headers, secret,
-// previous_secret and config: secrets, header values and integration
-// credentials) with newCipher, in one write transaction, and returns the
+// previous_secret, config and auth: secrets, header values, integration
+// credentials and endpoint authentication) with newCipher, in one write transaction, and returns the
 // number of webhook rows re-sealed. A value the current cipher cannot
 // open fails the whole change, so nothing is left half re-sealed.
 //
