@@ -21,26 +21,26 @@ func apiTimePtr(t *time.Time) *string {
 }
 
 type webhookJSON struct {
-	ID             int64               `json:"id"`
-	Name           string              `json:"name"`
-	Description    string              `json:"description"`
-	URL            string              `json:"url"`
-	Events         []string            `json:"events"`
-	Headers        any                 `json:"headers,omitempty"`
-	Secret         string              `json:"secret,omitempty"`
-	IsActive       bool                `json:"is_active"`
-	DisabledReason *string             `json:"disabled_reason"`
-	CreatedAt      string              `json:"created_at"`
-	UpdatedAt      string              `json:"updated_at"`
-	LastTriggered  *string             `json:"last_triggered"`
-	SuccessCount   int64               `json:"success_count"`
-	FailureCount   int64               `json:"failure_count"`
-	SuccessRate    *float64            `json:"success_rate"`
-	RetryConfig    *hookd.RetryConfig  `json:"retry_config,omitempty"`
-	Filters        json.RawMessage     `json:"filters,omitempty"`
-	RateLimit      *int                `json:"rate_limit"`
-	Auth           *hookd.EndpointAuth `json:"auth,omitempty"` // secrets masked
-	DeliveryStats  *deliveryStatsJSON  `json:"delivery_stats,omitempty"`
+	ID             int64              `json:"id"`
+	Name           string             `json:"name"`
+	Description    string             `json:"description"`
+	URL            string             `json:"url"`
+	Events         []string           `json:"events"`
+	Headers        any                `json:"headers,omitempty"`
+	Secret         string             `json:"secret,omitempty"`
+	IsActive       bool               `json:"is_active"`
+	DisabledReason *string            `json:"disabled_reason"`
+	CreatedAt      string             `json:"created_at"`
+	UpdatedAt      string             `json:"updated_at"`
+	LastTriggered  *string            `json:"last_triggered"`
+	SuccessCount   int64              `json:"success_count"`
+	FailureCount   int64              `json:"failure_count"`
+	SuccessRate    *float64           `json:"success_rate"`
+	RetryConfig    *hookd.RetryConfig `json:"retry_config,omitempty"`
+	Filters        json.RawMessage    `json:"filters,omitempty"`
+	RateLimit      *int               `json:"rate_limit"`
+	Auth           any                `json:"auth,omitempty"` // secrets masked; absent when none
+	DeliveryStats  *deliveryStatsJSON `json:"delivery_stats,omitempty"`
 }
 
 type deliveryStatsJSON struct {
@@ -80,7 +80,9 @@ func newWebhookJSON(w *hookd.Webhook, st hookd.WebhookStats, view webhookView) w
 	rc := w.RetryConfig
 	out.RetryConfig = &rc
 	out.Filters = w.Filters
-	out.Auth = w.Auth.Masked()
+	if w.Auth != nil {
+		out.Auth = w.Auth.Masked()
+	}
 	if len(out.Filters) == 0 {
 		out.Filters = json.RawMessage("{}")
 	}

@@ -128,11 +128,13 @@ func (c *authCache) mtlsClient(a *hookd.EndpointAuth) (*http.Client, error) {
 // offer on a 401.
 type fixedAuth string
 
+// Authorize sets the value.
 func (f fixedAuth) Authorize(_ context.Context, h http.Header) error {
 	h.Set("Authorization", string(f))
 	return nil
 }
 
+// Refresh has nothing fresher: the endpoint's 401 is the outcome.
 func (fixedAuth) Refresh(context.Context, http.Header) (bool, error) { return false, nil }
 
 // tokenSource is the OAuth 2.0 client-credentials grant of one webhook's
