@@ -75,6 +75,7 @@ func applyWebhookInput(wh *hookd.Webhook, in *hookd.WebhookInput, stored map[str
 		}
 		wh.URL = *in.URL
 	}
+	details = append(details, applyAuth(wh, in)...)
 	if in.Events != nil {
 		details = append(details, checkEvents(in.Events, known)...)
 		wh.Events = dedupe(in.Events)

@@ -1,6 +1,6 @@
 // Package webhook is the destination kind of users' webhooks: a signed
 // HTTP POST of the event's JSON body to the webhook's URL, sent through
-// internal/outbound.
+// internal/outbound, authenticated as the webhook's auth says (auth.go).
 package webhook
 
 import (
@@ -20,21 +20,34 @@ const Kind = ""
 // receiver's owner can fix it), so its outcomes are never Permanent.
 type Destination struct {
 	sender *outbound.Sender
+	auth   *authCache
 }
 
 var _ destination.Destination = (*Destination)(nil)
 
 // New returns the webhook destination, sending with sender.
-func New(sender *outbound.Sender) *Destination { return &Destination{sender: sender} }
+func New(sender *outbound.Sender) *Destination {
+	return &Destination{sender: sender, auth: newAuthCache(sender.Client, sender.Now)}
+}
 
 // Send posts m's event body, signed with the webhook's secret (and its
-// previous one while that still signs), to wh.URL.
+// previous one while that still signs), to wh.URL, authenticated as
+// wh.Auth says (docs/api.md §12).
 func (d *Destination) Send(ctx context.Context, wh *hookd.Webhook, m destination.Message) outbound.Outcome {
-	return d.sender.Send(ctx, outbound.Message{
+	msg := outbound.Message{
 		URL: wh.URL, Headers: wh.Headers, Secret: wh.Secret, PreviousSecret: ActivePrevious(wh, d.sender.Now()),
 		EventID: m.Event.ID, EventType: m.Event.Type, DeliveryID: m.DeliveryID,
 		Body: outbound.EventBody(m.Event, m.Test),
-	})
+	}
+	if wh.Auth != nil {
+		auth, client, err := d.auth.forWebhook(wh)
+		if err != nil {
+			return outbound.Outcome{Attempt: hookd.Attempt{StartedAt: d.sender.Now(), RequestHeaders: map[string]string{},
+				ErrorType: hookd.ErrTypeAuth, ErrorMessage: "the webhook's auth cannot be used: " + err.Error()}}
+		}
+		msg.Auth, msg.Client = auth, client
+	}
+	return d.sender.Send(ctx, msg)
 }
 
 // ActivePrevious returns the rotated-out secret while it still signs.
