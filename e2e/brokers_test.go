@@ -497,3 +497,37 @@ func TestBrokerURLsAndTheGuard(t *testing.T) {
 		}
 	}
 }
+
+// TestBrokerCredentialsFromBasicAuth: a broker's login comes from the
+// webhook's basic auth, masked in answers and never a message header.
+func TestBrokerCredentialsFromBasicAuth(t *testing.T) {
+	t.Parallel()
+	b := rabbitQueue(t)
+	s := startServer(t)
+	tok := token(t, "acme", "alice", "events:publish")
+	id, _ := createHook(t, s, tok, `{"name":"rabbit","url":"`+b.URL+`","events":["order.created"],"auth":{"type":"basic","username":"guest","password":"wrong"}}`)
+	r := s.do("POST", "/api/webhooks/"+id+"/test/", tok, nil).must(t, 200)
+	if res := r.data()["test_result"].(map[string]any); res["status"] != "failed" || res["error_type"] != "broker_error" ||
+		!strings.Contains(fmt.Sprint(res["error_message"]), "403") {
+		t.Fatalf("wrong password: %s", r.Raw)
+	}
+	wh := s.do("PUT", "/api/webhooks/"+id, tok, `{"auth":{"type":"basic","username":"guest","password":"guest"}}`).must(t, 200).data()["webhook"].(map[string]any)
+	if auth := wh["auth"].(map[string]any); auth["password"] != "********" || auth["username"] != "guest" {
+		t.Fatalf("auth answered %v", auth)
+	}
+	r = s.do("POST", "/api/webhooks/"+id+"/test/", tok, nil).must(t, 200)
+	res := r.data()["test_result"].(map[string]any)
+	if res["status"] != "success" {
+		t.Fatalf("right password: %s", r.Raw)
+	}
+	if _, found := res["headers_sent"].(map[string]any)["Authorization"]; found {
+		t.Errorf("an Authorization header was sent: %s", r.Raw)
+	}
+	if got := b.next(t); got.Headers.Get("Authorization") != "" {
+		t.Errorf("the message carries Authorization: %v", got.Headers)
+	}
+	r = s.do("POST", "/api/webhooks/", tok, `{"name":"bearer","url":"`+b.URL+`","events":["*"],"auth":{"type":"bearer","token":"t"}}`).must(t, 422)
+	if f := r.detailFields(); len(f) != 1 || f[0] != "auth.type" {
+		t.Errorf("bearer on a broker: %s", r.Raw)
+	}
+}

@@ -1,6 +1,8 @@
 package app
 
 import (
+	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -52,5 +54,40 @@ func TestBrokerURLsAreCheckedByTheirPublisher(t *testing.T) {
 		if !ok || len(e.Details) != 1 || e.Details[0].Field != "url" || !strings.Contains(e.Details[0].Message, tc.problem) {
 			t.Errorf("%s: got %v, want a problem on url about %q", tc.url, err, tc.problem)
 		}
+	}
+}
+
+// TestBrokerURLsTakeBasicAuthOnly: the username and password of basic
+// auth are the broker's login; other kinds of auth mean nothing to it.
+func TestBrokerURLsTakeBasicAuthOnly(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	dests := destinations.Registry(&outbound.Sender{Now: time.Now}, f.Webhooks.Integrations, broker.Options{})
+	t.Cleanup(func() { dests.Close() })
+	f.Services = New(Deps{Store: f.store, Catalog: f.Webhooks.Catalog, Integrations: f.Webhooks.Integrations,
+		Publisher: f.engine, Notifier: f.engine, Destinations: dests, URLKinds: dests})
+	create := func(url, auth string) (*hookd.Webhook, error) {
+		return f.Webhooks.CreateWebhook(t.Context(), alice, &hookd.WebhookInput{
+			Name: ptr("queue"), URL: ptr(url), Events: []string{"*"}, Auth: json.RawMessage(auth),
+		})
+	}
+	wh, err := create("amqp://rabbit/?routing_key=q", `{"type":"basic","username":"hookd","password":"s3cret"}`)
+	if err != nil || wh.Auth == nil || wh.Auth.Password != "s3cret" {
+		t.Fatalf("basic auth: %+v %v", wh, err)
+	}
+	if _, err := create("nats://nats/orders", `{"type":"bearer","token":"t"}`); !slices.Equal(fields(t, err), []string{"auth.type"}) {
+		t.Errorf("bearer on a broker: %v", err)
+	}
+	if _, err := create("https://example.com/hook", `{"type":"bearer","token":"t"}`); err != nil {
+		t.Errorf("bearer on https: %v", err)
+	}
+	// Moving a webhook with a bearer token to a broker is refused too.
+	https, err := create("https://example.com/hook", `{"type":"bearer","token":"t"}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = f.Webhooks.UpdateWebhook(t.Context(), alice, https.ID, &hookd.WebhookInput{URL: ptr("redis://redis/0?stream=s")})
+	if !slices.Equal(fields(t, err), []string{"auth.type"}) {
+		t.Errorf("bearer webhook moved to a broker: %v", err)
 	}
 }

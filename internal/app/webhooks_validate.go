@@ -76,6 +76,11 @@ func applyWebhookInput(wh *hookd.Webhook, in *hookd.WebhookInput, stored map[str
 		}
 		wh.URL = *in.URL
 	}
+	if ad := applyAuth(wh, in); len(ad) > 0 {
+		details = append(details, ad...)
+	} else {
+		details = append(details, checkBrokerAuth(wh, in, urls)...)
+	}
 	if in.Events != nil {
 		details = append(details, checkEvents(in.Events, known)...)
 		wh.Events = dedupe(in.Events)

@@ -26,6 +26,7 @@ const (
 	ErrTypeDNS        = "dns_error"
 	ErrTypeTLS        = "tls_error"
 	ErrTypeBlocked    = "blocked_target"
+	ErrTypeAuth       = "auth_error" // no credentials for the endpoint could be had (e.g. a token)
 	// ErrTypeBroker is a publish a message broker refused, with its reason.
 	ErrTypeBroker = "broker_error"
 	// HTTP failures are "http_<code>", for example "http_500".

@@ -45,6 +45,8 @@ type WebhookInput struct {
 	RetryConfig *RetryConfigInput `json:"retry_config"`
 	Filters     json.RawMessage   `json:"filters"`
 	RateLimit   OptionalInt       `json:"rate_limit"`
+	// Auth is the auth object as sent: nil when absent, "null" to remove.
+	Auth json.RawMessage `json:"auth"`
 }
 
 // RetryConfigInput is a RetryConfig whose absent fields are kept.

@@ -47,6 +47,7 @@ type Webhook struct {
 	RetryConfig             RetryConfig
 	Filters                 json.RawMessage // the filters object as the user sent it; "{}" when none
 	RateLimit               *int            // deliveries per second; nil means unlimited
+	Auth                    *EndpointAuth   // how to authenticate to the endpoint; nil: no auth
 	CreatedAt               time.Time
 	UpdatedAt               time.Time
 

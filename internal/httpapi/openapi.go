@@ -141,12 +141,14 @@ func openAPISchemas() obj {
 		"retry_delay":        obj{"type": "integer", "minimum": 100, "maximum": 86400000, "description": "milliseconds"},
 		"backoff_multiplier": obj{"type": "number", "minimum": 1, "maximum": 10},
 	}}
+	endpointAuth := endpointAuthSchema()
 	webhookInput := func(required ...string) obj {
 		o := obj{"type": "object", "additionalProperties": false, "properties": obj{
 			"name": obj{"type": "string", "minLength": 1, "maxLength": 100}, "description": str,
 			"url": obj{"type": "string", "format": "uri", "maxLength": 2048}, "events": obj{"type": "array", "minItems": 1, "items": str},
 			"headers": strMap, "secret": obj{"type": "string", "minLength": 16, "maxLength": 128}, "is_active": boolean,
 			"retry_config": retry, "filters": obj{"type": "object"}, "rate_limit": obj{"type": []string{"integer", "null"}, "minimum": 1},
+			"auth": obj{"oneOf": []obj{endpointAuth, {"type": "null"}}},
 		}}
 		if len(required) > 0 {
 			o["required"] = required
@@ -158,6 +160,7 @@ func openAPISchemas() obj {
 		"is_active": boolean, "disabled_reason": nullable("string"), "created_at": str, "updated_at": str,
 		"last_triggered": nullable("string"), "success_count": integer, "failure_count": integer,
 		"success_rate": nullable("number"), "retry_config": retry, "filters": obj{"type": "object"}, "rate_limit": nullable("integer"),
+		"auth": endpointAuth,
 		"delivery_stats": obj{"type": "object", "properties": obj{
 			"total_deliveries": integer, "successful_deliveries": integer, "failed_deliveries": integer,
 			"pending_deliveries": integer, "avg_response_time": integer, "last_response_time": nullable("integer"),

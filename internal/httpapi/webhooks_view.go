@@ -39,6 +39,7 @@ type webhookJSON struct {
 	RetryConfig    *hookd.RetryConfig `json:"retry_config,omitempty"`
 	Filters        json.RawMessage    `json:"filters,omitempty"`
 	RateLimit      *int               `json:"rate_limit"`
+	Auth           any                `json:"auth,omitempty"` // secrets masked; absent when none
 	DeliveryStats  *deliveryStatsJSON `json:"delivery_stats,omitempty"`
 }
 
@@ -79,6 +80,9 @@ func newWebhookJSON(w *hookd.Webhook, st hookd.WebhookStats, view webhookView) w
 	rc := w.RetryConfig
 	out.RetryConfig = &rc
 	out.Filters = w.Filters
+	if w.Auth != nil {
+		out.Auth = w.Auth.Masked()
+	}
 	if len(out.Filters) == 0 {
 		out.Filters = json.RawMessage("{}")
 	}

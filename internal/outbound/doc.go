@@ -5,6 +5,8 @@
 // Guard that refuses addresses inside the operator's network (checked on
 // the dialled IP, after DNS), NewTransport and NewClient built on it, the
 // Sender of signed webhook requests (Message in, Outcome out), the
+// Authorizer a message may carry (the endpoint's credentials, fetched
+// anew once on a 401) and NewTLSClient for a client certificate, the
 // signatures (X-Webhook-Signature and Standard Webhooks, SecretKey,
 // SignatureHeaders, GenerateSecret), Classify, which names a failed
 // attempt with the contract's error types, Retry-After parsing, and

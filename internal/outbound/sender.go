@@ -26,6 +26,11 @@ type Message struct {
 	EventType      string
 	DeliveryID     int64
 	Body           []byte
+	// Auth, when set, puts the endpoint's credentials on the request.
+	Auth Authorizer
+	// Client, when set, sends this message instead of the Sender's own
+	// (one that presents a client certificate, say).
+	Client *http.Client
 }
 
 // Outcome is what one attempt found.
@@ -100,21 +105,39 @@ func appendJSONString(b []byte, s string) []byte {
 func (s *Sender) Send(ctx context.Context, m Message) Outcome {
 	now := s.Now()
 	h := s.Headers(m, now)
-	out := Outcome{Attempt: hookd.Attempt{StartedAt: now, RequestHeaders: flatten(h)}}
+	out := Outcome{Attempt: hookd.Attempt{StartedAt: now}}
+	if m.Auth != nil {
+		if err := m.Auth.Authorize(ctx, h); err != nil {
+			out.Attempt.RequestHeaders = flatten(h)
+			out.Attempt.ErrorType, out.Attempt.ErrorMessage = hookd.ErrTypeAuth, authMessage(err)
+			return out
+		}
+	}
+	out.Attempt.RequestHeaders = flatten(h)
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, m.URL, bytes.NewReader(m.Body))
 	if err != nil {
 		out.Attempt.ErrorType, out.Attempt.ErrorMessage = hookd.ErrTypeConnection, "invalid URL: "+err.Error()
 		return out
 	}
 	req.Header = h
+	client := s.Client
+	if m.Client != nil {
+		client = m.Client
+	}
 	start := time.Now()
-	resp, err := s.Client.Do(req)
-	var body []byte
-	if err == nil {
-		body, err = io.ReadAll(io.LimitReader(resp.Body, maxReadBody))
-		// Drain a little more so the connection can be reused, then close.
-		_, _ = io.CopyN(io.Discard, resp.Body, maxReadBody)
-		resp.Body.Close()
+	resp, body, err := do(client, req)
+	if err == nil && resp.StatusCode == http.StatusUnauthorized && m.Auth != nil {
+		fresh, aerr := m.Auth.Refresh(ctx, h)
+		if aerr != nil {
+			out.Attempt.ErrorType, out.Attempt.ErrorMessage = hookd.ErrTypeAuth, authMessage(aerr)
+			return out
+		}
+		if fresh {
+			again := req.Clone(ctx)
+			again.Body, _ = req.GetBody() // a bytes.Reader's: never fails
+			start = time.Now()
+			resp, body, err = do(client, again)
+		}
 	}
 	out.Attempt.ResponseTimeMs = time.Since(start).Milliseconds()
 	if resp != nil {
@@ -155,6 +178,19 @@ func (s *Sender) Headers(m Message, now time.Time) http.Header {
 	h["webhook-timestamp"] = []string{strconv.FormatInt(now.Unix(), 10)}
 	h["webhook-signature"] = []string{whSig}
 	return h
+}
+
+// do sends req and reads the answer's body up to maxReadBody.
+func do(client *http.Client, req *http.Request) (*http.Response, []byte, error) {
+	resp, err := client.Do(req)
+	if err != nil {
+		return resp, nil, err
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxReadBody))
+	// Drain a little more so the connection can be reused, then close.
+	_, _ = io.CopyN(io.Discard, resp.Body, maxReadBody)
+	resp.Body.Close()
+	return resp, body, err
 }
 
 // flatten turns headers into the stored form, secrets masked.

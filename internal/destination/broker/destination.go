@@ -34,19 +34,24 @@ func (d *Destination) ValidateURL(rawURL string) error { return d.pub.Validate(r
 // Close closes the publisher's connections.
 func (d *Destination) Close() error { return d.pub.Close() }
 
-// Send publishes m to the broker wh.URL names. The attempt has no response
+// Send publishes m to the broker wh.URL names, logged in with the
+// webhook's basic auth when it has one. The attempt has no response
 // code: its request headers are the message headers (masked), its response
 // body the broker's answer. A dial the SSRF guard refused is
 // blocked_target, as for an HTTP endpoint.
 func (d *Destination) Send(ctx context.Context, wh *hookd.Webhook, m destination.Message) outbound.Outcome {
 	now := d.sender.Now()
 	msg := webhook.Message(wh, m, now)
-	res := d.pub.Publish(ctx, Message{
+	pm := Message{
 		URL:     wh.URL,
 		EventID: m.Event.ID,
 		Headers: firstValues(d.sender.Headers(msg, now)),
 		Body:    msg.Body,
-	})
+	}
+	if wh.Auth != nil && wh.Auth.Type == hookd.AuthBasic {
+		pm.Username, pm.Password = wh.Auth.Username, wh.Auth.Password
+	}
+	res := d.pub.Publish(ctx, pm)
 	out := outbound.Outcome{
 		Success:   res.Success,
 		Permanent: res.Permanent,

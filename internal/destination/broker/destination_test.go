@@ -49,16 +49,20 @@ var (
 )
 
 // TestDestinationSendsTheHTTPHeaders: the message carries the §6 body and
-// the very headers an HTTP delivery would, signatures included.
+// the very headers an HTTP delivery would, signatures included; the basic
+// auth is the broker's login, not an Authorization header.
 func TestDestinationSendsTheHTTPHeaders(t *testing.T) {
 	t.Parallel()
 	d, pub, now := setup(t, broker.Result{Success: true, Response: "confirmed delivery tag 1"})
-	out := d.Send(t.Context(), webhook, destination.Message{Event: event, DeliveryID: 42, Test: true})
+	wh := *webhook
+	wh.Auth = &hookd.EndpointAuth{Type: hookd.AuthBasic, Username: "hookd", Password: "s3cret"}
+	out := d.Send(t.Context(), &wh, destination.Message{Event: event, DeliveryID: 42, Test: true})
 	if !out.Success || out.Attempt.ResponseBody != "confirmed delivery tag 1" || out.Attempt.ResponseCode != nil {
 		t.Fatalf("outcome %+v", out)
 	}
 	body := outbound.EventBody(event, true)
-	if string(pub.got.Body) != string(body) || pub.got.EventID != "evt_1" || pub.got.URL != webhook.URL {
+	if string(pub.got.Body) != string(body) || pub.got.EventID != "evt_1" || pub.got.URL != webhook.URL ||
+		pub.got.Username != "hookd" || pub.got.Password != "s3cret" {
 		t.Errorf("message %+v", pub.got)
 	}
 	key := outbound.SecretKey(webhook.Secret)

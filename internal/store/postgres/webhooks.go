@@ -15,7 +15,7 @@ import (
 const webhookColumns = `w.id, w.tenant, w.user_id, w.name, w.description, w.url, w.events,
 	w.headers, w.secret, w.previous_secret, w.previous_secret_expires_at, w.is_active,
 	w.disabled_reason, w.retry_config, w.filters, w.rate_limit, w.created_at, w.updated_at,
-	w.kind, w.config, w.lookup_key`
+	w.kind, w.config, w.lookup_key, w.auth`
 
 // sealWebhook encodes and seals the columns of w that are not plain values.
 func (s *Store) sealWebhook(w *hookd.Webhook) (rowcodec.Webhook, error) {
@@ -33,7 +33,7 @@ func (s *Store) scanWebhook(row pgx.Row) (*hookd.Webhook, error) {
 	err := row.Scan(&w.ID, &w.Owner.Tenant, &w.Owner.User, &w.Name, &w.Description, &w.URL, &r.Events,
 		&r.Headers, &r.Secret, &r.PreviousSecret, &w.PreviousSecretExpiresAt, &w.IsActive,
 		&w.DisabledReason, &r.RetryConfig, &r.Filters, &r.RateLimit, &w.CreatedAt, &w.UpdatedAt,
-		&w.Kind, &r.Config, &w.LookupKey)
+		&w.Kind, &r.Config, &w.LookupKey, &r.Auth)
 	if err != nil {
 		return nil, err
 	}
@@ -63,13 +63,13 @@ func (s *Store) CreateWebhook(ctx context.Context, w *hookd.Webhook) error {
 	return s.inTx(ctx, func(tx pgx.Tx) error {
 		err := tx.QueryRow(ctx, `INSERT INTO webhooks (tenant, user_id, name, description, url,
 			events, headers, secret, previous_secret, previous_secret_expires_at, is_active,
-			disabled_reason, retry_config, filters, rate_limit, created_at, updated_at, kind, config, lookup_key)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14::json, $15, $16, $17, $18, $19, $20)
+			disabled_reason, retry_config, filters, rate_limit, created_at, updated_at, kind, config, lookup_key, auth)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14::json, $15, $16, $17, $18, $19, $20, $21)
 			RETURNING id`,
 			w.Owner.Tenant, w.Owner.User, w.Name, w.Description, w.URL,
 			r.Events, r.Headers, r.Secret, r.PreviousSecret, w.PreviousSecretExpiresAt, w.IsActive,
 			w.DisabledReason, r.RetryConfig, r.Filters, r.RateLimit, w.CreatedAt, w.UpdatedAt,
-			w.Kind, r.Config, w.LookupKey,
+			w.Kind, r.Config, w.LookupKey, r.Auth,
 		).Scan(&w.ID)
 		if err != nil {
 			return err
@@ -112,11 +112,11 @@ func (s *Store) UpdateWebhook(ctx context.Context, w *hookd.Webhook) error {
 		_, err = tx.Exec(ctx, `UPDATE webhooks SET name = $1, description = $2, url = $3, events = $4,
 			headers = $5, secret = $6, previous_secret = $7, previous_secret_expires_at = $8, is_active = $9,
 			disabled_reason = $10, retry_config = $11, filters = $12::json, rate_limit = $13, updated_at = $14,
-			config = $15, lookup_key = $16
-			WHERE id = $17`,
+			config = $15, lookup_key = $16, auth = $17
+			WHERE id = $18`,
 			w.Name, w.Description, w.URL, r.Events, r.Headers, r.Secret, r.PreviousSecret,
 			w.PreviousSecretExpiresAt, w.IsActive, w.DisabledReason, r.RetryConfig, r.Filters,
-			r.RateLimit, w.UpdatedAt, r.Config, w.LookupKey, w.ID)
+			r.RateLimit, w.UpdatedAt, r.Config, w.LookupKey, r.Auth, w.ID)
 		if err != nil {
 			return err
 		}

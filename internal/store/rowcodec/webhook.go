@@ -25,6 +25,7 @@ type Webhook struct {
 	Filters        string   // JSON as the user sent it, "{}" when none
 	RateLimit      *int
 	Config         *string // sealed JSON (an integration's settings); nil when none
+	Auth           *string // sealed JSON (the endpoint's authentication); nil when none
 }
 
 // SealWebhook encodes w's columns, sealing its secrets, header values and
@@ -72,6 +73,9 @@ func SealWebhook(c hookd.Cipher, w *hookd.Webhook) (Webhook, error) {
 		}
 		r.Config = &sealed
 	}
+	if r.Auth, err = sealAuth(c, w.Auth); err != nil {
+		return r, err
+	}
 	return r, nil
 }
 
@@ -113,6 +117,9 @@ func (r Webhook) Open(c hookd.Cipher, w *hookd.Webhook) error {
 		}
 		w.Config = plain
 	}
+	if w.Auth, err = openAuth(c, r.Auth); err != nil {
+		return err
+	}
 	return nil
 }
 
@@ -124,7 +131,7 @@ func (r *Webhook) Reseal(from, to hookd.Cipher) error {
 		value *string
 	}{
 		{"headers", &r.Headers}, {"secret", &r.Secret},
-		{"previous_secret", r.PreviousSecret}, {"config", r.Config},
+		{"previous_secret", r.PreviousSecret}, {"config", r.Config}, {"auth", r.Auth},
 	}
 	for _, col := range columns {
 		if col.value == nil {

@@ -10,8 +10,8 @@ import (
 )
 
 // Rekey re-seals every sealed column (webhooks.headers, secret,
-// previous_secret and config: secrets, header values and integration
-// credentials) with newCipher, in one write transaction, and returns the
+// previous_secret, config and auth: secrets, header values, integration
+// credentials and endpoint authentication) with newCipher, in one write transaction, and returns the
 // number of webhook rows re-sealed. A value the current cipher cannot
 // open fails the whole change, so nothing is left half re-sealed.
 //
@@ -24,7 +24,7 @@ func (s *Store) Rekey(ctx context.Context, newCipher hookd.Cipher) (int64, error
 	}
 	var n int64
 	err := s.write(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, "SELECT id, headers, secret, previous_secret, config FROM webhooks ORDER BY id")
+		rows, err := tx.QueryContext(ctx, "SELECT id, headers, secret, previous_secret, config, auth FROM webhooks ORDER BY id")
 		if err != nil {
 			return err
 		}
@@ -35,7 +35,7 @@ func (s *Store) Rekey(ctx context.Context, newCipher hookd.Cipher) (int64, error
 		var all []sealedRow
 		for rows.Next() {
 			var r sealedRow
-			if err := rows.Scan(&r.id, &r.Headers, &r.Secret, &r.PreviousSecret, &r.Config); err != nil {
+			if err := rows.Scan(&r.id, &r.Headers, &r.Secret, &r.PreviousSecret, &r.Config, &r.Auth); err != nil {
 				rows.Close()
 				return err
 			}
@@ -47,7 +47,7 @@ func (s *Store) Rekey(ctx context.Context, newCipher hookd.Cipher) (int64, error
 		if err := rows.Err(); err != nil {
 			return err
 		}
-		update, err := tx.PrepareContext(ctx, "UPDATE webhooks SET headers = ?, secret = ?, previous_secret = ?, config = ? WHERE id = ?")
+		update, err := tx.PrepareContext(ctx, "UPDATE webhooks SET headers = ?, secret = ?, previous_secret = ?, config = ?, auth = ? WHERE id = ?")
 		if err != nil {
 			return err
 		}
@@ -56,7 +56,7 @@ func (s *Store) Rekey(ctx context.Context, newCipher hookd.Cipher) (int64, error
 			if err := r.Reseal(s.cipher, newCipher); err != nil {
 				return fmt.Errorf("sqlite: rekey: webhook %d %w", r.id, err)
 			}
-			if _, err := update.ExecContext(ctx, r.Headers, r.Secret, r.PreviousSecret, r.Config, r.id); err != nil {
+			if _, err := update.ExecContext(ctx, r.Headers, r.Secret, r.PreviousSecret, r.Config, r.Auth, r.id); err != nil {
 				return err
 			}
 			n++

@@ -19,6 +19,7 @@ var webhookTests = []test{
 	{"WebhookSummaryAndCounters", testWebhookSummary},
 	{"WebhookReenableResetsFailures", testWebhookReenable},
 	{"WebhookKindsConfigAndLookupKey", testWebhookKinds},
+	{"WebhookAuth", testWebhookAuth},
 }
 
 // testWebhookKinds: integration rows (Kind != "") keep their sealed config
