@@ -298,15 +298,23 @@ func TestBrokerWebhooksDeliverSigned(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			b := target(t)
-			tok := token(t, "acme", "alice-"+name, "events:publish")
+			tok := token(t, "acme-"+name, "alice", "events:publish")
 			id, secret := createHook(t, s, tok, `{"name":"`+name+`","url":"`+b.URL+`","events":["order.*"],"headers":{"X-Tenant":"acme"}}`)
 			ev := publish(t, s, tok, "order.created", orderPayload).must(t, 202).data()["event"].(map[string]any)
 			evID := ev["id"].(string)
 			checkSigned(t, b.next(t), secret, evID)
 
+			seen := ""
 			eventually(t, 10*time.Second, "log recorded as success", func() bool {
 				logs := s.do("GET", "/api/webhooks/"+id+"/logs/", tok, nil).must(t, 200).data()["logs"].([]any)
-				return len(logs) == 1 && logs[0].(map[string]any)["status"] == "success"
+				if len(logs) == 1 && logs[0].(map[string]any)["status"] == "success" {
+					return true
+				}
+				if now := fmt.Sprint(logs); now != seen {
+					seen = now
+					t.Logf("logs: %s", now)
+				}
+				return false
 			})
 			entry := s.do("GET", "/api/webhooks/"+id+"/logs/", tok, nil).data()["logs"].([]any)[0].(map[string]any)
 			if entry["response_code"] != nil || entry["response_body"] == "" || entry["event_id"] != evID {
