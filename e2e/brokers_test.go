@@ -539,3 +539,39 @@ func TestBrokerCredentialsFromBasicAuth(t *testing.T) {
 		t.Errorf("bearer on a broker: %s", r.Raw)
 	}
 }
+
+// TestBrokerWebhookRateLimitAndFilters: a broker webhook's rate_limit
+// spaces its publishes and its filters choose what is published.
+func TestBrokerWebhookRateLimitAndFilters(t *testing.T) {
+	t.Parallel()
+	b := redisStream(t)
+	s := startServer(t)
+	tok := token(t, "acme", "alice", "events:publish")
+	createHook(t, s, tok, `{"name":"slow","url":"`+b.URL+`","events":["order.created"],"rate_limit":4,"filters":{"status":"confirmed"}}`)
+	publish(t, s, tok, "order.created", strings.Replace(orderPayload, "confirmed", "draft", 1)).must(t, 202)
+	for range 6 {
+		publish(t, s, tok, "order.created", orderPayload).must(t, 202)
+	}
+	var first, last time.Time
+	for i := range 6 {
+		m := b.next(t)
+		if got := decodeEvent(t, m.Body); got.Data["status"] != "confirmed" {
+			t.Fatalf("a filtered-out event was published: %s", m.Body)
+		}
+		at, err := strconv.ParseInt(m.Headers.Get("webhook-timestamp"), 10, 64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch i {
+		case 0:
+			first = time.Unix(at, 0)
+		case 5:
+			last = time.Unix(at, 0)
+		}
+	}
+	// Six publishes at 4 a second take at least 1.25 s; webhook-timestamp
+	// has whole seconds, so at least one second apart.
+	if last.Sub(first) < time.Second {
+		t.Fatalf("six publishes within %v at rate_limit 4", last.Sub(first))
+	}
+}

@@ -2,7 +2,9 @@
 // builds and starts hookd on a temp SQLite file (or on a fresh schema of a
 // PostgreSQL database, one or more nodes), drives its API over loopback,
 // receives the deliveries in-process and prints throughput, latency and
-// memory figures against the project's bars.
+// memory figures against the project's bars. The broker phases deliver to
+// the machine's RabbitMQ, NATS, Redis and Mosquitto instead and count what
+// each broker's own client reads back (brokers.go).
 //
 //	go run ./cmd/hookbench [--events 20000] [--rate 500] [--duration 10s] [--json]
 //	go run ./cmd/hookbench --database postgres://… [--nodes 2]
