@@ -287,6 +287,9 @@ func applyConfigure(info integrations.Info, stored *integrations.Config, in map[
 			case v == "":
 				delete(cfg.Fields, k)
 			default:
+				if msg := hookd.CheckText(v); msg != "" {
+					bad(k, msg)
+				}
 				cfg.Fields[k] = v
 			}
 		case k == "notifications":
@@ -304,6 +307,8 @@ func applyConfigure(info integrations.Info, stored *integrations.Config, in map[
 				cfg.MessageTemplate = ""
 			case json.Unmarshal(raw, &v) != nil:
 				bad(k, "must be a string")
+			case hookd.CheckMultilineText(v) != "":
+				bad(k, hookd.CheckMultilineText(v))
 			default:
 				if _, err := template.Parse(v); err != nil {
 					bad(k, strings.TrimPrefix(err.Error(), "template: "))

@@ -47,6 +47,9 @@ func checkSecret(secret string) *hookd.FieldError {
 	if n := utf8.RuneCountInString(secret); n < minSecretLen || n > maxSecretLen {
 		return &hookd.FieldError{Field: "secret", Message: fmt.Sprintf("must be %d-%d characters", minSecretLen, maxSecretLen)}
 	}
+	if msg := hookd.CheckText(secret); msg != "" {
+		return &hookd.FieldError{Field: "secret", Message: msg}
+	}
 	return nil
 }
 
@@ -60,12 +63,16 @@ func applyWebhookInput(wh *hookd.Webhook, in *hookd.WebhookInput, stored map[str
 		name := strings.TrimSpace(*in.Name)
 		if n := utf8.RuneCountInString(name); n < 1 || n > maxNameLen {
 			bad("name", fmt.Sprintf("must be 1-%d characters", maxNameLen))
+		} else if msg := hookd.CheckText(name); msg != "" {
+			bad("name", msg)
 		}
 		wh.Name = name
 	}
 	if in.Description != nil {
 		if utf8.RuneCountInString(*in.Description) > maxDescriptionLen {
 			bad("description", fmt.Sprintf("must be at most %d characters", maxDescriptionLen))
+		} else if msg := hookd.CheckMultilineText(*in.Description); msg != "" {
+			bad("description", msg)
 		}
 		wh.Description = *in.Description
 	}
@@ -169,8 +176,10 @@ func checkHeaders(in, stored map[string]string) (map[string]string, []hookd.Fiel
 			details = append(details, hookd.FieldError{Field: field, Message: "is not a valid header name"})
 		case reservedHeaders[strings.ToLower(k)]:
 			details = append(details, hookd.FieldError{Field: field, Message: "is set by hookd and cannot be overridden"})
-		case strings.ContainsAny(v, "\r\n\x00"):
+		case strings.ContainsAny(v, "\r\n"):
 			details = append(details, hookd.FieldError{Field: field, Message: "must not contain line breaks"})
+		case !hookd.ValidHeaderValue(v):
+			details = append(details, hookd.FieldError{Field: field, Message: "must not contain control characters other than tab"})
 		case len(v) > maxHeaderValueLen:
 			details = append(details, hookd.FieldError{Field: field, Message: fmt.Sprintf("must be at most %d bytes", maxHeaderValueLen)})
 		}
