@@ -45,6 +45,10 @@ type WebhookInput struct {
 	RetryConfig *RetryConfigInput `json:"retry_config"`
 	Filters     json.RawMessage   `json:"filters"`
 	RateLimit   OptionalInt       `json:"rate_limit"`
+
+	// SensitiveHeaders replaces the list of headers masked besides those
+	// the general rule matches; [] clears it.
+	SensitiveHeaders []string `json:"sensitive_headers"`
 }
 
 // RetryConfigInput is a RetryConfig whose absent fields are kept.

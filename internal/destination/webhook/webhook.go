@@ -30,11 +30,15 @@ func New(sender *outbound.Sender) *Destination { return &Destination{sender: sen
 // Send posts m's event body, signed with the webhook's secret (and its
 // previous one while that still signs), to wh.URL.
 func (d *Destination) Send(ctx context.Context, wh *hookd.Webhook, m destination.Message) outbound.Outcome {
-	return d.sender.Send(ctx, outbound.Message{
+	out := d.sender.Send(ctx, outbound.Message{
 		URL: wh.URL, Headers: wh.Headers, Secret: wh.Secret, PreviousSecret: ActivePrevious(wh, d.sender.Now()),
 		EventID: m.Event.ID, EventType: m.Event.Type, DeliveryID: m.DeliveryID,
 		Body: outbound.EventBody(m.Event, m.Test),
 	})
+	// The sender masks what the general rule matches; the webhook's own
+	// sensitive headers are masked here, before the attempt is stored.
+	hookd.MaskHeadersInPlace(out.Attempt.RequestHeaders, wh.SensitiveHeaders...)
+	return out
 }
 
 // ActivePrevious returns the rotated-out secret while it still signs.
