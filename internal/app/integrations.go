@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"strconv"
@@ -179,6 +180,14 @@ func (s *IntegrationService) ConfigureIntegration(ctx context.Context, owner hoo
 	if err != nil {
 		return nil, err
 	}
+	generated, err := s.generateZapierKey(info, stored, in)
+	if err != nil {
+		return nil, err
+	}
+	if generated != "" {
+		in = maps.Clone(in)
+		in["api_key"], _ = json.Marshal(generated)
+	}
 	cfg, details := applyConfigure(info, stored, in, known)
 	details = append(details, providerDetails(p, cfg, details)...)
 	if info.LookupField != "" && cfg.Field(info.LookupField) != "" && !hasDetail(details, info.LookupField) {
@@ -213,6 +222,9 @@ func (s *IntegrationService) ConfigureIntegration(ctx context.Context, owner hoo
 	}
 	st.Integration = integration(info, true)
 	st.Active, st.Config = row.IsActive, integrations.MaskedConfig(info, cfg)
+	if generated != "" {
+		st.Config["api_key"] = generated // answered this once; masked from now on
+	}
 	return &st, nil
 }
 

@@ -157,8 +157,7 @@ func openAPISchemas() obj {
 	}
 	webhook := obj{"type": "object", "properties": obj{
 		"id": integer, "name": str, "description": str, "url": str, "events": strArr, "headers": strMap, "secret": str,
-		"sensitive_headers": strArr,
-		"is_active": boolean, "disabled_reason": nullable("string"), "created_at": str, "updated_at": str,
+		"sensitive_headers": strArr, "is_active": boolean, "disabled_reason": nullable("string"), "created_at": str, "updated_at": str,
 		"last_triggered": nullable("string"), "success_count": integer, "failure_count": integer,
 		"success_rate": nullable("number"), "retry_config": retry, "filters": obj{"type": "object"}, "rate_limit": nullable("integer"),
 		"delivery_stats": obj{"type": "object", "properties": obj{

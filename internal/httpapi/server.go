@@ -60,6 +60,7 @@ type Server struct {
 	now          func() time.Time
 	version      string
 	limiter      *userLimiter
+	keyFailures  *keyFailureLimiter
 	streamer     *stream.Streamer
 	metrics      apiMetrics
 	routes       []*route
@@ -85,6 +86,7 @@ func NewServer(d Deps) *Server {
 	if s.now == nil {
 		s.now = time.Now
 	}
+	s.keyFailures = newKeyFailureLimiter(d.RateBuckets, s.log)
 	if s.registry == nil {
 		s.registry = prometheus.NewRegistry()
 	}
@@ -118,6 +120,9 @@ func NewServer(d Deps) *Server {
 		h := r.handler
 		if r.Auth {
 			h = s.authenticate(r, h)
+		}
+		if r.APIKey {
+			h = s.limitKeyFailures(h)
 		}
 		r.handler = s.limitBody(h)
 		rt.routes = append(rt.routes, r)
