@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -168,7 +169,8 @@ func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	if err := s.readiness.Ready(ctx); err != nil {
 		s.log.Warn("readiness check failed", "err", err)
-		writeJSON(w, http.StatusServiceUnavailable, envelope{Error: &errorBody{Code: hookd.EInternal, Message: "database is not answering"}})
+		w.Header().Set("Retry-After", strconv.Itoa(int(hookd.UnavailableRetryAfter/time.Second)))
+		writeJSON(w, http.StatusServiceUnavailable, envelope{Error: &errorBody{Code: hookd.EUnavailable, Message: "the database cannot be read and written"}})
 		return
 	}
 	ok(w, http.StatusOK, map[string]string{"status": "ready"}, "")

@@ -51,7 +51,7 @@ var _ hookd.TokenPeeker = (*Buckets)(nil)
 // Buckets returns the token buckets every node shares through this
 // database, for the API's and webhooks' rate limits. Call it once and
 // share the answer: each one prunes on its own.
-func (s *Store) Buckets() hookd.TokenBuckets { return &Buckets{pool: s.pool} }
+func (s *Store) Buckets() hookd.TokenBuckets { return &Buckets{pool: s.pool.Pool} }
 
 // Take implements hookd.TokenBuckets. now is the node's clock: it must
 // be the wall clock of a machine in sync (NTP) with the others, which
