@@ -42,6 +42,12 @@ func TestHostileTextRefused(t *testing.T) {
 			}
 		})
 	}
+	// Query parameters and paths are refused the same way (bad_request).
+	for _, path := range []string{"/api/webhooks/?event=order.created%00", "/api/webhooks/events/order.created%00/", "/api/events/evt_%01/"} {
+		if r := s.do("GET", path, alice, nil); r.Status != http.StatusBadRequest || r.errCode() != "bad_request" {
+			t.Fatalf("GET %s: %d %s", path, r.Status, r.Raw)
+		}
+	}
 	// Nothing was stored; an update is held to the same rules.
 	list := s.do("GET", "/api/webhooks/", alice, nil).must(t, 200)
 	if list.data()["total"] != 0.0 {

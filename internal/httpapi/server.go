@@ -125,7 +125,7 @@ func NewServer(d Deps) *Server {
 		if r.APIKey {
 			h = s.limitKeyFailures(h)
 		}
-		r.handler = s.limitBody(h)
+		r.handler = s.limitBody(s.refuseControlText(h))
 		rt.routes = append(rt.routes, r)
 	}
 	s.handler = s.observe(rt)
