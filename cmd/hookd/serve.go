@@ -104,7 +104,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	defer broker.Close()
 
-	guard := &outbound.Guard{AllowPrivate: cfg.AllowPrivateTargets, Allowed: cfg.AllowedTargets}
+	guard := &outbound.Guard{AllowPrivate: cfg.AllowPrivateTargets, Allowed: cfg.AllowedTargets, Log: log}
 	transport := outbound.NewTransport(guard, cfg.DeliveryTimeout, 0)
 	sender := &outbound.Sender{Client: outbound.NewClient(transport, cfg.DeliveryTimeout), UserAgent: "hookd/" + version, Now: clock}
 	// Integrations send through the same guarded client as webhooks.

@@ -75,6 +75,8 @@ func checkEnvelope(in *hookd.PublishInput) (EventToPublish, []hookd.FieldError) 
 	out := EventToPublish{Payload: in.Payload}
 	if in.Event == nil || *in.Event == "" {
 		details = append(details, hookd.FieldError{Field: "event", Message: "is required"})
+	} else if msg := hookd.CheckText(*in.Event); msg != "" {
+		details = append(details, hookd.FieldError{Field: "event", Message: msg})
 	} else {
 		out.Event = *in.Event
 	}
@@ -88,6 +90,8 @@ func checkEnvelope(in *hookd.PublishInput) (EventToPublish, []hookd.FieldError) 
 	}
 	if len(out.IdempotencyKey) > maxIdempotencyKey {
 		details = append(details, hookd.FieldError{Field: "idempotency_key", Message: fmt.Sprintf("must be at most %d characters", maxIdempotencyKey)})
+	} else if msg := hookd.CheckText(out.IdempotencyKey); msg != "" {
+		details = append(details, hookd.FieldError{Field: "idempotency_key", Message: msg})
 	}
 	return out, details
 }

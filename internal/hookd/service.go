@@ -47,6 +47,10 @@ type WebhookInput struct {
 	RateLimit   OptionalInt       `json:"rate_limit"`
 	// Auth is the auth object as sent: nil when absent, "null" to remove.
 	Auth json.RawMessage `json:"auth"`
+
+	// SensitiveHeaders replaces the list of headers masked besides those
+	// the general rule matches; [] clears it.
+	SensitiveHeaders []string `json:"sensitive_headers"`
 }
 
 // RetryConfigInput is a RetryConfig whose absent fields are kept.

@@ -13,11 +13,14 @@ import (
 //     (another tenant or another user), exactly as for missing ones.
 //   - Times are chosen by the caller (CreatedAt, now arguments) and stored
 //     in UTC with millisecond precision or better.
-//   - Errors are *Error values (ENotFound, EConflict, ...) or wrapped driver
+//   - Errors are *Error values (ENotFound, EConflict, ...; EUnavailable for
+//     a database that cannot be reached or written) or wrapped driver
 //     errors, which the API turns into internal_error.
 //   - Every method that writes more than one row does so in one transaction.
 type Store interface {
-	// Ping answers nil while the database answers.
+	// Ping answers nil while the database can be read and written (a
+	// small committed write), else an error (EUnavailable when the driver
+	// says the database cannot be reached or written).
 	Ping(ctx context.Context) error
 	Close() error
 

@@ -150,6 +150,8 @@ func openAPISchemas() obj {
 			"retry_config": retry, "filters": obj{"type": "object"}, "rate_limit": obj{"type": []string{"integer", "null"}, "minimum": 1},
 			"auth": obj{"oneOf": []obj{endpointAuth, {"type": "null"}}},
 		}}
+		o["properties"].(obj)["sensitive_headers"] = obj{"type": "array", "maxItems": 50, "items": str,
+			"description": "more header names whose values are masked in answers and logs"}
 		if len(required) > 0 {
 			o["required"] = required
 		}
@@ -157,7 +159,7 @@ func openAPISchemas() obj {
 	}
 	webhook := obj{"type": "object", "properties": obj{
 		"id": integer, "name": str, "description": str, "url": str, "events": strArr, "headers": strMap, "secret": str,
-		"is_active": boolean, "disabled_reason": nullable("string"), "created_at": str, "updated_at": str,
+		"sensitive_headers": strArr, "is_active": boolean, "disabled_reason": nullable("string"), "created_at": str, "updated_at": str,
 		"last_triggered": nullable("string"), "success_count": integer, "failure_count": integer,
 		"success_rate": nullable("number"), "retry_config": retry, "filters": obj{"type": "object"}, "rate_limit": nullable("integer"),
 		"auth": endpointAuth,
@@ -176,6 +178,8 @@ func openAPISchemas() obj {
 			"name": str, "description": str, "category": str, "version": str,
 			"payload_schema": obj{"type": "object"}, "example_payload": obj{"type": "object"}, "deprecated": boolean,
 		}}
+		o["properties"].(obj)["sensitive_headers"] = obj{"type": "array", "maxItems": 50, "items": str,
+			"description": "more header names whose values are masked in answers and logs"}
 		if len(required) > 0 {
 			o["required"] = required
 		}

@@ -30,6 +30,7 @@ var statusOf = map[string]int{
 	hookd.EValidation:       http.StatusUnprocessableEntity,
 	hookd.ERateLimited:      http.StatusTooManyRequests,
 	hookd.EInternal:         http.StatusInternalServerError,
+	hookd.EUnavailable:      http.StatusServiceUnavailable,
 }
 
 type envelope struct {
@@ -81,7 +82,10 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	switch e.Code {
 	case hookd.EUnauthorized:
 		w.Header().Set("WWW-Authenticate", `Bearer realm="hookd"`)
-	case hookd.ERateLimited:
+	case hookd.ERateLimited, hookd.EUnavailable:
+		if e.Code == hookd.EUnavailable {
+			s.log.Warn("request failed: database unavailable", "method", r.Method, "path", r.URL.Path, "err", e.Err)
+		}
 		secs := int(e.RetryAfter.Round(time.Second) / time.Second)
 		if secs < 1 {
 			secs = 1

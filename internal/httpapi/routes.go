@@ -12,7 +12,7 @@ func (s *Server) routeTable() []*route {
 	h := func(f http.HandlerFunc) http.Handler { return f }
 	return []*route{
 		{Method: "GET", Pattern: "/healthz", Summary: "Liveness: 200 once the server accepts requests", Tag: "operations", Status: 200, handler: h(s.health)},
-		{Method: "GET", Pattern: "/readyz", Summary: "Readiness: 200 while the database answers", Tag: "operations", Status: 200, handler: h(s.ready)},
+		{Method: "GET", Pattern: "/readyz", Summary: "Readiness: 200 while the database can be read and written", Tag: "operations", Status: 200, handler: h(s.ready)},
 		{Method: "GET", Pattern: "/metrics", Summary: "Prometheus metrics", Tag: "operations", Status: 200, handler: s.metricsHandler()},
 		{Method: "GET", Pattern: "/api/openapi.json", Summary: "This API as an OpenAPI 3.1 document", Tag: "operations", Status: 200, handler: h(s.openAPI)},
 
