@@ -12,9 +12,6 @@ import (
 	"syscall"
 )
 
-// version is set at build time with -ldflags "-X main.version=...".
-var version = "0.1.0-dev"
-
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -36,7 +33,7 @@ Usage:
                                 forward a server's live events to a local URL, signed
   hookd rekey --new-key B64 [--old-key B64] [--database-url URL]
                                 re-encrypt stored secrets with a new key (stop hookd first)
-  hookd version                 print the version
+  hookd version                 print the module version and the commit it was built from
 `
 
 // run is the whole program; main only wires it to the process.
@@ -55,7 +52,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case "rekey":
 		return rekey(ctx, args[1:], getenv, stdout, stderr)
 	case "version", "--version", "-v":
-		fmt.Fprintln(stdout, "hookd", version)
+		fmt.Fprintln(stdout, buildDescription())
 		return nil
 	case "help", "--help", "-h":
 		fmt.Fprint(stdout, usage)
