@@ -23,3 +23,15 @@ func TestVersionPrintsModuleAndCommit(t *testing.T) {
 		t.Fatalf("version printed %q", out)
 	}
 }
+
+func TestHelpOfEveryCommandSucceeds(t *testing.T) {
+	for _, cmd := range []string{"serve", "token", "listen", "rekey"} {
+		_, stderr, err := runArgs(t, nil, cmd, "--help")
+		if err != nil {
+			t.Errorf("%s --help: %v", cmd, err)
+		}
+		if !strings.Contains(stderr, "Usage of "+cmd) {
+			t.Errorf("%s --help printed %q", cmd, stderr)
+		}
+	}
+}

@@ -44,12 +44,11 @@ import (
 const defaultGOGC = 200
 
 func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	cfg, fs, err := config.Parse("serve", args, getenv)
+	cfg, _, err := config.Parse("serve", args, getenv, stderr)
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return err
 		}
-		fs.SetOutput(stderr)
 		return fmt.Errorf("configuration: %w", err)
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
@@ -68,7 +67,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 			}
 			cfg.JWTSecret = base64.RawURLEncoding.EncodeToString(b)
 		}
-		if getenv("HOOKD_ALLOW_PRIVATE_TARGETS") == "" {
+		if !cfg.AllowPrivateTargetsSet {
 			cfg.AllowPrivateTargets = true // so a receiver on localhost works in development
 		}
 	}
