@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"crypto/rand"
-	"encoding/base64"
 	"errors"
 	"flag"
 	"fmt"
@@ -51,7 +50,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		}
 		return fmt.Errorf("configuration: %w", err)
 	}
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	log := newLogger(cfg, stderr)
 	if os.Getenv("GOGC") == "" {
 		// Every event and delivery allocates a few KB that die young;
 		// collecting at twice the live heap instead of once costs 10–25
@@ -59,13 +58,23 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		// GOGC set in the environment wins.
 		debug.SetGCPercent(defaultGOGC)
 	}
+	// Listen first: a start that fails here (port taken) leaves no new
+	// database, key file or development secret behind.
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return err
+	}
+	defer ln.Close()
 	if cfg.Dev {
 		if cfg.JWTSecret == "" {
-			b := make([]byte, 32)
-			if _, err := rand.Read(b); err != nil {
+			secret, path, err := devJWTSecret(cfg)
+			if err != nil {
 				return err
 			}
-			cfg.JWTSecret = base64.RawURLEncoding.EncodeToString(b)
+			cfg.JWTSecret = secret
+			if path != "" {
+				log.Info("development JWT secret kept in", "path", path)
+			}
 		}
 		if !cfg.AllowPrivateTargetsSet {
 			cfg.AllowPrivateTargets = true // so a receiver on localhost works in development
@@ -135,10 +144,6 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		Broker: broker,
 	})
 
-	ln, err := net.Listen("tcp", cfg.Addr)
-	if err != nil {
-		return err
-	}
 	srv := &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 	// Open streams never go idle by themselves: end them when shutdown
 	// begins (each tells its client to resume with Last-Event-ID).
@@ -283,11 +288,11 @@ func printDevBanner(w io.Writer, cfg *config.Config, addr string) {
 		host = net.JoinHostPort("localhost", p)
 	}
 	fmt.Fprintf(w, `
-hookd is running in development mode (a generated JWT secret; deliveries may reach localhost).
+hookd is running in development mode (a JWT secret kept beside the database; deliveries may reach localhost).
 
-  JWT secret:  %s
-  token (user "dev", tenant "default", scopes events:publish events:admin, valid 24h):
+  the secret, and a token (user "dev", tenant "default", scopes events:publish events:admin, valid 24h):
 
+    export HOOKD_JWT_SECRET=%s
     export HOOKD_TOKEN=%s
 
   try it:
