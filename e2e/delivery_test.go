@@ -5,7 +5,9 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"net"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -339,12 +341,23 @@ func TestSSRFGuardOnLoopback(t *testing.T) {
 	rc := newReceiver(t, nil)
 	port := rc.URL[strings.LastIndex(rc.URL, ":")+1:]
 	tok := token(t, "acme", "alice", "events:publish")
+	// A literal blocked address or localhost is refused when saved, with
+	// the message a delivery would get.
 	for _, host := range []string{"127.0.0.1", "localhost", "[::1]", "0.0.0.0", "127.1.2.3"} {
-		id, _ := createHook(t, s, tok, `{"name":"x","url":"http://`+host+`:`+port+`/","events":["order.created"],"retry_config":{"max_retries":0}}`)
-		r := s.do("POST", "/api/webhooks/"+id+"/test/", tok, nil).must(t, 200)
-		res := r.data()["test_result"].(map[string]any)
-		if res["status"] != "failed" || res["error_type"] != "blocked_target" {
+		r := s.do("POST", "/api/webhooks/", tok, `{"name":"x","url":"http://`+host+`:`+port+`/","events":["order.created"],"retry_config":{"max_retries":0}}`).must(t, 422)
+		if r.errCode() != "validation_error" || !strings.Contains(string(r.Raw), "is blocked") || !strings.Contains(string(r.Raw), "HOOKD_ALLOW_PRIVATE_TARGETS") {
 			t.Fatalf("%s: %s", host, r.Raw)
+		}
+	}
+	// A name is checked when connecting: this machine's own name, when
+	// it resolves to loopback, gets through the save and is blocked then.
+	if name, err := os.Hostname(); err == nil {
+		if addrs, err := net.LookupHost(name); err == nil && len(addrs) > 0 && net.ParseIP(addrs[0]).IsLoopback() {
+			id, _ := createHook(t, s, tok, `{"name":"x","url":"http://`+name+`:`+port+`/","events":["order.created"],"retry_config":{"max_retries":0}}`)
+			r := s.do("POST", "/api/webhooks/"+id+"/test/", tok, nil).must(t, 200)
+			if res := r.data()["test_result"].(map[string]any); res["status"] != "failed" || res["error_type"] != "blocked_target" {
+				t.Fatalf("%s: %s", name, r.Raw)
+			}
 		}
 	}
 	publish(t, s, tok, "order.created", orderPayload).must(t, 202)
