@@ -176,6 +176,19 @@ func TestIdempotencyAndBatch(t *testing.T) {
 	if first.data()["event"].(map[string]any)["id"] != again.data()["event"].(map[string]any)["id"] {
 		t.Fatalf("idempotent publish returned another event: %s / %s", first.Raw, again.Raw)
 	}
+	// The same key with another payload or event type is a conflict; the
+	// same payload written in another key order is not.
+	if r := s.do("POST", "/api/events/", tok, `{"event":"order.created","payload":{"order_id":"OTHER","status":"confirmed","amount":1},"idempotency_key":"k1"}`).must(t, 409); r.errCode() != "conflict" {
+		t.Fatalf("other payload: %s", r.Raw)
+	}
+	s.do("POST", "/api/events/", tok, `{"event":"order.updated","payload":`+orderPayload+`,"idempotency_key":"k1"}`).must(t, 409)
+	s.do("POST", "/api/events/", tok, `{"event":"order.created","payload":{"customer":{"email":"john@example.com","name":"John Doe","id":1},"amount":150.00,"status":"confirmed","order_id":"ORD-1"},"idempotency_key":"k1"}`).must(t, 200)
+	// In one batch: the second use of a key with another payload fails alone.
+	kb := s.do("POST", "/api/events/batch/", tok, `{"events":[{"event":"order.created","payload":{"order_id":"K3","status":"draft","amount":1},"idempotency_key":"k3"},
+		{"event":"order.created","payload":{"order_id":"K3-other","status":"draft","amount":1},"idempotency_key":"k3"}]}`).must(t, 202)
+	if kb.data()["accepted"] != 1.0 || kb.data()["rejected"] != 1.0 {
+		t.Fatalf("batch reusing a key: %s", kb.Raw)
+	}
 	// The header works too, and another tenant has its own keys.
 	req := func(tok, key string) *response {
 		hreq, _ := http.NewRequest("POST", s.URL+"/api/events/", strings.NewReader(`{"event":"order.created","payload":`+orderPayload+`}`))
