@@ -31,6 +31,7 @@ Usage:
                                 forward a server's live events to a local URL, signed
   hookd rekey --new-key B64 [--old-key B64] [--database-url URL]
                                 re-encrypt stored secrets with a new key (stop hookd first)
+  hookd openapi                 print the OpenAPI document the server serves at /api/openapi.json
   hookd version                 print the module version and the commit it was built from
 `
 
@@ -58,6 +59,8 @@ func command(ctx context.Context, args []string, getenv func(string) string, std
 		return listen(ctx, args[1:], getenv, stdout, stderr)
 	case "rekey":
 		return rekey(ctx, args[1:], getenv, stdout, stderr)
+	case "openapi":
+		return openapi(args[1:], stdout, stderr)
 	case "version", "--version", "-v":
 		fmt.Fprintln(stdout, buildDescription())
 		return nil
