@@ -31,6 +31,11 @@ Usage:
                                 forward a server's live events to a local URL, signed
   hookd rekey --new-key B64 [--old-key B64] [--database-url URL]
                                 re-encrypt stored secrets with a new key (stop hookd first)
+  hookd webhooks list|create|delete [--json]
+                                manage your webhooks on a server ($HOOKD_SERVER, $HOOKD_TOKEN)
+  hookd events publish --event order.created --payload '{…}' [--idempotency-key K]
+                                publish an event
+  hookd logs tail --webhook ID  print a webhook's recent deliveries, then follow new ones
   hookd openapi                 print the OpenAPI document the server serves at /api/openapi.json
   hookd version                 print the module version and the commit it was built from
 `
@@ -59,6 +64,12 @@ func command(ctx context.Context, args []string, getenv func(string) string, std
 		return listen(ctx, args[1:], getenv, stdout, stderr)
 	case "rekey":
 		return rekey(ctx, args[1:], getenv, stdout, stderr)
+	case "webhooks":
+		return webhooksCommand(ctx, args[1:], getenv, stdout, stderr)
+	case "events":
+		return eventsCommand(ctx, args[1:], getenv, stdout, stderr)
+	case "logs":
+		return logsCommand(ctx, args[1:], getenv, stdout, stderr)
 	case "openapi":
 		return openapi(args[1:], stdout, stderr)
 	case "version", "--version", "-v":

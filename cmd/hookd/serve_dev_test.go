@@ -32,11 +32,15 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-var exportLine = regexp.MustCompile(`(?m)^\s*export (HOOKD_JWT_SECRET|HOOKD_TOKEN)=(\S+)$`)
+var (
+	exportLine = regexp.MustCompile(`(?m)^\s*export (HOOKD_JWT_SECRET|HOOKD_TOKEN)=(\S+)$`)
+	curlLine   = regexp.MustCompile(`curl -s (http://[^/\s]+)/`)
+)
 
 // startDev runs serve --dev on dbPath until the test ends and returns the
-// exported variables its banner printed.
-func startDev(t *testing.T, dbPath string) map[string]string {
+// exported variables its banner printed, and HOOKD_SERVER, its URL; stop
+// ends it (and is called when the test ends).
+func startDev(t *testing.T, dbPath string) (vars map[string]string, stop func()) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	var stdout, stderr syncBuffer
@@ -44,27 +48,33 @@ func startDev(t *testing.T, dbPath string) map[string]string {
 	go func() {
 		done <- run(ctx, []string{"serve", "--dev", "--addr", "127.0.0.1:0", "--database-url", "sqlite:" + dbPath}, func(string) string { return "" }, &stdout, &stderr)
 	}()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("serve: %v\n%s", err, stderr.String())
-		}
-	}()
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("serve: %v\n%s", err, stderr.String())
+			}
+		})
+	}
+	t.Cleanup(stop)
 	deadline := time.Now().Add(20 * time.Second)
 	for time.Now().Before(deadline) {
-		if m := exportLine.FindAllStringSubmatch(stdout.String(), -1); len(m) == 2 {
-			return map[string]string{m[0][1]: m[0][2], m[1][1]: m[1][2]}
+		m, u := exportLine.FindAllStringSubmatch(stdout.String(), -1), curlLine.FindStringSubmatch(stdout.String())
+		if len(m) == 2 && u != nil {
+			return map[string]string{m[0][1]: m[0][2], m[1][1]: m[1][2], "HOOKD_SERVER": u[1]}, stop
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
 	t.Fatalf("no export lines in %q\n%s", stdout.String(), stderr.String())
-	return nil
+	return nil, nil
 }
 
 func TestDevSecretOutlivesARestart(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "hookd.db")
-	first := startDev(t, db)
-	second := startDev(t, db)
+	first, stop := startDev(t, db)
+	stop()
+	second, _ := startDev(t, db)
 	if first["HOOKD_JWT_SECRET"] == "" || first["HOOKD_JWT_SECRET"] != second["HOOKD_JWT_SECRET"] {
 		t.Fatalf("secrets %q then %q", first["HOOKD_JWT_SECRET"], second["HOOKD_JWT_SECRET"])
 	}
