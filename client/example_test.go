@@ -173,3 +173,24 @@ func ExampleVerifier() {
 	// true
 	// true
 }
+
+func ExampleClient_OpenStream() {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, _ := client.New(server, tokenFor("streamer"))
+	st, err := c.OpenStream(ctx, client.StreamOptions{Events: "inventory.*", IdleTimeout: time.Minute})
+	if err != nil {
+		panic(err)
+	}
+	defer st.Close()
+	if _, err := c.Publish(ctx, "inventory.low_stock", map[string]any{"product_id": 1, "sku": "SKU-1", "current_stock": 2, "threshold": 5}); err != nil {
+		panic(err)
+	}
+	ev, err := st.Next()
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(ev.Type, len(ev.ID) > 4)
+	// Output:
+	// inventory.low_stock true
+}
