@@ -6,16 +6,17 @@ import (
 )
 
 // version is the module version of this build ("v1.2.3" from go install
-// …@v1.2.3, "(devel)" from a checkout), unless -ldflags "-X main.version=…"
-// set it.
+// …@v1.2.3, a pseudo-version or "devel" from a checkout), unless
+// -ldflags "-X main.version=…" set it. It also names hookd in User-Agent
+// headers and /healthz.
 var version = moduleVersion()
 
 // moduleVersion reads the version go stamped into the binary.
 func moduleVersion() string {
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
 		return bi.Main.Version
 	}
-	return "(devel)"
+	return "devel"
 }
 
 // buildDescription is what hookd version prints: the module version, the
