@@ -62,6 +62,7 @@ func (s *EventService) publish(ctx context.Context, tenant, publisher string, in
 	if err != nil {
 		return nil, err
 	}
+	idempotencyConflicts(events, res)
 	for k, r := range res {
 		out[index[k]] = r
 	}

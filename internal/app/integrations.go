@@ -190,6 +190,7 @@ func (s *IntegrationService) ConfigureIntegration(ctx context.Context, owner hoo
 	}
 	cfg, details := applyConfigure(info, stored, in, known)
 	details = append(details, providerDetails(p, cfg, details)...)
+	details = append(details, s.integrationTargetDetails(info, cfg, in, details)...)
 	if info.LookupField != "" && cfg.Field(info.LookupField) != "" && !hasDetail(details, info.LookupField) {
 		taken, err := s.credentialTaken(ctx, info, cfg, row)
 		if err != nil {

@@ -100,6 +100,7 @@ func (s *IntegrationService) SubscribeZapier(ctx context.Context, apiKey string,
 			details = append(details, hookd.FieldError{Field: "hookUrl", Message: msg})
 		}
 	}
+	details = append(details, s.targetDetails("hookUrl", hookURL, details)...)
 	switch {
 	case event == nil || *event == "":
 		details = append(details, hookd.FieldError{Field: "event", Message: "is required"})

@@ -83,6 +83,7 @@ func (s *WebhookService) CreateWebhook(ctx context.Context, owner hookd.Owner, i
 		return nil, err
 	}
 	details = append(details, applyWebhookInput(wh, in, nil, known)...)
+	details = append(details, s.targetDetails("url", in.URL, details)...)
 	if len(details) > 0 {
 		return nil, hookd.Invalid(details...)
 	}
@@ -105,7 +106,8 @@ func (s *WebhookService) UpdateWebhook(ctx context.Context, owner hookd.Owner, i
 		return nil, hookd.WebhookStats{}, err
 	}
 	wasActive := wh.IsActive
-	if details := applyWebhookInput(wh, in, wh.Headers, known); len(details) > 0 {
+	details := applyWebhookInput(wh, in, wh.Headers, known)
+	if details = append(details, s.targetDetails("url", in.URL, details)...); len(details) > 0 {
 		return nil, hookd.WebhookStats{}, hookd.Invalid(details...)
 	}
 	wh.UpdatedAt = s.now()

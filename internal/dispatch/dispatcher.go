@@ -506,6 +506,7 @@ func (d *Dispatcher) attempt(ctx context.Context, j job) hookd.AttemptResult {
 		d.unsubscribe(wh)
 	}
 	d.metrics.observeAttempt(decision.Outcome, out.Attempt.ResponseTimeMs)
+	d.logAttempt(&c, wh, &out.Attempt, decision.Outcome)
 	return hookd.AttemptResult{DeliveryID: c.Delivery.ID, WebhookID: wh.ID, LeaseToken: c.LeaseToken, Attempt: out.Attempt,
 		Success: out.Success, NextAttemptAt: decision.RetryAt, DisableWebhook: decision.Disable}
 }

@@ -14,13 +14,18 @@ func (s *Server) openAPI(w http.ResponseWriter, r *http.Request) {
 
 type obj = map[string]any
 
+// OpenAPIDocument is the document GET /api/openapi.json serves, for a
+// server of the given version (hookd openapi prints it).
+func OpenAPIDocument(version string) map[string]any {
+	return NewServer(Deps{Version: version}).openAPIDocument()
+}
+
 func (s *Server) openAPIDocument() obj {
 	paths := obj{}
 	for _, rt := range s.routes {
+		// Listed once, without the trailing slash (what code generators
+		// expect); the router serves both forms.
 		path := rt.Pattern
-		if strings.HasPrefix(path, "/api/") {
-			path += "/" // the document's canonical form; both forms are served
-		}
 		item, _ := paths[path].(obj)
 		if item == nil {
 			item = obj{}
@@ -33,7 +38,8 @@ func (s *Server) openAPIDocument() obj {
 		"info": obj{
 			"title":       "hookd",
 			"version":     s.version,
-			"description": "Webhooks & integrations server. Every path works with and without its trailing slash.",
+			"description": "Webhooks & integrations server. Every path is listed without its trailing slash and also works with one (`/api/webhooks/`, the form docs/api.md uses).",
+			"license":     obj{"name": "Proprietary"},
 		},
 		"servers": []obj{{"url": "/"}},
 		"paths":   paths,
@@ -97,6 +103,15 @@ func operation(rt *route) obj {
 		op["security"] = []obj{{"bearer": []string{}}}
 		responses["401"] = errResp
 		responses["429"] = errResp
+	}
+	if !rt.Auth && !rt.APIKey {
+		op["security"] = []obj{} // public: no token
+	}
+	if rt.Method == http.MethodPost && rt.Pattern == "/api/events" {
+		// An idempotency key seen before answers the first event (docs/api.md §5).
+		responses["200"] = obj{"description": "idempotent replay: the key was used before with the same event and payload; this is the first event, nothing was queued",
+			"content": obj{"application/json": obj{"schema": success}}}
+		responses["409"] = obj{"description": "the idempotency key was used before with another event type or payload", "content": obj{"application/json": obj{"schema": ref("Error")}}}
 	}
 	if rt.Scope != "" {
 		responses["403"] = errResp

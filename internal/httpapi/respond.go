@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
@@ -179,11 +178,6 @@ func jsonKind(kind string) string {
 		return "an object"
 	}
 	return fmt.Sprintf("of type %s", kind)
-}
-
-// logAttrs is a helper for structured request logs.
-func logAttrs(r *http.Request, status int, d time.Duration) []any {
-	return []any{slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Int("status", status), slog.Duration("took", d)}
 }
 
 // readBody reads a request body under the size cap.
