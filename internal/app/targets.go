@@ -47,6 +47,17 @@ func (c *core) targetDetails(field string, raw *string, already []hookd.FieldErr
 	return nil
 }
 
+// webhookTargetDetails is targetDetails for the URLs a webhook change
+// sets: its url and, with OAuth 2.0 endpoint authentication, the token
+// endpoint's.
+func (c *core) webhookTargetDetails(wh *hookd.Webhook, in *hookd.WebhookInput, already []hookd.FieldError) []hookd.FieldError {
+	out := c.targetDetails("url", in.URL, already)
+	if in.Auth != nil && wh.Auth != nil && wh.Auth.Type == hookd.AuthOAuth2 {
+		out = append(out, c.targetDetails("auth.token_url", &wh.Auth.TokenURL, already)...)
+	}
+	return out
+}
+
 // integrationTargetDetails is targetDetails for each URL field of an
 // integration's settings that this configure sets.
 func (c *core) integrationTargetDetails(info integrations.Info, cfg *integrations.Config, in map[string]json.RawMessage, already []hookd.FieldError) []hookd.FieldError {

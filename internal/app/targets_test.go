@@ -44,6 +44,11 @@ func TestPrivateTargetsRefusedWhenSaved(t *testing.T) {
 	if _, _, err := f.Webhooks.UpdateWebhook(t.Context(), alice, wh.ID, &hookd.WebhookInput{Name: ptr("renamed")}); err != nil {
 		t.Errorf("update without url: %v", err)
 	}
+	// The token endpoint of OAuth 2.0 endpoint authentication, too.
+	oauth := json.RawMessage(`{"type":"oauth2","token_url":"http://127.0.0.1:9/token","client_id":"c","client_secret":"s"}`)
+	if _, _, err := f.Webhooks.UpdateWebhook(t.Context(), alice, wh.ID, &hookd.WebhookInput{Auth: oauth}); strings.Join(fields(t, err), ",") != "auth.token_url" {
+		t.Errorf("token endpoint on loopback: %v", err)
+	}
 
 	// Integrations: the webhook_url of Slack.
 	_, err := f.Integrations.ConfigureIntegration(t.Context(), alice, "slack", map[string]json.RawMessage{

@@ -83,7 +83,7 @@ func (s *WebhookService) CreateWebhook(ctx context.Context, owner hookd.Owner, i
 		return nil, err
 	}
 	details = append(details, applyWebhookInput(wh, in, nil, known)...)
-	details = append(details, s.targetDetails("url", in.URL, details)...)
+	details = append(details, s.webhookTargetDetails(wh, in, details)...)
 	if len(details) > 0 {
 		return nil, hookd.Invalid(details...)
 	}
@@ -107,7 +107,7 @@ func (s *WebhookService) UpdateWebhook(ctx context.Context, owner hookd.Owner, i
 	}
 	wasActive := wh.IsActive
 	details := applyWebhookInput(wh, in, wh.Headers, known)
-	if details = append(details, s.targetDetails("url", in.URL, details)...); len(details) > 0 {
+	if details = append(details, s.webhookTargetDetails(wh, in, details)...); len(details) > 0 {
 		return nil, hookd.WebhookStats{}, hookd.Invalid(details...)
 	}
 	wh.UpdatedAt = s.now()
