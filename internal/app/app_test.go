@@ -244,7 +244,7 @@ func TestKnownTypesIncludeTenantTypes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(types) != 18 || types[17].Name != "loyalty.upgraded" || categories[len(categories)-1].Name != "loyalty" {
+	if len(types) != 23 || types[22].Name != "loyalty.upgraded" || categories[len(categories)-1].Name != "loyalty" {
 		t.Fatalf("%d types, last category %+v", len(types), categories[len(categories)-1])
 	}
 	if _, err := f.EventTypes.UpdateEventType(ctx, "acme", "order.created", &hookd.EventTypeInput{}); hookd.ErrorCode(err) != hookd.EForbidden {
@@ -272,6 +272,12 @@ func TestPublishChecksEnvelope(t *testing.T) {
 	})
 	if err != nil || res[0].Err != nil || res[0].Event.ID == "" || res[1].Err == nil {
 		t.Fatalf("batch: %+v, %v", res, err)
+	}
+	for _, name := range hookd.OperationalEvents {
+		_, err := f.Events.PublishEvent(ctx, "acme", "alice", hookd.PublishInput{Event: ptr(name), Payload: json.RawMessage(`{}`)})
+		if hookd.ErrorCode(err) != hookd.EForbidden {
+			t.Errorf("publish %s: %v, want forbidden", name, err)
+		}
 	}
 }
 
