@@ -27,6 +27,7 @@ type Config struct {
 	DeliveryTimeout     time.Duration
 	MailchimpAPIBase    string
 	AutoDisableAfter    int
+	FailingAfter        int // failed attempts in a row that announce webhook.failing (0: never)
 	LogRetention        time.Duration
 	RateLimit           float64 // API requests per second per user
 	RateBurst           int
@@ -59,6 +60,7 @@ var Vars = []Var{
 	{"HOOKD_DELIVERY_TIMEOUT", "delivery-timeout", "15s", "one delivery attempt's time limit"},
 	{"HOOKD_MAILCHIMP_API_BASE", "mailchimp-api-base", "", "replaces https://<dc>.api.mailchimp.com"},
 	{"HOOKD_AUTO_DISABLE_AFTER", "auto-disable-after", "50", "consecutive final failures that switch a webhook off (0: never)"},
+	{"HOOKD_FAILING_AFTER", "failing-after", "3", "failed attempts in a row that announce webhook.failing (0: never)"},
 	{"HOOKD_LOG_RETENTION", "log-retention", "720h", "delivery logs older than this are pruned"},
 	{"HOOKD_RATE_LIMIT", "rate-limit", "100", "API requests per second per user (0: unlimited)"},
 	{"HOOKD_RATE_BURST", "rate-burst", "200", "API requests a user may send at once above the rate"},
@@ -136,6 +138,7 @@ func Parse(name string, args []string, getenv func(string) string) (*Config, *fl
 	c.DeliveryTimeout = dur("HOOKD_DELIVERY_TIMEOUT")
 	c.MailchimpAPIBase = strings.TrimRight(get("HOOKD_MAILCHIMP_API_BASE"), "/")
 	c.AutoDisableAfter = num("HOOKD_AUTO_DISABLE_AFTER")
+	c.FailingAfter = num("HOOKD_FAILING_AFTER")
 	c.LogRetention = dur("HOOKD_LOG_RETENTION")
 	rate, err := strconv.ParseFloat(get("HOOKD_RATE_LIMIT"), 64)
 	if err != nil || rate < 0 {

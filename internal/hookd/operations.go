@@ -154,3 +154,10 @@ func OperationalRecipients(candidates []*Webhook, owner Owner, event string) []*
 	}
 	return out
 }
+
+// OperationalPublisher is the publisher of operational events, and
+// OperationalVersion their version (the catalog's built-in version).
+const (
+	OperationalPublisher = "hookd"
+	OperationalVersion   = "1.0"
+)

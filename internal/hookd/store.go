@@ -114,8 +114,10 @@ type QueueStore interface {
 	// CompleteAttempts records attempts in one transaction. A result whose
 	// LeaseToken is no longer the delivery's lease is ignored. A final
 	// failure increments the webhook's consecutive failures; when they reach
-	// autoDisableAfter (> 0) the webhook is switched off.
-	CompleteAttempts(ctx context.Context, results []AttemptResult, autoDisableAfter int) error
+	// rules.AutoDisableAfter (> 0) the webhook is switched off. The
+	// operational events the results cause (WebhookHealth.Record) are
+	// stored with their deliveries in the same transaction.
+	CompleteAttempts(ctx context.Context, results []AttemptResult, rules DeliveryRules) error
 	// ReleaseClaims frees leases (on shutdown) so another sender may take them.
 	ReleaseClaims(ctx context.Context, claims []Claim) error
 	// NextDue returns when the earliest pending delivery is due (nil: none).

@@ -226,7 +226,7 @@ func (f *fixture) deliver(now time.Time, autoDisableAfter int, decide func(c hoo
 		for i, c := range claims {
 			results[i] = result(c, now, decide(c))
 		}
-		if err := f.s.CompleteAttempts(f.ctx, results, autoDisableAfter); err != nil {
+		if err := f.s.CompleteAttempts(f.ctx, results, hookd.DeliveryRules{AutoDisableAfter: autoDisableAfter}); err != nil {
 			f.t.Fatalf("CompleteAttempts: %v", err)
 		}
 		n += len(claims)
