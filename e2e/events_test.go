@@ -10,10 +10,10 @@ func TestEventCatalog(t *testing.T) {
 	tok := token(t, "acme", "alice")
 	list := s.do("GET", "/api/webhooks/events/", tok, nil).must(t, 200)
 	events := list.data()["events"].([]any)
-	if len(events) != 17 {
-		t.Fatalf("%d built-in events, want 17", len(events))
+	if len(events) != 22 {
+		t.Fatalf("%d built-in events, want 22", len(events))
 	}
-	want := map[string]float64{"sales": 8, "inventory": 5, "customer": 4}
+	want := map[string]float64{"sales": 8, "inventory": 5, "customer": 4, "operations": 5}
 	for _, c := range list.data()["categories"].([]any) {
 		cat := c.(map[string]any)
 		if want[cat["name"].(string)] != cat["event_count"] || cat["display_name"] == "" {
