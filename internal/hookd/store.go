@@ -102,6 +102,12 @@ type EventStore interface {
 	// EventsAfter returns up to limit of a tenant's events with Seq > afterSeq
 	// in Seq order (for stream resume).
 	EventsAfter(ctx context.Context, tenant string, afterSeq int64, limit int) ([]*Event, error)
+	// EraseEvents erases, in one transaction, the payloads of the events q
+	// selects (EraseQuery.Selects) and the response bodies of their
+	// attempts, and cancels their pending deliveries (error type
+	// ErrTypeErased, counters and stats kept right); it answers how many
+	// events it erased. A q.ID the tenant has no event with is ENotFound.
+	EraseEvents(ctx context.Context, q EraseQuery) (int64, error)
 }
 
 // QueueStore is the durable delivery queue.
