@@ -10,10 +10,10 @@ import (
 
 // EraseEvents erases the payloads of the events q selects, the response
 // bodies of their attempts, and cancels their pending deliveries, in one
-// transaction (docs/api.md §13). secure_delete is on for that transaction,
-// so SQLite overwrites the old payloads in the pages it rewrites instead
-// of leaving them in free space; a checkpoint afterwards takes the old
-// page images out of the WAL (when no reader holds them).
+// transaction (docs/api.md §13). The writer runs with secure_delete on,
+// so SQLite overwrites the old payloads instead of leaving them in free
+// space; a checkpoint afterwards takes the old page images out of the WAL
+// (when no reader holds them).
 func (s *Store) EraseEvents(ctx context.Context, q hookd.EraseQuery) (int64, error) {
 	var erased int64
 	err := s.write(ctx, func(tx *sql.Tx) error {
@@ -21,10 +21,6 @@ func (s *Store) EraseEvents(ctx context.Context, q hookd.EraseQuery) (int64, err
 		if err != nil || len(seqs) == 0 {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, "PRAGMA secure_delete = ON"); err != nil {
-			return err
-		}
-		defer tx.ExecContext(ctx, "PRAGMA secure_delete = OFF") //nolint:errcheck // back to the default; a failure only costs speed
 		set := jsonIDs(seqs)
 		if _, err := tx.ExecContext(ctx, `UPDATE events SET payload = 'null'
 			WHERE seq IN (SELECT value FROM json_each(?))`, set); err != nil {
