@@ -37,6 +37,9 @@ func TestOperationalEvents(t *testing.T) {
 	createHook(t, s, alice, `{"name":"ops","url":"`+ops.URL+`","events":["webhook.*","delivery.*"]}`)
 	createHook(t, s, alice, `{"name":"star","url":"`+star.URL+`","events":["*"]}`)
 	createHook(t, s, bob, `{"name":"bobs","url":"`+bobs.URL+`","events":["webhook.*","delivery.*"]}`)
+	// A Slack channel hears about the webhook too.
+	slack := serviceFake(t, "POST", slackPath, func(n int, w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte("ok")) })
+	s.do("POST", "/api/integrations/slack/configure/", alice, `{"webhook_url":"`+slack.URL+slackPath+`","notifications":{"webhook.*":true}}`).must(t, 200)
 	id, _ := createHook(t, s, alice, `{"name":"broken","url":"`+broken.URL+`","events":["order.created"],"retry_config":{"max_retries":0,"retry_delay":100,"backoff_multiplier":1}}`)
 
 	for range 3 {
@@ -57,6 +60,9 @@ func TestOperationalEvents(t *testing.T) {
 		if body.Event == "webhook.failing" && (body.Data["consecutive_failures"] != 3.0 || body.Data["last_response_code"] != 500.0) {
 			t.Errorf("webhook.failing data %v", body.Data)
 		}
+	}
+	if got := len(slack.waitFor(t, 2, 10*time.Second)); got != 2 {
+		t.Errorf("Slack got %d messages, want webhook.failing and webhook.disabled", got)
 	}
 	if got := len(star.requests()); got != 3 {
 		t.Errorf("the * webhook got %d requests, want the 3 order.created only: %v", got, opsTypesOf(t, star))
@@ -79,5 +85,8 @@ func TestOperationalEvents(t *testing.T) {
 	}
 	if got := opsTypesOf(t, bobs); len(got) != 0 {
 		t.Errorf("another user got %v", got)
+	}
+	if got := len(slack.waitFor(t, 3, 10*time.Second)); got != 3 {
+		t.Errorf("Slack got %d messages, want webhook.recovered as the third", got)
 	}
 }
