@@ -362,3 +362,31 @@ func TestConfigureIntegration(t *testing.T) {
 		t.Fatalf("after delete: %+v, %v", it, err)
 	}
 }
+
+func TestEraseChecksInput(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	ctx := t.Context()
+	bad := []struct {
+		in     hookd.EraseInput
+		fields []string
+	}{
+		{hookd.EraseInput{}, []string{"events"}},
+		{hookd.EraseInput{Events: []string{"no.such"}}, []string{"events[0]"}},
+		{hookd.EraseInput{Events: []string{"customer.*"}, Before: ptr("yesterday")}, []string{"before"}},
+		{hookd.EraseInput{Events: []string{"customer.*"}, Filters: json.RawMessage(`{"no_such_field":1}`)}, []string{"filters.no_such_field"}},
+	}
+	for _, tt := range bad {
+		_, err := f.Events.EraseEvents(ctx, "acme", tt.in)
+		if got := fields(t, err); !slices.Equal(got, tt.fields) {
+			t.Errorf("EraseEvents(%+v): fields %v, want %v", tt.in, got, tt.fields)
+		}
+	}
+	if n, err := f.Events.EraseEvents(ctx, "acme", hookd.EraseInput{Events: []string{"customer.*"},
+		Filters: json.RawMessage(`{"customer_id":9001}`), Before: ptr("2030-01-01T00:00:00Z")}); err != nil || n != 0 {
+		t.Errorf("a valid erasure of nothing: %d, %v", n, err)
+	}
+	if _, err := f.Events.EraseEvent(ctx, "acme", "evt_missing"); !hookd.IsNotFound(err) {
+		t.Errorf("EraseEvent of a missing event: %v", err)
+	}
+}

@@ -16,6 +16,7 @@ var operationalTests = []test{
 	{"OperationalEventsToTheOwner", testOperationalEventsToTheOwner},
 	{"OperationalEventsNoLoops", testOperationalEventsNoLoops},
 	{"OperationalEventsRecovered", testOperationalEventsRecovered},
+	{"OperationalEventsOfAnIntegration", testOperationalEventsOfAnIntegration},
 }
 
 // opsSetup makes alice's failing webhook w, her operations webhook, her
@@ -104,6 +105,10 @@ func testOperationalEventsToTheOwner(t *testing.T, f *fixture) {
 	if data["consecutive_failures"] != 2.0 || data["last_error_type"] != "http_503" || data["last_response_code"] != 503.0 {
 		t.Errorf("webhook.failing data = %v", data)
 	}
+	listed, _, err := f.s.ListWebhooks(f.ctx, alice, hookd.WebhookQuery{Event: hookd.EventWebhookFailing})
+	if err != nil || !equalIDs(webhookIDs(listed), []int64{ops.ID}) {
+		t.Errorf("webhooks for %s = %v, %v; want the operations webhook only", hookd.EventWebhookFailing, webhookIDs(listed), err)
+	}
 	after, err := f.s.EventsAfter(f.ctx, alice.Tenant, 0, 100)
 	if err != nil {
 		t.Fatal(err)
@@ -190,5 +195,30 @@ func (f *fixture) deliverWith(now time.Time, rules hookd.DeliveryRules, decide f
 			f.t.Fatalf("CompleteAttempts: %v", err)
 		}
 		n += len(claims)
+	}
+}
+
+func testOperationalEventsOfAnIntegration(t *testing.T, f *fixture) {
+	slack := webhook(alice, "slack", "order.created")
+	slack.Kind = "slack"
+	f.mustCreate(slack)
+	ops := f.mustCreate(webhook(alice, "ops", "integration.*", "webhook.*"))
+	f.publish(alice.Tenant, "order.created", base, slack.ID)
+	rules := hookd.DeliveryRules{AutoDisableAfter: 5, FailingAfter: 1}
+	f.deliverWith(base, rules, all(httpFailed(404, 2)))
+	if got := opsTypes(f, alice, ops.ID); !slices.Equal(got, []string{hookd.EventIntegrationFailing}) {
+		t.Fatalf("operations webhook got %v, want integration.failing only", got)
+	}
+	ds, _, _ := f.logs(alice, ops.ID, hookd.DeliveryQuery{})
+	var data map[string]any
+	if err := json.Unmarshal(ds[0].Payload, &data); err != nil {
+		t.Fatal(err)
+	}
+	if data["integration"] != "slack" || data["integration_id"] != float64(slack.ID) || data["event"] != "order.created" || data["last_error_type"] != "http_404" {
+		t.Errorf("integration.failing data %v", data)
+	}
+	ev, _, err := f.s.GetEvent(f.ctx, alice.Tenant, ds[0].EventID)
+	if err != nil || ev.WebhooksMatched != 1 || ev.IntegrationsMatched != 0 {
+		t.Errorf("integration.failing event %+v, %v", ev, err)
 	}
 }
