@@ -26,6 +26,13 @@
 //     consecutive failures.
 //   - Auto-disable sets DisabledReason to "disabled after N consecutive
 //     failed deliveries"; a result's DisableWebhook reason is stored as is.
+//   - CompleteAttempts stores the operational events hookd.WebhookHealth
+//     produces, each with one pending delivery to every active webhook of
+//     the owner subscribed to it (filters not applied), only when there is
+//     one; they stay out of EventsAfter.
+//   - EraseEvents leaves sent deliveries as they are and cancels the rest
+//     with error type hookd.ErrTypeErased; counters and stats leave the
+//     cancelled ones out.
 package storetest
 
 import (
