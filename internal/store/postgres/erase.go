@@ -74,26 +74,33 @@ func erasable(ctx context.Context, tx pgx.Tx, q hookd.EraseQuery) ([]int64, erro
 // cancelErased cancels the pending deliveries of the erased events, so
 // they are never sent: their queue rows go, they become cancelled with
 // error type hookd.ErrTypeErased, and they leave their webhooks' pending
-// counts and pending stats. The counters are locked first, in id order,
-// as every writer of delivery_stats does. A delivery in flight finds its
+// counts and pending stats. Locks are taken in the order CompleteAttempts
+// takes them (queue rows, then the counters in id order), so the two
+// never wait for each other in a cycle. A delivery in flight finds its
 // queue row gone when its attempt comes back and is not recorded.
 func cancelErased(ctx context.Context, tx pgx.Tx, seqs []int64, now time.Time) error {
-	if _, err := tx.Exec(ctx, `SELECT FROM webhook_counters WHERE webhook_id IN
-		(SELECT webhook_id FROM deliveries WHERE event_seq = ANY($1) AND state = 'pending')
-		ORDER BY webhook_id FOR UPDATE`, seqs); err != nil {
+	rows, err := tx.Query(ctx, `DELETE FROM delivery_queue WHERE delivery_id IN
+		(SELECT id FROM deliveries WHERE event_seq = ANY($1) AND state = 'pending')
+		RETURNING delivery_id`, seqs)
+	if err != nil {
 		return err
 	}
-	rows, err := tx.Query(ctx, `WITH q AS (
-			DELETE FROM delivery_queue WHERE delivery_id IN
-				(SELECT id FROM deliveries WHERE event_seq = ANY($1) AND state = 'pending')
-			RETURNING delivery_id
-		), o AS (
-			SELECT id, error_type FROM deliveries WHERE id IN (SELECT delivery_id FROM q)
+	queued, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	if err != nil || len(queued) == 0 {
+		return err
+	}
+	if _, err := tx.Exec(ctx, `SELECT FROM webhook_counters WHERE webhook_id IN
+		(SELECT webhook_id FROM deliveries WHERE id = ANY($1))
+		ORDER BY webhook_id FOR UPDATE`, queued); err != nil {
+		return err
+	}
+	rows, err = tx.Query(ctx, `WITH o AS (
+			SELECT id, error_type FROM deliveries WHERE id = ANY($1)
 		)
 		UPDATE deliveries d SET state = 'cancelled', error_type = $2, updated_at = $3, completed_at = $3
-		FROM o WHERE d.id = o.id
+		FROM o WHERE d.id = ANY($1) AND d.id = o.id AND d.state = 'pending'
 		RETURNING d.webhook_id, d.test, d.created_at, d.event_type, o.error_type, d.attempts, d.response_time_sum_ms`,
-		seqs, hookd.ErrTypeErased, now)
+		queued, hookd.ErrTypeErased, now)
 	if err != nil {
 		return err
 	}
