@@ -128,7 +128,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return services.Integrations.EndSubscription(ctx, row)
 	}
 	dispatcher := dispatch.New(dispatch.Config{
-		Workers: cfg.Workers, AttemptTimeout: cfg.DeliveryTimeout, AutoDisableAfter: cfg.AutoDisableAfter,
+		Workers: cfg.Workers, AttemptTimeout: cfg.DeliveryTimeout, AutoDisableAfter: cfg.AutoDisableAfter, FailingAfter: cfg.FailingAfter,
 		ShutdownGrace: cfg.ShutdownTimeout, Lease: cfg.Lease, Now: clock, RateBuckets: db.buckets, Unsubscribed: endSubscription,
 	}, store, dests, dispatch.RetryPolicy{}, dispatch.NewMetrics(reg, store, clock), log)
 	publisher := publish.New(publishTo, fanout, dispatcher, clock, rand.Reader)

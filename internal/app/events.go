@@ -52,6 +52,10 @@ func (s *EventService) publish(ctx context.Context, tenant, publisher string, in
 			out[i].Err = hookd.Invalid(details...)
 			continue
 		}
+		if hookd.IsOperational(ev.Event) {
+			out[i].Err = hookd.ErrOperationalEvent(ev.Event) // docs/api.md §11
+			continue
+		}
 		events = append(events, ev)
 		index = append(index, i)
 	}

@@ -28,6 +28,7 @@ type Config struct {
 	DeliveryTimeout     time.Duration
 	MailchimpAPIBase    string
 	AutoDisableAfter    int
+	FailingAfter        int // failed attempts in a row that announce webhook.failing (0: never)
 	LogRetention        time.Duration
 	RateLimit           float64 // API requests per second per user
 	RateBurst           int
@@ -85,6 +86,7 @@ var Vars = []Var{
 	{"HOOKD_DELIVERY_TIMEOUT", "delivery-timeout", "15s", "one delivery attempt's time limit", Duration},
 	{"HOOKD_MAILCHIMP_API_BASE", "mailchimp-api-base", "", "replaces https://<dc>.api.mailchimp.com", String},
 	{"HOOKD_AUTO_DISABLE_AFTER", "auto-disable-after", "50", "consecutive final failures that switch a webhook off (0: never)", Int},
+	{"HOOKD_FAILING_AFTER", "failing-after", "3", "failed attempts in a row that announce webhook.failing (0: never)", Int},
 	{"HOOKD_LOG_RETENTION", "log-retention", "720h", "delivery logs older than this are pruned", Duration},
 	{"HOOKD_RATE_LIMIT", "rate-limit", "100", "API requests per second per user (0: unlimited)", Float},
 	{"HOOKD_RATE_BURST", "rate-burst", "200", "API requests a user may send at once above the rate", Int},
@@ -215,6 +217,7 @@ func Parse(name string, args []string, getenv func(string) string, output io.Wri
 	c.DeliveryTimeout = dur("HOOKD_DELIVERY_TIMEOUT")
 	c.MailchimpAPIBase = strings.TrimRight(get("HOOKD_MAILCHIMP_API_BASE"), "/")
 	c.AutoDisableAfter = num("HOOKD_AUTO_DISABLE_AFTER")
+	c.FailingAfter = num("HOOKD_FAILING_AFTER")
 	c.LogRetention = dur("HOOKD_LOG_RETENTION")
 	c.RateLimit, _ = strconv.ParseFloat(get("HOOKD_RATE_LIMIT"), 64)
 	c.RateBurst = num("HOOKD_RATE_BURST")

@@ -272,7 +272,10 @@ func openAPISchemas() obj {
 		"Published":      obj{"type": "object", "properties": obj{"event": published}},
 		"PublishedBatch": obj{"type": "object", "properties": obj{"accepted": integer, "rejected": integer, "events": obj{"type": "array", "items": obj{"type": "object", "properties": obj{"index": integer, "success": boolean, "duplicate": boolean, "event": published, "error": obj{"type": "object"}}}}}},
 		"EventResult": obj{"type": "object", "properties": obj{"event": obj{"type": "object", "properties": obj{
-			"id": str, "event": str, "version": str, "timestamp": str, "payload": obj{"type": "object"}, "webhooks_matched": integer, "integrations_matched": integer,
-			"deliveries": obj{"type": "array", "items": obj{"type": "object"}}}}}},
+			"id": str, "event": str, "version": str, "timestamp": str, "payload": obj{"type": []string{"object", "null"}}, "webhooks_matched": integer, "integrations_matched": integer,
+			"erased": boolean, "deliveries": obj{"type": "array", "items": obj{"type": "object"}}}}}},
+		"Erase": obj{"type": "object", "additionalProperties": false, "required": []string{"events"}, "properties": obj{
+			"events": obj{"type": "array", "minItems": 1, "maxItems": 100, "items": str}, "filters": obj{"type": "object"}, "before": str}},
+		"Erased": obj{"type": "object", "properties": obj{"erased": integer}},
 	}
 }

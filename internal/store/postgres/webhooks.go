@@ -161,8 +161,10 @@ func (s *Store) DeleteWebhook(ctx context.Context, owner hookd.Owner, id int64) 
 }
 
 // eventMatch is the SQL condition (on w.events, with the event name as
-// $1) that hookd.MatchesPattern expresses, plus a pattern named exactly.
-const eventMatch = `EXISTS (SELECT 1 FROM unnest(w.events) p WHERE p = '*' OR p = $1
+// $1) that hookd.MatchesPattern expresses, plus a pattern named exactly;
+// "*" leaves out the operational events.
+const eventMatch = `EXISTS (SELECT 1 FROM unnest(w.events) p WHERE (p = '*' AND $1 <> ALL(ARRAY['` +
+	"webhook.failing', 'webhook.recovered', 'webhook.disabled', 'delivery.exhausted', 'integration.failing" + `'])) OR p = $1
 	OR (length(p) > 2 AND right(p, 2) = '.*' AND length($1) > length(p) - 1
 		AND left($1, length(p) - 1) = left(p, length(p) - 1)))`
 

@@ -79,9 +79,11 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	}
 	common := "_foreign_keys=1&_pragma=temp_store(MEMORY)&_pragma=cache_size(-16000)"
 	// Checkpoints run in the background (checkpointer), not inside a
-	// commit, so no publish waits for one.
+	// commit, so no publish waits for one. secure_delete zeroes what a
+	// write frees (cells and whole pages), so an erased payload (and a
+	// pruned log) leaves no copy in free space (docs/api.md §13).
 	writer, err := sql.Open("sqlite", uri(path)+"?"+common+"&"+busyTimeout(10*time.Second)+
-		"&_journal_mode=WAL&_synchronous="+syncMode+"&_txlock=immediate&_pragma=wal_autocheckpoint(0)")
+		"&_journal_mode=WAL&_synchronous="+syncMode+"&_txlock=immediate&_pragma=wal_autocheckpoint(0)&_pragma=secure_delete(1)")
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
