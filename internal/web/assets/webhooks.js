@@ -253,7 +253,7 @@ function authSection(stored) {
   const inputs = {};
   for (const [t, d] of Object.entries(AUTH_TYPES)) {
     const mine = stored && stored.type === t ? stored : {};
-    groups[t] = h('div', { class: t === 'mtls' ? 'stack' : 'grid', hidden: true, dataset: { auth: t } }, d.fields.map(([name, label, kind]) => {
+    groups[t] = h('div', { class: 'auth-fields', hidden: true, dataset: { auth: t } }, d.fields.map(([name, label, kind]) => {
       const v = mine[name] || '';
       const secret = kind === 'secret' || kind === 'secretpem';
       const ctl = kind === 'pem'
@@ -270,9 +270,9 @@ function authSection(stored) {
   const show = () => { for (const [t, g] of Object.entries(groups)) g.hidden = t !== type.value; };
   type.addEventListener('change', show);
   show();
-  const el = h('fieldset', {}, h('legend', {}, 'Authentication'),
-    h('div', { class: 'grid' }, field('Type', type, { name: 'auth', hint: 'How hookd proves itself to the endpoint. Its Authorization header replaces one set under Headers.' })),
-    Object.values(groups));
+  const el = h('fieldset', { class: 'auth' }, h('legend', {}, 'Authentication'),
+    h('p', { class: 'hint' }, 'How hookd proves itself to the endpoint; the Authorization header it sets replaces one under Headers.'),
+    h('div', { class: 'grid' }, field('Type', type, { name: 'auth' }), Object.values(groups)));
   const value = () => {
     const t = type.value;
     if (!t) return null;
