@@ -1,7 +1,14 @@
 package web_test
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
 	"fmt"
+	"math/big"
 	"net/http"
 	"slices"
 	"strings"
@@ -204,10 +211,28 @@ func TestDashboard(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`aside form button[type="submit"]`)),
 		waitText("aside", "success"))
 
-	// Choosing no authentication removes it.
+	// Mutual TLS: the certificate goes in a textarea, the key in a password
+	// input that drops its line breaks, which the form restores.
+	cert, key := clientCertificate(t)
 	run(t, ctx, open(srv.url, fmt.Sprintf("#/webhooks/%d", id)),
+		chromedp.SetValue(chromedp.CSS(`input[name="url"]`), "https://127.0.0.1:9/billing"),
+		chromedp.SendKeys(chromedp.CSS(`select[name="auth_type"]`), "Mutual"),
+		chromedp.WaitVisible(chromedp.CSS(`textarea[name="client_certificate"]`)),
+		js(fmt.Sprintf(`document.querySelector('textarea[name="client_certificate"]').value = %q`, cert)),
+		js(fmt.Sprintf(`document.querySelector('input[name="client_key"]').value = %q`, key)),
+		waitJS(`!document.querySelector('input[name="client_key"]').value.includes('\n')`),
+		chromedp.Click(chromedp.CSS(settings+` button[type="submit"]`)),
+		waitText("#toast", "Saved"), idle(), waitText("main .tiles", "Mutual TLS"),
+		waitJS(`document.querySelector('input[name="client_key"]').value === '********'`))
+	mtls := srv.mustCall(t, admin, http.MethodGet, fmt.Sprintf("/api/webhooks/%d/", id), nil)["webhook"].(map[string]any)["auth"].(map[string]any)
+	if mtls["type"] != "mtls" || mtls["client_certificate"] != cert || mtls["client_key"] != "********" {
+		t.Fatalf("mtls auth made through the form: %v", mtls)
+	}
+
+	// Choosing no authentication removes it.
+	run(t, ctx,
 		chromedp.SendKeys(chromedp.CSS(`select[name="auth_type"]`), "None"),
-		waitJS(`!document.querySelector('input[name="token"]').checkVisibility()`),
+		waitJS(`!document.querySelector('input[name="client_key"]').checkVisibility()`),
 		chromedp.Click(chromedp.CSS(settings+` button[type="submit"]`)),
 		waitText("#toast", "Saved"), idle(), waitText("main .tiles", "none"))
 	if a, ok := srv.mustCall(t, admin, http.MethodGet, fmt.Sprintf("/api/webhooks/%d/", id), nil)["webhook"].(map[string]any)["auth"]; ok && a != nil {
@@ -330,4 +355,29 @@ func TestLiveResumes(t *testing.T) {
 	if n := eval[int](t, ctx, `document.querySelectorAll('#live-feed > li').length`); n != 2 {
 		t.Fatalf("%d events in the live view, want 2 (each once)", n)
 	}
+}
+
+// clientCertificate makes a self-signed client certificate and its key
+// (PKCS #8), both PEM.
+func clientCertificate(t *testing.T) (cert, key string) {
+	t.Helper()
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "hookd"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &k.PublicKey, k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p8, err := x509.MarshalPKCS8PrivateKey(k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})),
+		string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: p8}))
 }
