@@ -253,7 +253,7 @@ function authSection(stored) {
   const inputs = {};
   for (const [t, d] of Object.entries(AUTH_TYPES)) {
     const mine = stored && stored.type === t ? stored : {};
-    groups[t] = h('div', { class: 'auth-fields', hidden: true, dataset: { auth: t } }, d.fields.map(([name, label, kind]) => {
+    groups[t] = h('div', { class: 'auth-fields', hidden: true }, d.fields.map(([name, label, kind]) => {
       const v = mine[name] || '';
       const secret = kind === 'secret' || kind === 'secretpem';
       const ctl = kind === 'pem'
@@ -270,8 +270,9 @@ function authSection(stored) {
   const show = () => { for (const [t, g] of Object.entries(groups)) g.hidden = t !== type.value; };
   type.addEventListener('change', show);
   show();
-  const el = h('fieldset', { class: 'auth' }, h('legend', {}, 'Authentication'),
-    h('p', { class: 'hint' }, 'How hookd proves itself to the endpoint; the Authorization header it sets replaces one under Headers.'),
+  const hintId = uid('auth-hint');
+  const el = h('fieldset', { class: 'auth', 'aria-describedby': hintId }, h('legend', {}, 'Authentication'),
+    h('p', { class: 'hint', id: hintId }, 'How hookd proves itself to the endpoint; the Authorization header it sets replaces one under Headers.'),
     h('div', { class: 'grid' }, field('Type', type, { name: 'auth' }), Object.values(groups)));
   const value = () => {
     const t = type.value;
