@@ -3,8 +3,9 @@ package web_test
 // Browser tests: a real hookd serve on 127.0.0.1 with a temp SQLite file,
 // a local receiver, and headless Chromium driven over the DevTools
 // protocol. They skip when /usr/bin/chromium is missing, unless
-// HOOKD_TEST_REQUIRE_BROWSER=1 (CI). The run writes the screenshots in
-// docs/screenshots/.
+// HOOKD_TEST_REQUIRE_BROWSER=1 (CI). With HOOKD_TEST_SCREENSHOTS=1 the run
+// writes its screenshots in docs/screenshots/ (otherwise it takes them and
+// throws them away, so a test run leaves the checkout as it was).
 
 import (
 	"bytes"
@@ -347,6 +348,9 @@ func screenshot(t *testing.T, ctx context.Context, name string) {
 	buf, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 	if err != nil {
 		t.Fatal(err)
+	}
+	if os.Getenv("HOOKD_TEST_SCREENSHOTS") != "1" {
+		return
 	}
 	if err := os.MkdirAll(shotsDir, 0o755); err != nil {
 		t.Fatal(err)
