@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -483,20 +484,29 @@ func TestBrokerRestartLosesNothing(t *testing.T) {
 }
 
 // TestBrokerURLsAndTheGuard: broker URLs are validated on "url", and a
-// broker host on loopback is refused as blocked_target like an HTTP one.
+// broker host passes the SSRF guard like an HTTP one: a literal blocked
+// address when saved, a name resolving to loopback when connecting.
 func TestBrokerURLsAndTheGuard(t *testing.T) {
 	t.Parallel()
 	s := startServer(t, "HOOKD_ALLOW_PRIVATE_TARGETS=false")
 	tok := token(t, "acme", "alice", "events:publish")
-	for _, url := range []string{"amqp://rabbit/", "nats://nats/", "redis://redis/0", "mqtt://guest:guest@mosquitto/t"} {
+	for _, url := range []string{"amqp://rabbit/", "nats://nats/", "redis://redis/0", "mqtt://guest:guest@mosquitto/t",
+		"amqp://127.0.0.1:5672/?routing_key=q", "mqtt://[::1]:1883/orders", "nats://localhost:4222/orders"} {
 		r := s.do("POST", "/api/webhooks/", tok, `{"name":"bad","url":"`+url+`","events":["*"]}`).must(t, 422)
 		if f := r.detailFields(); len(f) != 1 || f[0] != "url" {
 			t.Errorf("%s: %s", url, r.Raw)
 		}
 	}
+	name, err := os.Hostname()
+	if err != nil {
+		t.Skip(err)
+	}
+	if addrs, err := net.LookupHost(name); err != nil || len(addrs) == 0 || !net.ParseIP(addrs[0]).IsLoopback() {
+		t.Skipf("%s does not resolve to loopback here: %v %v", name, addrs, err)
+	}
 	for _, url := range []string{
-		"amqp://127.0.0.1:5672/?routing_key=q", "nats://localhost:4222/orders",
-		"redis://127.0.0.1:6379/0?stream=orders", "mqtt://[::1]:1883/orders",
+		"amqp://" + name + ":5672/?routing_key=q", "nats://" + name + ":4222/orders",
+		"redis://" + name + ":6379/0?stream=orders", "mqtt://" + name + ":1883/orders",
 	} {
 		id, _ := createHook(t, s, tok, `{"name":"local","url":"`+url+`","events":["order.created"]}`)
 		r := s.do("POST", "/api/webhooks/"+id+"/test/", tok, nil).must(t, 200)

@@ -5,7 +5,9 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"net"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -174,6 +176,19 @@ func TestIdempotencyAndBatch(t *testing.T) {
 	if first.data()["event"].(map[string]any)["id"] != again.data()["event"].(map[string]any)["id"] {
 		t.Fatalf("idempotent publish returned another event: %s / %s", first.Raw, again.Raw)
 	}
+	// The same key with another payload or event type is a conflict; the
+	// same payload written in another key order is not.
+	if r := s.do("POST", "/api/events/", tok, `{"event":"order.created","payload":{"order_id":"OTHER","status":"confirmed","amount":1},"idempotency_key":"k1"}`).must(t, 409); r.errCode() != "conflict" {
+		t.Fatalf("other payload: %s", r.Raw)
+	}
+	s.do("POST", "/api/events/", tok, `{"event":"order.updated","payload":`+orderPayload+`,"idempotency_key":"k1"}`).must(t, 409)
+	s.do("POST", "/api/events/", tok, `{"event":"order.created","payload":{"customer":{"email":"john@example.com","name":"John Doe","id":1},"amount":150.00,"status":"confirmed","order_id":"ORD-1"},"idempotency_key":"k1"}`).must(t, 200)
+	// In one batch: the second use of a key with another payload fails alone.
+	kb := s.do("POST", "/api/events/batch/", tok, `{"events":[{"event":"order.created","payload":{"order_id":"K3","status":"draft","amount":1},"idempotency_key":"k3"},
+		{"event":"order.created","payload":{"order_id":"K3-other","status":"draft","amount":1},"idempotency_key":"k3"}]}`).must(t, 202)
+	if kb.data()["accepted"] != 1.0 || kb.data()["rejected"] != 1.0 {
+		t.Fatalf("batch reusing a key: %s", kb.Raw)
+	}
 	// The header works too, and another tenant has its own keys.
 	req := func(tok, key string) *response {
 		hreq, _ := http.NewRequest("POST", s.URL+"/api/events/", strings.NewReader(`{"event":"order.created","payload":`+orderPayload+`}`))
@@ -339,12 +354,23 @@ func TestSSRFGuardOnLoopback(t *testing.T) {
 	rc := newReceiver(t, nil)
 	port := rc.URL[strings.LastIndex(rc.URL, ":")+1:]
 	tok := token(t, "acme", "alice", "events:publish")
+	// A literal blocked address or localhost is refused when saved, with
+	// the message a delivery would get.
 	for _, host := range []string{"127.0.0.1", "localhost", "[::1]", "0.0.0.0", "127.1.2.3"} {
-		id, _ := createHook(t, s, tok, `{"name":"x","url":"http://`+host+`:`+port+`/","events":["order.created"],"retry_config":{"max_retries":0}}`)
-		r := s.do("POST", "/api/webhooks/"+id+"/test/", tok, nil).must(t, 200)
-		res := r.data()["test_result"].(map[string]any)
-		if res["status"] != "failed" || res["error_type"] != "blocked_target" {
+		r := s.do("POST", "/api/webhooks/", tok, `{"name":"x","url":"http://`+host+`:`+port+`/","events":["order.created"],"retry_config":{"max_retries":0}}`).must(t, 422)
+		if r.errCode() != "validation_error" || !strings.Contains(string(r.Raw), "is blocked") || !strings.Contains(string(r.Raw), "HOOKD_ALLOW_PRIVATE_TARGETS") {
 			t.Fatalf("%s: %s", host, r.Raw)
+		}
+	}
+	// A name is checked when connecting: this machine's own name, when
+	// it resolves to loopback, gets through the save and is blocked then.
+	if name, err := os.Hostname(); err == nil {
+		if addrs, err := net.LookupHost(name); err == nil && len(addrs) > 0 && net.ParseIP(addrs[0]).IsLoopback() {
+			id, _ := createHook(t, s, tok, `{"name":"x","url":"http://`+name+`:`+port+`/","events":["order.created"],"retry_config":{"max_retries":0}}`)
+			r := s.do("POST", "/api/webhooks/"+id+"/test/", tok, nil).must(t, 200)
+			if res := r.data()["test_result"].(map[string]any); res["status"] != "failed" || res["error_type"] != "blocked_target" {
+				t.Fatalf("%s: %s", name, r.Raw)
+			}
 		}
 	}
 	publish(t, s, tok, "order.created", orderPayload).must(t, 202)

@@ -10,10 +10,10 @@ func TestEventCatalog(t *testing.T) {
 	tok := token(t, "acme", "alice")
 	list := s.do("GET", "/api/webhooks/events/", tok, nil).must(t, 200)
 	events := list.data()["events"].([]any)
-	if len(events) != 17 {
-		t.Fatalf("%d built-in events, want 17", len(events))
+	if len(events) != 22 {
+		t.Fatalf("%d built-in events, want 22", len(events))
 	}
-	want := map[string]float64{"sales": 8, "inventory": 5, "customer": 4}
+	want := map[string]float64{"sales": 8, "inventory": 5, "customer": 4, "operations": 5}
 	for _, c := range list.data()["categories"].([]any) {
 		cat := c.(map[string]any)
 		if want[cat["name"].(string)] != cat["event_count"] || cat["display_name"] == "" {
@@ -65,15 +65,15 @@ func TestTenantEventTypes(t *testing.T) {
 
 	// The tenant's type is in its catalog, can be subscribed and filtered on.
 	list := s.do("GET", "/api/webhooks/events", admin, nil).must(t, 200)
-	if n := len(list.data()["events"].([]any)); n != 18 {
-		t.Fatalf("%d events, want 18", n)
+	if n := len(list.data()["events"].([]any)); n != 23 {
+		t.Fatalf("%d events, want 23", n)
 	}
 	s.do("POST", "/api/webhooks/", admin, `{"name":"n","url":"https://e.com","events":["shipment.created"],"filters":{"min_weight":1}}`).must(t, 201)
 	s.do("POST", "/api/webhooks/", admin, `{"name":"n","url":"https://e.com","events":["shipment.*"]}`).must(t, 201)
 	// Another tenant does not see it.
 	s.do("GET", "/api/webhooks/events/shipment.created", other, nil).must(t, 404)
 	s.do("POST", "/api/webhooks/", other, `{"name":"n","url":"https://e.com","events":["shipment.created"]}`).must(t, 422)
-	if n := len(s.do("GET", "/api/webhooks/events", other, nil).must(t, 200).data()["events"].([]any)); n != 17 {
+	if n := len(s.do("GET", "/api/webhooks/events", other, nil).must(t, 200).data()["events"].([]any)); n != 22 {
 		t.Fatalf("other tenant sees %d events", n)
 	}
 

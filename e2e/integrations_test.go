@@ -96,7 +96,7 @@ const (
 	teamsQuery   = "api-version=1&sp=%2Ftriggers%2Fmanual%2Frun&sv=1.0&sig=TEAMSSIG0123456789abcdef"
 	makePath     = "/MAKETOKEN0123456789abcdefghijkl"
 	mailchimpKey = "MAILCHIMPKEY0123456789abcdef012-us6"
-	zapierKey    = "ZAPIERKEY-0123456789abcdef"
+	zapierKey    = "ZAPIERKEY-0123456789abcdef0123456789"
 )
 
 func TestSlackIntegrationEndToEnd(t *testing.T) {

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/hookd/hookd/client"
 	"github.com/hookd/hookd/internal/auth"
 )
 
@@ -19,6 +20,10 @@ type apiClient struct {
 	base  string
 	token string
 	http  *http.Client
+	// manage sets webhooks up and tears them down; publishing sends
+	// pre-rendered bodies through http instead, so that the load
+	// generator spends no CPU re-encoding them.
+	manage *client.Client
 }
 
 // newAPIClient issues a token for tenant and returns a client for base.
@@ -27,7 +32,12 @@ func newAPIClient(base, tenant string, now time.Time) (*apiClient, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &apiClient{base: base, token: tok, http: newLoadClient()}, nil
+	hc := newLoadClient()
+	manage, err := client.New(base, tok, client.WithHTTPClient(hc), client.WithUserAgent("hookbench"))
+	if err != nil {
+		return nil, err
+	}
+	return &apiClient{base: base, token: tok, http: hc, manage: manage}, nil
 }
 
 // newLoadClient is the HTTP client every load generator uses: keep-alive,
@@ -85,24 +95,16 @@ func (c *apiClient) do(ctx context.Context, method, path string, body []byte, wa
 // createWebhook subscribes url to order.created (default retry policy, no
 // filters) and returns the webhook's id.
 func (c *apiClient) createWebhook(ctx context.Context, name, url string) (int64, error) {
-	body, err := json.Marshal(map[string]any{"name": name, "url": url, "events": []string{"order.created"}})
+	wh, err := c.manage.CreateWebhook(ctx, client.WebhookInput{Name: &name, URL: &url, Events: []string{"order.created"}})
 	if err != nil {
 		return 0, err
 	}
-	var out struct {
-		Webhook struct {
-			ID int64 `json:"id"`
-		} `json:"webhook"`
-	}
-	if err := c.do(ctx, http.MethodPost, "/api/webhooks/", body, http.StatusCreated, &out); err != nil {
-		return 0, err
-	}
-	return out.Webhook.ID, nil
+	return wh.ID, nil
 }
 
 // deleteWebhook removes a webhook and cancels its pending deliveries.
 func (c *apiClient) deleteWebhook(ctx context.Context, id int64) error {
-	return c.do(ctx, http.MethodDelete, "/api/webhooks/"+strconv.FormatInt(id, 10)+"/", nil, http.StatusOK, nil)
+	return c.manage.DeleteWebhook(ctx, id)
 }
 
 // publish posts one event body to POST /api/events/ and returns its id.

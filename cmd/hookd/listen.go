@@ -1,20 +1,17 @@
 package main
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"crypto/rand"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
-	"strings"
 	"time"
 
+	"github.com/hookd/hookd/client"
 	"github.com/hookd/hookd/internal/outbound"
 	"github.com/hookd/hookd/internal/stream"
 )
@@ -58,7 +55,10 @@ func listen(ctx context.Context, args []string, getenv func(string) string, stdo
 	if err := httpURL(*forwardTo); err != nil {
 		return fmt.Errorf("listen: --forward-to: %w", err)
 	}
-	streamURL, err := streamURL(*server, *events)
+	if err := httpURL(*server); err != nil {
+		return fmt.Errorf("listen: --server: %w", err)
+	}
+	api, err := client.New(*server, *tok, client.WithUserAgent("hookd-listen/"+version))
 	if err != nil {
 		return fmt.Errorf("listen: --server: %w", err)
 	}
@@ -73,8 +73,8 @@ func listen(ctx context.Context, args []string, getenv func(string) string, stdo
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
 	l := &listener{
-		server: *server, streamURL: streamURL, token: *tok, forwardTo: *forwardTo, secret: *secret,
-		events: *events, idle: *idle, stdout: stdout, stderr: stderr, client: &http.Client{},
+		server: *server, forwardTo: *forwardTo, secret: *secret,
+		events: *events, idle: *idle, stdout: stdout, stderr: stderr, api: api,
 		sender: &outbound.Sender{Client: forwardClient, UserAgent: "hookd-listen/" + version, Now: time.Now},
 	}
 	return l.run(ctx)
@@ -92,28 +92,13 @@ func httpURL(s string) error {
 	return nil
 }
 
-// streamURL is the NDJSON stream of the server for the events asked for.
-func streamURL(server, events string) (string, error) {
-	if err := httpURL(server); err != nil {
-		return "", err
-	}
-	u, _ := url.Parse(server)
-	u = u.JoinPath("api", "events", "stream") // the router takes it with or without the slash
-	q := url.Values{"format": {"json"}}
-	if events != "" {
-		q.Set("events", events)
-	}
-	u.RawQuery = q.Encode()
-	return u.String(), nil
-}
-
 // listener is one hookd listen session.
 type listener struct {
-	server, streamURL, token, forwardTo, secret, events string
-	idle                                                time.Duration
-	stdout, stderr                                      io.Writer
-	client                                              *http.Client // the stream's: no timeout
-	sender                                              *outbound.Sender
+	server, forwardTo, secret, events string
+	idle                              time.Duration
+	stdout, stderr                    io.Writer
+	api                               *client.Client
+	sender                            *outbound.Sender
 
 	lastID    string // the last event forwarded: where a reconnection resumes
 	forwarded int64  // numbers the forwards (X-Webhook-Delivery)
@@ -157,25 +142,15 @@ func (l *listener) run(ctx context.Context) error {
 // connect opens the stream (resuming after lastID) and forwards what it
 // yields until it ends. streamed says the server accepted the stream.
 func (l *listener) connect(parent context.Context) (streamed bool, err error) {
-	ctx, cancel := context.WithCancelCause(parent)
-	defer cancel(nil)
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, l.streamURL, nil)
+	st, err := l.api.OpenStream(parent, client.StreamOptions{Events: l.events, LastEventID: l.lastID, IdleTimeout: l.idle})
 	if err != nil {
-		return false, &fatalError{msg: "listen: " + err.Error()}
-	}
-	req.Header.Set("Authorization", "Bearer "+l.token)
-	req.Header.Set("Accept", stream.JSON.ContentType())
-	if l.lastID != "" {
-		req.Header.Set("Last-Event-ID", l.lastID)
-	}
-	resp, err := l.client.Do(req)
-	if err != nil {
+		var refused *client.Error
+		if errors.As(err, &refused) {
+			return false, l.refused(refused)
+		}
 		return false, err
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return false, l.refused(resp)
-	}
+	defer st.Close()
 	if !l.ready {
 		l.ready = true
 		what := "all"
@@ -188,77 +163,51 @@ func (l *listener) connect(parent context.Context) (streamed bool, err error) {
 		fmt.Fprintf(l.stderr, "%s  reconnected; resuming after %s\n", clock(), orNone(l.lastID))
 	}
 
-	watchdog := time.AfterFunc(l.idle, func() { cancel(errIdle) })
-	defer watchdog.Stop()
-	lines := bufio.NewScanner(resp.Body)
-	lines.Buffer(make([]byte, 64<<10), maxStreamLine)
-	for lines.Scan() {
-		watchdog.Stop()
-		if line := bytes.TrimSpace(lines.Bytes()); len(line) > 0 { // blank lines are keep-alives
-			l.forward(parent, line)
+	for {
+		ev, err := st.Next()
+		if err != nil {
+			switch {
+			case errors.Is(err, client.ErrStreamIdle):
+				err = errIdle
+			case errors.Is(err, client.ErrStreamEnded):
+				reason := st.EndReason()
+				if reason == "" {
+					reason = "no reason given"
+				}
+				err = fmt.Errorf("the server ended the stream (%s)", reason)
+			}
+			return true, err
 		}
-		watchdog.Reset(l.idle)
+		l.forward(parent, ev)
 	}
-	err = lines.Err()
-	switch {
-	case errors.Is(context.Cause(ctx), errIdle):
-		err = errIdle
-	case err == nil:
-		reason := resp.Trailer.Get(stream.EndHeader)
-		if reason == "" {
-			reason = "no reason given"
-		}
-		err = fmt.Errorf("the server ended the stream (%s)", reason)
-	}
-	return true, err
 }
 
-// refused turns a non-200 answer into an error; a forgotten resume point
+// refused turns a refused stream into an error; a forgotten resume point
 // is dropped so that the next connection starts live.
-func (l *listener) refused(resp *http.Response) error {
-	var env struct {
-		Error struct {
-			Message string `json:"message"`
-			Details []struct {
-				Field, Message string
-			} `json:"details"`
-		} `json:"error"`
-	}
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-	msg := strings.TrimSpace(string(body))
-	if json.Unmarshal(body, &env) == nil && env.Error.Message != "" {
-		msg = env.Error.Message
-		for _, d := range env.Error.Details {
-			msg += "; " + d.Field + " " + d.Message
-		}
+func (l *listener) refused(e *client.Error) error {
+	msg := e.Message
+	for _, d := range e.Details {
+		msg += "; " + d.Field + " " + d.Message
 	}
 	switch {
-	case resp.StatusCode == http.StatusNotFound && l.lastID != "":
+	case e.Status == http.StatusNotFound && l.lastID != "":
 		fmt.Fprintf(l.stderr, "%s  the server no longer has %s: events since then cannot be replayed; continuing live\n", clock(), l.lastID)
 		l.lastID = ""
 		return fmt.Errorf("resume point unknown (%s)", msg)
-	case resp.StatusCode == http.StatusBadRequest, resp.StatusCode == http.StatusUnauthorized,
-		resp.StatusCode == http.StatusForbidden, resp.StatusCode == http.StatusNotFound:
-		return &fatalError{msg: fmt.Sprintf("listen: the server refused the stream (%d): %s", resp.StatusCode, msg)}
+	case e.Status == http.StatusBadRequest, e.Status == http.StatusUnauthorized,
+		e.Status == http.StatusForbidden, e.Status == http.StatusNotFound:
+		return &fatalError{msg: fmt.Sprintf("listen: the server refused the stream (%d): %s", e.Status, msg)}
 	}
-	return fmt.Errorf("the server answered %d: %s", resp.StatusCode, msg)
+	return fmt.Errorf("the server answered %d: %s", e.Status, msg)
 }
 
 // forward POSTs one event body to the local URL, signed with the secret,
 // and prints the outcome.
-func (l *listener) forward(ctx context.Context, body []byte) {
-	var ev struct {
-		ID    string `json:"id"`
-		Event string `json:"event"`
-	}
-	if err := json.Unmarshal(body, &ev); err != nil || ev.ID == "" {
-		fmt.Fprintf(l.stderr, "%s  skipped a line that is not an event: %.80q\n", clock(), body)
-		return
-	}
+func (l *listener) forward(ctx context.Context, ev client.StreamEvent) {
 	l.forwarded++
 	out := l.sender.Send(ctx, outbound.Message{
-		URL: l.forwardTo, Secret: l.secret, EventID: ev.ID, EventType: ev.Event,
-		DeliveryID: l.forwarded, Body: bytes.Clone(body),
+		URL: l.forwardTo, Secret: l.secret, EventID: ev.ID, EventType: ev.Type,
+		DeliveryID: l.forwarded, Body: ev.Body,
 	})
 	l.lastID = ev.ID
 	answer := fmt.Sprintf("[%d]", out.Status)
@@ -266,7 +215,7 @@ func (l *listener) forward(ctx context.Context, body []byte) {
 		answer = fmt.Sprintf("[ERR] %s: %s", out.Attempt.ErrorType, out.Attempt.ErrorMessage)
 	}
 	fmt.Fprintf(l.stdout, "%s  --> %s [%s]  <-- %s POST %s (%d ms)\n",
-		clock(), ev.Event, ev.ID, answer, l.forwardTo, out.Attempt.ResponseTimeMs)
+		clock(), ev.Type, ev.ID, answer, l.forwardTo, out.Attempt.ResponseTimeMs)
 }
 
 // clock is the local time at the start of each printed line.

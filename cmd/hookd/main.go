@@ -12,16 +12,11 @@ import (
 	"syscall"
 )
 
-// version is set at build time with -ldflags "-X main.version=...".
-var version = "0.1.0-dev"
-
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
-		if !errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintln(os.Stderr, "hookd:", err)
-		}
+		fmt.Fprintln(os.Stderr, "hookd:", err)
 		os.Exit(1)
 	}
 }
@@ -36,11 +31,26 @@ Usage:
                                 forward a server's live events to a local URL, signed
   hookd rekey --new-key B64 [--old-key B64] [--database-url URL]
                                 re-encrypt stored secrets with a new key (stop hookd first)
-  hookd version                 print the version
+  hookd webhooks list|create|delete [--json]
+                                manage your webhooks on a server ($HOOKD_SERVER, $HOOKD_TOKEN)
+  hookd events publish --event order.created --payload '{…}' [--idempotency-key K]
+                                publish an event
+  hookd logs tail --webhook ID  print a webhook's recent deliveries, then follow new ones
+  hookd openapi                 print the OpenAPI document the server serves at /api/openapi.json
+  hookd version                 print the module version and the commit it was built from
 `
 
-// run is the whole program; main only wires it to the process.
+// run is the whole program; main only wires it to the process. --help of
+// any command prints its usage and succeeds.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	err := command(ctx, args, getenv, stdout, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
+	}
+	return err
+}
+
+func command(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
 		return errors.New("missing command")
@@ -54,8 +64,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return listen(ctx, args[1:], getenv, stdout, stderr)
 	case "rekey":
 		return rekey(ctx, args[1:], getenv, stdout, stderr)
+	case "webhooks":
+		return webhooksCommand(ctx, args[1:], getenv, stdout, stderr)
+	case "events":
+		return eventsCommand(ctx, args[1:], getenv, stdout, stderr)
+	case "logs":
+		return logsCommand(ctx, args[1:], getenv, stdout, stderr)
+	case "openapi":
+		return openapi(args[1:], stdout, stderr)
 	case "version", "--version", "-v":
-		fmt.Fprintln(stdout, "hookd", version)
+		fmt.Fprintln(stdout, buildDescription())
 		return nil
 	case "help", "--help", "-h":
 		fmt.Fprint(stdout, usage)

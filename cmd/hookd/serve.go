@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"crypto/rand"
-	"encoding/base64"
 	"errors"
 	"flag"
 	"fmt"
@@ -46,15 +45,14 @@ import (
 const defaultGOGC = 200
 
 func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	cfg, fs, err := config.Parse("serve", args, getenv)
+	cfg, _, err := config.Parse("serve", args, getenv, stderr)
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return err
 		}
-		fs.SetOutput(stderr)
 		return fmt.Errorf("configuration: %w", err)
 	}
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	log := newLogger(cfg, stderr)
 	if os.Getenv("GOGC") == "" {
 		// Every event and delivery allocates a few KB that die young;
 		// collecting at twice the live heap instead of once costs 10–25
@@ -62,15 +60,25 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		// GOGC set in the environment wins.
 		debug.SetGCPercent(defaultGOGC)
 	}
+	// Listen first: a start that fails here (port taken) leaves no new
+	// database, key file or development secret behind.
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return err
+	}
+	defer ln.Close()
 	if cfg.Dev {
 		if cfg.JWTSecret == "" {
-			b := make([]byte, 32)
-			if _, err := rand.Read(b); err != nil {
+			secret, path, err := devJWTSecret(cfg)
+			if err != nil {
 				return err
 			}
-			cfg.JWTSecret = base64.RawURLEncoding.EncodeToString(b)
+			cfg.JWTSecret = secret
+			if path != "" {
+				log.Info("development JWT secret kept in", "path", path)
+			}
 		}
-		if getenv("HOOKD_ALLOW_PRIVATE_TARGETS") == "" {
+		if !cfg.AllowPrivateTargetsSet {
 			cfg.AllowPrivateTargets = true // so a receiver on localhost works in development
 		}
 	}
@@ -105,7 +113,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	defer broker.Close()
 
-	guard := &outbound.Guard{AllowPrivate: cfg.AllowPrivateTargets, Allowed: cfg.AllowedTargets}
+	guard := &outbound.Guard{AllowPrivate: cfg.AllowPrivateTargets, Allowed: cfg.AllowedTargets, Log: log}
 	transport := outbound.NewTransport(guard, cfg.DeliveryTimeout, 0)
 	sender := &outbound.Sender{Client: outbound.NewClient(transport, cfg.DeliveryTimeout), UserAgent: "hookd/" + version, Now: clock}
 	// Integrations send through the same guarded client as webhooks.
@@ -126,13 +134,13 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return services.Integrations.EndSubscription(ctx, row)
 	}
 	dispatcher := dispatch.New(dispatch.Config{
-		Workers: cfg.Workers, AttemptTimeout: cfg.DeliveryTimeout, AutoDisableAfter: cfg.AutoDisableAfter,
+		Workers: cfg.Workers, AttemptTimeout: cfg.DeliveryTimeout, AutoDisableAfter: cfg.AutoDisableAfter, FailingAfter: cfg.FailingAfter,
 		ShutdownGrace: cfg.ShutdownTimeout, Lease: cfg.Lease, Now: clock, RateBuckets: db.buckets, Unsubscribed: endSubscription,
 	}, store, dests, dispatch.RetryPolicy{}, dispatch.NewMetrics(reg, store, clock), log)
 	publisher := publish.New(publishTo, fanout, dispatcher, clock, rand.Reader)
 	services = app.New(app.Deps{
 		Store: store, Catalog: cat, Integrations: providers,
-		Publisher: app.EnginePublisher{P: publisher}, Notifier: dispatcher, Destinations: dests, URLKinds: dests,
+		Publisher: app.EnginePublisher{P: publisher}, Notifier: dispatcher, Destinations: dests, URLKinds: dests, Targets: guard,
 		AttemptTimeout: cfg.DeliveryTimeout, Now: clock, Random: rand.Reader,
 	})
 	api := httpapi.NewServer(httpapi.Deps{
@@ -143,10 +151,6 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		Broker: broker,
 	})
 
-	ln, err := net.Listen("tcp", cfg.Addr)
-	if err != nil {
-		return err
-	}
 	dashboard := web.Handler(web.Options{FrameAncestors: cfg.PortalFrameAncestors})
 	srv := &http.Server{Handler: httpapi.WithDashboard(api, dashboard), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 	// Open streams never go idle by themselves: end them when shutdown
@@ -292,11 +296,11 @@ func printDevBanner(w io.Writer, cfg *config.Config, addr string) {
 		host = net.JoinHostPort("localhost", p)
 	}
 	fmt.Fprintf(w, `
-hookd is running in development mode (a generated JWT secret; deliveries may reach localhost).
+hookd is running in development mode (a JWT secret kept beside the database; deliveries may reach localhost).
 
-  JWT secret:  %s
-  token (user "dev", tenant "default", scopes events:publish events:admin, valid 24h):
+  the secret, and a token (user "dev", tenant "default", scopes events:publish events:admin, valid 24h):
 
+    export HOOKD_JWT_SECRET=%s
     export HOOKD_TOKEN=%s
 
   dashboard:   http://%s/#token=%s

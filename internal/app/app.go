@@ -64,6 +64,10 @@ type Deps struct {
 	Destinations Destinations
 	// URLKinds accept broker URLs for webhooks; nil accepts http(s) only.
 	URLKinds URLKinds
+	// Targets refuses webhook and integration URLs whose host is a
+	// literal blocked address (or localhost) when they are saved; nil
+	// leaves every target to the check at delivery.
+	Targets TargetGuard
 	// AttemptTimeout bounds a test send (default 15 s).
 	AttemptTimeout time.Duration
 	Now            hookd.Clock // default time.Now

@@ -244,7 +244,7 @@ func TestKnownTypesIncludeTenantTypes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(types) != 18 || types[17].Name != "loyalty.upgraded" || categories[len(categories)-1].Name != "loyalty" {
+	if len(types) != 23 || types[22].Name != "loyalty.upgraded" || categories[len(categories)-1].Name != "loyalty" {
 		t.Fatalf("%d types, last category %+v", len(types), categories[len(categories)-1])
 	}
 	if _, err := f.EventTypes.UpdateEventType(ctx, "acme", "order.created", &hookd.EventTypeInput{}); hookd.ErrorCode(err) != hookd.EForbidden {
@@ -272,6 +272,12 @@ func TestPublishChecksEnvelope(t *testing.T) {
 	})
 	if err != nil || res[0].Err != nil || res[0].Event.ID == "" || res[1].Err == nil {
 		t.Fatalf("batch: %+v, %v", res, err)
+	}
+	for _, name := range hookd.OperationalEvents {
+		_, err := f.Events.PublishEvent(ctx, "acme", "alice", hookd.PublishInput{Event: ptr(name), Payload: json.RawMessage(`{}`)})
+		if hookd.ErrorCode(err) != hookd.EForbidden {
+			t.Errorf("publish %s: %v, want forbidden", name, err)
+		}
 	}
 }
 
@@ -354,5 +360,33 @@ func TestConfigureIntegration(t *testing.T) {
 	}
 	if it, err := f.Integrations.FindIntegration(ctx, alice, "slack"); err != nil || it.IsConfigured {
 		t.Fatalf("after delete: %+v, %v", it, err)
+	}
+}
+
+func TestEraseChecksInput(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	ctx := t.Context()
+	bad := []struct {
+		in     hookd.EraseInput
+		fields []string
+	}{
+		{hookd.EraseInput{}, []string{"events"}},
+		{hookd.EraseInput{Events: []string{"no.such"}}, []string{"events[0]"}},
+		{hookd.EraseInput{Events: []string{"customer.*"}, Before: ptr("yesterday")}, []string{"before"}},
+		{hookd.EraseInput{Events: []string{"customer.*"}, Filters: json.RawMessage(`{"no_such_field":1}`)}, []string{"filters.no_such_field"}},
+	}
+	for _, tt := range bad {
+		_, err := f.Events.EraseEvents(ctx, "acme", tt.in)
+		if got := fields(t, err); !slices.Equal(got, tt.fields) {
+			t.Errorf("EraseEvents(%+v): fields %v, want %v", tt.in, got, tt.fields)
+		}
+	}
+	if n, err := f.Events.EraseEvents(ctx, "acme", hookd.EraseInput{Events: []string{"customer.*"},
+		Filters: json.RawMessage(`{"customer_id":9001}`), Before: ptr("2030-01-01T00:00:00Z")}); err != nil || n != 0 {
+		t.Errorf("a valid erasure of nothing: %d, %v", n, err)
+	}
+	if _, err := f.Events.EraseEvent(ctx, "acme", "evt_missing"); !hookd.IsNotFound(err) {
+		t.Errorf("EraseEvent of a missing event: %v", err)
 	}
 }

@@ -52,6 +52,10 @@ func (s *EventService) publish(ctx context.Context, tenant, publisher string, in
 			out[i].Err = hookd.Invalid(details...)
 			continue
 		}
+		if hookd.IsOperational(ev.Event) {
+			out[i].Err = hookd.ErrOperationalEvent(ev.Event) // docs/api.md §11
+			continue
+		}
 		events = append(events, ev)
 		index = append(index, i)
 	}
@@ -62,6 +66,7 @@ func (s *EventService) publish(ctx context.Context, tenant, publisher string, in
 	if err != nil {
 		return nil, err
 	}
+	idempotencyConflicts(events, res)
 	for k, r := range res {
 		out[index[k]] = r
 	}
@@ -75,6 +80,8 @@ func checkEnvelope(in *hookd.PublishInput) (EventToPublish, []hookd.FieldError) 
 	out := EventToPublish{Payload: in.Payload}
 	if in.Event == nil || *in.Event == "" {
 		details = append(details, hookd.FieldError{Field: "event", Message: "is required"})
+	} else if msg := hookd.CheckText(*in.Event); msg != "" {
+		details = append(details, hookd.FieldError{Field: "event", Message: msg})
 	} else {
 		out.Event = *in.Event
 	}
@@ -88,6 +95,8 @@ func checkEnvelope(in *hookd.PublishInput) (EventToPublish, []hookd.FieldError) 
 	}
 	if len(out.IdempotencyKey) > maxIdempotencyKey {
 		details = append(details, hookd.FieldError{Field: "idempotency_key", Message: fmt.Sprintf("must be at most %d characters", maxIdempotencyKey)})
+	} else if msg := hookd.CheckText(out.IdempotencyKey); msg != "" {
+		details = append(details, hookd.FieldError{Field: "idempotency_key", Message: msg})
 	}
 	return out, details
 }

@@ -144,6 +144,8 @@ func applyEventTypeInput(et *hookd.EventType, in *hookd.EventTypeInput) []hookd.
 	if in.Description != nil {
 		if len(*in.Description) > maxDescriptionLen {
 			details = append(details, hookd.FieldError{Field: "description", Message: "must be at most 2000 characters"})
+		} else if msg := hookd.CheckMultilineText(*in.Description); msg != "" {
+			details = append(details, hookd.FieldError{Field: "description", Message: msg})
 		}
 		et.Description = *in.Description
 	}
@@ -156,6 +158,8 @@ func applyEventTypeInput(et *hookd.EventType, in *hookd.EventTypeInput) []hookd.
 	if in.Version != nil {
 		if v := strings.TrimSpace(*in.Version); v == "" || len(v) > 20 {
 			details = append(details, hookd.FieldError{Field: "version", Message: "must be 1-20 characters"})
+		} else if msg := hookd.CheckText(v); msg != "" {
+			details = append(details, hookd.FieldError{Field: "version", Message: msg})
 		}
 		et.Version = *in.Version
 	}

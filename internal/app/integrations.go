@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"strconv"
@@ -179,8 +180,17 @@ func (s *IntegrationService) ConfigureIntegration(ctx context.Context, owner hoo
 	if err != nil {
 		return nil, err
 	}
+	generated, err := s.generateZapierKey(info, stored, in)
+	if err != nil {
+		return nil, err
+	}
+	if generated != "" {
+		in = maps.Clone(in)
+		in["api_key"], _ = json.Marshal(generated)
+	}
 	cfg, details := applyConfigure(info, stored, in, known)
 	details = append(details, providerDetails(p, cfg, details)...)
+	details = append(details, s.integrationTargetDetails(info, cfg, in, details)...)
 	if info.LookupField != "" && cfg.Field(info.LookupField) != "" && !hasDetail(details, info.LookupField) {
 		taken, err := s.credentialTaken(ctx, info, cfg, row)
 		if err != nil {
@@ -213,6 +223,9 @@ func (s *IntegrationService) ConfigureIntegration(ctx context.Context, owner hoo
 	}
 	st.Integration = integration(info, true)
 	st.Active, st.Config = row.IsActive, integrations.MaskedConfig(info, cfg)
+	if generated != "" {
+		st.Config["api_key"] = generated // answered this once; masked from now on
+	}
 	return &st, nil
 }
 
@@ -287,6 +300,9 @@ func applyConfigure(info integrations.Info, stored *integrations.Config, in map[
 			case v == "":
 				delete(cfg.Fields, k)
 			default:
+				if msg := hookd.CheckText(v); msg != "" {
+					bad(k, msg)
+				}
 				cfg.Fields[k] = v
 			}
 		case k == "notifications":
@@ -304,6 +320,8 @@ func applyConfigure(info integrations.Info, stored *integrations.Config, in map[
 				cfg.MessageTemplate = ""
 			case json.Unmarshal(raw, &v) != nil:
 				bad(k, "must be a string")
+			case hookd.CheckMultilineText(v) != "":
+				bad(k, hookd.CheckMultilineText(v))
 			default:
 				if _, err := template.Parse(v); err != nil {
 					bad(k, strings.TrimPrefix(err.Error(), "template: "))

@@ -3,7 +3,10 @@ package app
 import (
 	"context"
 	"crypto/subtle"
+	"encoding/base64"
 	"encoding/json"
+	"fmt"
+	"io"
 	"strconv"
 
 	"github.com/hookd/hookd/internal/hookd"
@@ -14,6 +17,26 @@ import (
 // Zapier's REST Hooks (docs/api.md §8). Zapier authenticates with the API key
 // the user configured instead of a bearer token; the key finds the user's
 // settings row through its lookup key.
+
+// generateZapierKey returns a new API key when Zapier is configured
+// without one and none is stored: "zk_" and 32 random base64url
+// characters, answered once by the configure call. "" otherwise.
+func (s *IntegrationService) generateZapierKey(info integrations.Info, stored *integrations.Config, in map[string]json.RawMessage) (string, error) {
+	if info.Name != zapier.Name || stored.Field("api_key") != "" {
+		return "", nil
+	}
+	if raw, ok := in["api_key"]; ok {
+		var v string
+		if json.Unmarshal(raw, &v) != nil || v != "" {
+			return "", nil // a key given (or a bad value, refused by the rules)
+		}
+	}
+	b := make([]byte, 24)
+	if _, err := io.ReadFull(s.Random, b); err != nil {
+		return "", fmt.Errorf("generate zapier key: %w", err)
+	}
+	return "zk_" + base64.RawURLEncoding.EncodeToString(b), nil
+}
 
 // zapierSettings authenticates an API key and returns the settings row of
 // the user whose key it is.
@@ -77,6 +100,7 @@ func (s *IntegrationService) SubscribeZapier(ctx context.Context, apiKey string,
 			details = append(details, hookd.FieldError{Field: "hookUrl", Message: msg})
 		}
 	}
+	details = append(details, s.targetDetails("hookUrl", hookURL, details)...)
 	switch {
 	case event == nil || *event == "":
 		details = append(details, hookd.FieldError{Field: "event", Message: "is required"})

@@ -83,6 +83,7 @@ func (s *WebhookService) CreateWebhook(ctx context.Context, owner hookd.Owner, i
 		return nil, err
 	}
 	details = append(details, applyWebhookInput(wh, in, nil, known, s.URLKinds)...)
+	details = append(details, s.webhookTargetDetails(wh, in, details)...)
 	if len(details) > 0 {
 		return nil, hookd.Invalid(details...)
 	}
@@ -105,7 +106,8 @@ func (s *WebhookService) UpdateWebhook(ctx context.Context, owner hookd.Owner, i
 		return nil, hookd.WebhookStats{}, err
 	}
 	wasActive := wh.IsActive
-	if details := applyWebhookInput(wh, in, wh.Headers, known, s.URLKinds); len(details) > 0 {
+	details := applyWebhookInput(wh, in, wh.Headers, known, s.URLKinds)
+	if details = append(details, s.webhookTargetDetails(wh, in, details)...); len(details) > 0 {
 		return nil, hookd.WebhookStats{}, hookd.Invalid(details...)
 	}
 	wh.UpdatedAt = s.now()

@@ -2,16 +2,23 @@ package app
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
+	"net"
+	"net/http"
 	"testing"
+	"time"
 
 	"github.com/hookd/hookd/internal/catalog"
 	"github.com/hookd/hookd/internal/hookd"
+	"github.com/hookd/hookd/internal/outbound"
 )
 
 // FuzzWebhookInput feeds arbitrary decoded inputs through the webhook
 // rules: nothing may panic, every problem names its field, and an input
-// that passes must yield a webhook within the contract's bounds.
+// that passes must yield a webhook within the contract's bounds whose
+// deliveries net/http can send.
 func FuzzWebhookInput(f *testing.F) {
 	seeds := []string{
 		`{"name":"n","url":"https://e.com/h","events":["order.created"]}`,
@@ -19,6 +26,8 @@ func FuzzWebhookInput(f *testing.F) {
 		`{"name":"n","url":"https://e.com","events":["*"],"headers":{"Authorization":"********"},"retry_config":{"max_retries":25}}`,
 		`{"filters":{"$or":[{"amount":{"$gt":1}},{"customer.email":{"$exists":true}}]}}`,
 		`{"rate_limit":null}`, "{\"name\":\"\\u0000\"}",
+		`{"name":"n","url":"https://e.com/h?a=1#f","events":["*"],"headers":{"X-A":"v\u000b","X-B":"\t\u00e9"}}`,
+		`{"name":"n","url":"http://[::1]:8080/h","events":["*"],"headers":{"X-A":"a\u007fb"}}`,
 	}
 	for _, s := range seeds {
 		f.Add([]byte(s))
@@ -54,5 +63,34 @@ func FuzzWebhookInput(f *testing.F) {
 		if in.URL != nil && hookd.CheckTargetURL(wh.URL) != "" {
 			t.Fatalf("accepted bad url %q", wh.URL)
 		}
+		if in.URL != nil {
+			mustSend(t, wh)
+		}
 	})
+}
+
+// errNotDialed ends a fuzzed delivery where the network would begin.
+var errNotDialed = errors.New("not dialed")
+
+// mustSend builds wh's delivery with the real sender and fails unless
+// net/http accepts the request: the transport checks the URL and every
+// header before it dials, and the dial goes nowhere.
+func mustSend(t *testing.T, wh *hookd.Webhook) {
+	t.Helper()
+	dialed := false
+	client := &http.Client{Transport: &http.Transport{
+		DialContext: func(context.Context, string, string) (net.Conn, error) {
+			dialed = true
+			return nil, errNotDialed
+		},
+		Proxy: nil,
+	}}
+	s := &outbound.Sender{Client: client, UserAgent: "hookd-fuzz", Now: time.Now}
+	out := s.Send(t.Context(), outbound.Message{
+		URL: wh.URL, Headers: wh.Headers, Secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+		EventID: "evt_1", EventType: "order.created", DeliveryID: 1, Body: []byte(`{}`),
+	})
+	if !dialed {
+		t.Fatalf("accepted webhook cannot be sent: url %q headers %q: %s", wh.URL, wh.Headers, out.Attempt.ErrorMessage)
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strings"
 	"unicode"
@@ -48,6 +49,9 @@ func checkSecret(secret string) *hookd.FieldError {
 	if n := utf8.RuneCountInString(secret); n < minSecretLen || n > maxSecretLen {
 		return &hookd.FieldError{Field: "secret", Message: fmt.Sprintf("must be %d-%d characters", minSecretLen, maxSecretLen)}
 	}
+	if msg := hookd.CheckText(secret); msg != "" {
+		return &hookd.FieldError{Field: "secret", Message: msg}
+	}
 	return nil
 }
 
@@ -61,16 +65,21 @@ func applyWebhookInput(wh *hookd.Webhook, in *hookd.WebhookInput, stored map[str
 		name := strings.TrimSpace(*in.Name)
 		if n := utf8.RuneCountInString(name); n < 1 || n > maxNameLen {
 			bad("name", fmt.Sprintf("must be 1-%d characters", maxNameLen))
+		} else if msg := hookd.CheckText(name); msg != "" {
+			bad("name", msg)
 		}
 		wh.Name = name
 	}
 	if in.Description != nil {
 		if utf8.RuneCountInString(*in.Description) > maxDescriptionLen {
 			bad("description", fmt.Sprintf("must be at most %d characters", maxDescriptionLen))
+		} else if msg := hookd.CheckMultilineText(*in.Description); msg != "" {
+			bad("description", msg)
 		}
 		wh.Description = *in.Description
 	}
-	if in.URL != nil {
+	if in.URL != nil && !(wh.URL != "" && *in.URL == hookd.MaskURLQuery(wh.URL)) {
+		// (the URL as answers show it, query masked, keeps the stored one)
 		if msg := checkTargetURL(*in.URL, urls); msg != "" {
 			bad("url", msg)
 		}
@@ -85,8 +94,13 @@ func applyWebhookInput(wh *hookd.Webhook, in *hookd.WebhookInput, stored map[str
 		details = append(details, checkEvents(in.Events, known)...)
 		wh.Events = dedupe(in.Events)
 	}
+	if in.SensitiveHeaders != nil {
+		names, sd := checkSensitiveHeaders(in.SensitiveHeaders)
+		details = append(details, sd...)
+		wh.SensitiveHeaders = names
+	}
 	if in.Headers != nil {
-		headers, hd := checkHeaders(in.Headers, stored)
+		headers, hd := checkHeaders(in.Headers, stored, wh.HeaderIsSensitive)
 		details = append(details, hd...)
 		wh.Headers = headers
 	}
@@ -156,7 +170,28 @@ func dedupe(events []string) []string {
 	return out
 }
 
-func checkHeaders(in, stored map[string]string) (map[string]string, []hookd.FieldError) {
+// checkSensitiveHeaders checks the names a webhook marks sensitive and
+// drops repeats (any case).
+func checkSensitiveHeaders(names []string) ([]string, []hookd.FieldError) {
+	if len(names) > maxHeaders {
+		return nil, []hookd.FieldError{{Field: "sensitive_headers", Message: fmt.Sprintf("must list at most %d headers", maxHeaders)}}
+	}
+	var details []hookd.FieldError
+	out := make([]string, 0, len(names))
+	for i, n := range names {
+		switch {
+		case !validHeaderName(n):
+			details = append(details, hookd.FieldError{Field: fmt.Sprintf("sensitive_headers.%d", i), Message: "is not a valid header name"})
+		case !slices.ContainsFunc(out, func(o string) bool { return strings.EqualFold(o, n) }):
+			out = append(out, n)
+		}
+	}
+	return out, details
+}
+
+// checkHeaders checks a webhook's headers; a value sent back as the mask
+// for a sensitive header keeps the stored one.
+func checkHeaders(in, stored map[string]string, sensitive func(string) bool) (map[string]string, []hookd.FieldError) {
 	var details []hookd.FieldError
 	if len(in) > maxHeaders {
 		return nil, []hookd.FieldError{{Field: "headers", Message: fmt.Sprintf("must have at most %d headers", maxHeaders)}}
@@ -175,12 +210,14 @@ func checkHeaders(in, stored map[string]string) (map[string]string, []hookd.Fiel
 			details = append(details, hookd.FieldError{Field: field, Message: "is not a valid header name"})
 		case reservedHeaders[strings.ToLower(k)]:
 			details = append(details, hookd.FieldError{Field: field, Message: "is set by hookd and cannot be overridden"})
-		case strings.ContainsAny(v, "\r\n\x00"):
+		case strings.ContainsAny(v, "\r\n"):
 			details = append(details, hookd.FieldError{Field: field, Message: "must not contain line breaks"})
+		case !hookd.ValidHeaderValue(v):
+			details = append(details, hookd.FieldError{Field: field, Message: "must not contain control characters other than tab"})
 		case len(v) > maxHeaderValueLen:
 			details = append(details, hookd.FieldError{Field: field, Message: fmt.Sprintf("must be at most %d bytes", maxHeaderValueLen)})
 		}
-		if v == hookd.Masked && hookd.SensitiveHeader(k) {
+		if v == hookd.Masked && sensitive(k) {
 			if old, ok := lookupHeader(stored, k); ok {
 				v = old
 			}

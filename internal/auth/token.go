@@ -69,7 +69,9 @@ func (s *scopeList) UnmarshalJSON(b []byte) error {
 
 // BearerToken returns the token of an "Authorization: Bearer <token>"
 // header; the scheme is case-insensitive. A missing header, another
-// scheme, an empty token or a repeated header is an unauthorized error.
+// scheme, an empty token or a repeated header is an unauthorized error:
+// "missing bearer token" when no token was given (no header, an empty
+// one, or "Bearer " alone), else "malformed authorization header".
 func BearerToken(r *http.Request) (string, error) {
 	values := r.Header.Values("Authorization")
 	switch {
@@ -79,11 +81,14 @@ func BearerToken(r *http.Request) (string, error) {
 		return "", unauthorized("malformed authorization header")
 	}
 	scheme, token, _ := strings.Cut(strings.TrimSpace(values[0]), " ")
+	token = strings.TrimLeft(token, " ")
+	if scheme == "" || strings.EqualFold(scheme, "Bearer") && token == "" {
+		return "", unauthorized("missing bearer token")
+	}
 	if !strings.EqualFold(scheme, "Bearer") {
 		return "", unauthorized("malformed authorization header")
 	}
-	token = strings.TrimLeft(token, " ")
-	if token == "" || strings.ContainsAny(token, " \t") {
+	if strings.ContainsAny(token, " \t") {
 		return "", unauthorized("malformed authorization header")
 	}
 	return token, nil

@@ -55,6 +55,7 @@ func builtinLayout() []categoryLayout {
 		{"customer", "Customer", []string{
 			"customer.created", "customer.updated", "customer.deleted", "customer.subscribed",
 		}},
+		{"operations", "Operations", hookd.OperationalEvents},
 	}
 }
 

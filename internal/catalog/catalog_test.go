@@ -120,6 +120,7 @@ func TestBuiltinTypesInOrder(t *testing.T) {
 		"inventory.low_stock", "inventory.out_of_stock", "inventory.restocked",
 		"product.created", "product.updated",
 		"customer.created", "customer.updated", "customer.deleted", "customer.subscribed",
+		"webhook.failing", "webhook.recovered", "webhook.disabled", "delivery.exhausted", "integration.failing",
 	}
 	var got []string
 	for _, et := range c.Types() {
@@ -153,6 +154,7 @@ func TestBuiltinCategories(t *testing.T) {
 		{Name: "sales", DisplayName: "Sales", EventCount: 8},
 		{Name: "inventory", DisplayName: "Inventory", EventCount: 5},
 		{Name: "customer", DisplayName: "Customer", EventCount: 4},
+		{Name: "operations", DisplayName: "Operations", EventCount: 5},
 	}
 	if got := c.Categories(); !reflect.DeepEqual(got, want) {
 		t.Fatalf("Categories() = %+v, want %+v", got, want)
@@ -315,6 +317,7 @@ func TestCategorizeTenantTypes(t *testing.T) {
 		{Name: "sales", DisplayName: "Sales", EventCount: 9},
 		{Name: "inventory", DisplayName: "Inventory", EventCount: 5},
 		{Name: "customer", DisplayName: "Customer", EventCount: 4},
+		{Name: "operations", DisplayName: "Operations", EventCount: 5},
 		{Name: "ci", DisplayName: "Ci", EventCount: 1},
 		{Name: "customer_success", DisplayName: "Customer Success", EventCount: 2},
 	}
@@ -322,8 +325,8 @@ func TestCategorizeTenantTypes(t *testing.T) {
 		t.Fatalf("Categorize = %+v, want %+v", got, want)
 	}
 	empty := Categorize(nil)
-	if len(empty) != 3 || empty[0].EventCount != 0 {
-		t.Fatalf("Categorize(nil) = %+v, want the three built-in categories with no events", empty)
+	if len(empty) != 4 || empty[0].EventCount != 0 {
+		t.Fatalf("Categorize(nil) = %+v, want the four built-in categories with no events", empty)
 	}
 }
 
@@ -372,7 +375,7 @@ func TestSchemaFor(t *testing.T) {
 
 func TestMustBuiltin(t *testing.T) {
 	t.Parallel()
-	if c := MustBuiltin(); len(c.Types()) != 17 {
-		t.Fatalf("MustBuiltin has %d types, want 17", len(c.Types()))
+	if c := MustBuiltin(); len(c.Types()) != 22 {
+		t.Fatalf("MustBuiltin has %d types, want 22", len(c.Types()))
 	}
 }

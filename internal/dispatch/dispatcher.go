@@ -21,6 +21,7 @@ type Config struct {
 	Lease            time.Duration // how long a claim is held before another sender may take it
 	AttemptTimeout   time.Duration // one attempt's limit
 	AutoDisableAfter int           // consecutive final failures that switch a webhook off
+	FailingAfter     int           // failed attempts in a row that announce webhook.failing
 	// ShutdownGrace is how long Run waits for in-flight sends after its
 	// context ends.
 	ShutdownGrace time.Duration
@@ -506,6 +507,7 @@ func (d *Dispatcher) attempt(ctx context.Context, j job) hookd.AttemptResult {
 		d.unsubscribe(wh)
 	}
 	d.metrics.observeAttempt(decision.Outcome, out.Attempt.ResponseTimeMs)
+	d.logAttempt(&c, wh, &out.Attempt, decision.Outcome)
 	return hookd.AttemptResult{DeliveryID: c.Delivery.ID, WebhookID: wh.ID, LeaseToken: c.LeaseToken, Attempt: out.Attempt,
 		Success: out.Success, NextAttemptAt: decision.RetryAt, DisableWebhook: decision.Disable}
 }
@@ -561,7 +563,7 @@ func (d *Dispatcher) record(batch []hookd.AttemptResult) {
 	var err error
 	for try := 0; try < 5; try++ {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		err = d.store.CompleteAttempts(ctx, batch, d.cfg.AutoDisableAfter)
+		err = d.store.CompleteAttempts(ctx, batch, hookd.DeliveryRules{AutoDisableAfter: d.cfg.AutoDisableAfter, FailingAfter: d.cfg.FailingAfter})
 		cancel()
 		if err == nil {
 			break

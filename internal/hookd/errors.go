@@ -21,7 +21,15 @@ const (
 	EValidation       = "validation_error"
 	ERateLimited      = "rate_limited"
 	EInternal         = "internal_error"
+	// EUnavailable: the database cannot be reached or written right now
+	// (restarting, connection lost, disk full, locked); retrying later
+	// can pass. Stores translate their driver's errors into it.
+	EUnavailable = "unavailable"
 )
+
+// UnavailableRetryAfter is how long clients are told to wait after an
+// EUnavailable.
+const UnavailableRetryAfter = 5 * time.Second
 
 // FieldError names one bad field by its JSON path (for example
 // "retry_config.max_retries" or "payload.amount").
@@ -36,7 +44,20 @@ type Error struct {
 	Code       string
 	Message    string
 	Details    []FieldError
-	RetryAfter time.Duration // for ERateLimited
+	RetryAfter time.Duration // for ERateLimited and EUnavailable
+	// Err is the cause, for the server log only (an EUnavailable's
+	// driver error); never answered.
+	Err error
+}
+
+// Unwrap returns the cause.
+func (e *Error) Unwrap() error { return e.Err }
+
+// Unavailable returns the EUnavailable error for a driver error that says
+// the database cannot be reached or written.
+func Unavailable(cause error) *Error {
+	return &Error{Code: EUnavailable, Message: "the database is unavailable; try again shortly",
+		RetryAfter: UnavailableRetryAfter, Err: cause}
 }
 
 func (e *Error) Error() string {

@@ -51,10 +51,11 @@ const IdempotencyWindow = 24 * time.Hour
 
 // MatchesPattern reports whether a subscription pattern covers an event
 // name: the exact name, "x.*" for every event whose first segment is x, or
-// "*" for all events.
+// "*" for all events but the operational ones (docs/api.md §11), which
+// are subscribed by name or prefix only.
 func MatchesPattern(pattern, event string) bool {
 	if pattern == AllEvents {
-		return true
+		return !IsOperational(event)
 	}
 	if prefix, ok := CategoryPrefix(pattern); ok {
 		return len(event) > len(prefix) && strings.HasPrefix(event, prefix)

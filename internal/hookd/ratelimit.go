@@ -24,6 +24,19 @@ type TokenBuckets interface {
 	Take(ctx context.Context, key string, perSecond float64, burst int, now time.Time) (wait time.Duration, err error)
 }
 
+// TokenPeeker is TokenBuckets that can also tell, without taking a token,
+// how long until key's bucket has one (0: it has one now). A limit that
+// counts failures (wrong credentials) peeks before it lets a request be
+// tried and takes only when the request fails.
+type TokenPeeker interface {
+	TokenBuckets
+	Peek(ctx context.Context, key string, perSecond float64, burst int, now time.Time) (wait time.Duration, err error)
+}
+
+// KeyFailureBucketKey is the bucket key of the failed API-key attempts of
+// a client address.
+func KeyFailureBucketKey(addr string) string { return "key-failures:" + addr }
+
 // TokenEpsilon is how far below one token a bucket may be and still give
 // it: refills are float sums, and 0.1 s × 10/s must make a whole token.
 const TokenEpsilon = 1e-9
@@ -101,6 +114,33 @@ func (m *MemoryBuckets) Take(_ context.Context, key string, perSecond float64, b
 	}
 	b.fullAt = b.at.Add(time.Duration((capacity - b.tokens) / perSecond * float64(time.Second)))
 	return wait, nil
+}
+
+// Peek implements TokenPeeker.
+func (m *MemoryBuckets) Peek(_ context.Context, key string, perSecond float64, burst int, now time.Time) (time.Duration, error) {
+	if perSecond <= 0 {
+		return 0, nil
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	b, ok := m.buckets[key]
+	if !ok {
+		return 0, nil
+	}
+	return PeekWait(b.tokens, b.at, perSecond, burst, now), nil
+}
+
+// PeekWait is how long until a bucket that held tokens at "at" has one at
+// now, refilling at perSecond up to burst (0: it has one).
+func PeekWait(tokens float64, at time.Time, perSecond float64, burst int, now time.Time) time.Duration {
+	if elapsed := now.Sub(at); elapsed > 0 {
+		tokens += elapsed.Seconds() * perSecond
+	}
+	tokens = min(tokens, float64(max(burst, 1)))
+	if tokens >= 1-TokenEpsilon {
+		return 0
+	}
+	return max(at.Sub(now), 0) + TokenWait(1-tokens, perSecond)
 }
 
 // Forget drops key's bucket: the next Take finds it full.

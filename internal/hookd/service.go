@@ -47,6 +47,10 @@ type WebhookInput struct {
 	RateLimit   OptionalInt       `json:"rate_limit"`
 	// Auth is the auth object as sent: nil when absent, "null" to remove.
 	Auth json.RawMessage `json:"auth"`
+
+	// SensitiveHeaders replaces the list of headers masked besides those
+	// the general rule matches; [] clears it.
+	SensitiveHeaders []string `json:"sensitive_headers"`
 }
 
 // RetryConfigInput is a RetryConfig whose absent fields are kept.
@@ -144,6 +148,11 @@ type EventService interface {
 	// EventsAfter returns up to limit of a tenant's events after afterSeq
 	// (for stream resume).
 	EventsAfter(ctx context.Context, tenant string, afterSeq int64, limit int) ([]*Event, error)
+	// EraseEvents erases the payloads of the tenant's events in matches
+	// (docs/api.md §13) and answers how many it erased.
+	EraseEvents(ctx context.Context, tenant string, in EraseInput) (int64, error)
+	// EraseEvent erases the payload of one of the tenant's events.
+	EraseEvent(ctx context.Context, tenant, id string) (int64, error)
 }
 
 // MaxBatch is the most events one batch publish takes.

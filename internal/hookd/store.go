@@ -13,11 +13,14 @@ import (
 //     (another tenant or another user), exactly as for missing ones.
 //   - Times are chosen by the caller (CreatedAt, now arguments) and stored
 //     in UTC with millisecond precision or better.
-//   - Errors are *Error values (ENotFound, EConflict, ...) or wrapped driver
+//   - Errors are *Error values (ENotFound, EConflict, ...; EUnavailable for
+//     a database that cannot be reached or written) or wrapped driver
 //     errors, which the API turns into internal_error.
 //   - Every method that writes more than one row does so in one transaction.
 type Store interface {
-	// Ping answers nil while the database answers.
+	// Ping answers nil while the database can be read and written (a
+	// small committed write), else an error (EUnavailable when the driver
+	// says the database cannot be reached or written).
 	Ping(ctx context.Context) error
 	Close() error
 
@@ -102,6 +105,12 @@ type EventStore interface {
 	// EventsAfter returns up to limit of a tenant's events with Seq > afterSeq
 	// in Seq order (for stream resume).
 	EventsAfter(ctx context.Context, tenant string, afterSeq int64, limit int) ([]*Event, error)
+	// EraseEvents erases, in one transaction, the payloads of the events q
+	// selects (EraseQuery.Selects) and the response bodies of their
+	// attempts, and cancels their pending deliveries (error type
+	// ErrTypeErased, counters and stats kept right); it answers how many
+	// events it erased. A q.ID the tenant has no event with is ENotFound.
+	EraseEvents(ctx context.Context, q EraseQuery) (int64, error)
 }
 
 // QueueStore is the durable delivery queue.
@@ -114,8 +123,10 @@ type QueueStore interface {
 	// CompleteAttempts records attempts in one transaction. A result whose
 	// LeaseToken is no longer the delivery's lease is ignored. A final
 	// failure increments the webhook's consecutive failures; when they reach
-	// autoDisableAfter (> 0) the webhook is switched off.
-	CompleteAttempts(ctx context.Context, results []AttemptResult, autoDisableAfter int) error
+	// rules.AutoDisableAfter (> 0) the webhook is switched off. The
+	// operational events the results cause (WebhookHealth.Record) are
+	// stored with their deliveries in the same transaction.
+	CompleteAttempts(ctx context.Context, results []AttemptResult, rules DeliveryRules) error
 	// ReleaseClaims frees leases (on shutdown) so another sender may take them.
 	ReleaseClaims(ctx context.Context, claims []Claim) error
 	// NextDue returns when the earliest pending delivery is due (nil: none).

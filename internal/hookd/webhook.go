@@ -62,6 +62,10 @@ type Webhook struct {
 	// LookupKey finds settings by a credential without storing it in clear
 	// (e.g. a hash of a Zapier API key); "" for none.
 	LookupKey string
+
+	// SensitiveHeaders names more headers whose values are masked like
+	// those SensitiveHeader matches (docs/api.md §4).
+	SensitiveHeaders []string
 }
 
 // WebhookStats are the delivery counters shown with a webhook. Test sends

@@ -94,9 +94,13 @@ func (s *Server) getEvent(w http.ResponseWriter, r *http.Request) {
 			"error_type": entry.ErrorType, "error_message": entry.ErrorMessage, "timestamp": entry.Timestamp,
 		})
 	}
-	ok(w, http.StatusOK, map[string]any{"event": map[string]any{
+	out := map[string]any{
 		"id": ev.ID, "event": ev.Type, "version": ev.Version, "timestamp": apiTime(ev.CreatedAt),
 		"payload": ev.Payload, "webhooks_matched": ev.WebhooksMatched, "integrations_matched": ev.IntegrationsMatched,
 		"deliveries": list,
-	}}, "")
+	}
+	if ev.Erased() {
+		out["erased"] = true // docs/api.md §13
+	}
+	ok(w, http.StatusOK, map[string]any{"event": out}, "")
 }

@@ -364,7 +364,7 @@ func TestZapierRESTHooks(t *testing.T) {
 	t.Parallel()
 	env := setupIntegrations(t)
 	alice, bob := env.token("acme", "alice"), env.token("acme", "bob")
-	const key = "zap-key-alice-0001"
+	const key = "zap-key-alice-0123456789abcdef-0001"
 	cfg := env.call("POST", "/api/integrations/zapier/configure/", alice, `{"api_key":"`+key+`"}`).want(t, 200)
 	if bytes.Contains(cfg.raw, []byte(key)) || !bytes.Contains(cfg.raw, []byte(`"api_key":"********0001"`)) {
 		t.Fatalf("configure answer %s", cfg.raw)
@@ -373,7 +373,7 @@ func TestZapierRESTHooks(t *testing.T) {
 	if a := env.call("POST", "/api/integrations/zapier/configure/", bob, `{"api_key":"`+key+`"}`).want(t, 422); !slices.Equal(a.fields(), []string{"api_key"}) {
 		t.Fatalf("%s", a.raw)
 	}
-	env.call("POST", "/api/integrations/zapier/configure/", bob, `{"api_key":"zap-key-bob-00002"}`).want(t, 200)
+	env.call("POST", "/api/integrations/zapier/configure/", bob, `{"api_key":"zap-key-bob-0123456789abcdef-00002"}`).want(t, 200)
 
 	for _, h := range [][]string{nil, {"X-API-Key", "wrong-key-0000"}} {
 		a := env.call("GET", "/api/integrations/zapier/me/", alice, "", h...).want(t, 401) // a bearer token is not a key
@@ -412,7 +412,7 @@ func TestZapierRESTHooks(t *testing.T) {
 		t.Fatalf("status %v", st)
 	}
 	path := "/api/integrations/zapier/subscribe/" + jsonInt(int64(id.(float64))) + "/"
-	env.call("DELETE", path, "", "", "X-API-Key", "zap-key-bob-00002").want(t, 404) // bob's key, alice's subscription
+	env.call("DELETE", path, "", "", "X-API-Key", "zap-key-bob-0123456789abcdef-00002").want(t, 404) // bob's key, alice's subscription
 	env.call("DELETE", path, "", "", "X-API-Key", key).want(t, 200)
 	env.call("DELETE", path, "", "", "X-API-Key", key).want(t, 404)
 	// Removing the integration ends its subscriptions and its key.

@@ -25,6 +25,7 @@ type logJSON struct {
 	RetryCount   int             `json:"retry_count"`
 	NextRetry    *string         `json:"next_retry"`
 	Test         bool            `json:"test"`
+	Erased       bool            `json:"erased,omitempty"` // docs/api.md §13
 	Attempts     []attemptJSON   `json:"attempts,omitempty"`
 }
 
@@ -47,7 +48,7 @@ func newLogJSON(d *hookd.Delivery, withPayload bool) logJSON {
 		RetryCount: max(0, d.Attempts-1), NextRetry: apiTimePtr(d.NextRetry()), Test: d.Test,
 	}
 	if withPayload {
-		out.Payload = d.Payload
+		out.Payload, out.Erased = d.Payload, d.Erased()
 	}
 	return out
 }

@@ -15,6 +15,13 @@ import (
 
 type principalKey struct{}
 
+// requestLogKey holds a request's *requestLog, which observe creates and
+// authenticate fills, so the request line can name the caller.
+type requestLogKey struct{}
+
+// requestLog is what the request line learns while the request is served.
+type requestLog struct{ tenant, user string }
+
 // principal returns the authenticated caller of an /api/ request.
 func principal(r *http.Request) auth.Principal {
 	p, _ := r.Context().Value(principalKey{}).(auth.Principal)
@@ -51,6 +58,9 @@ func (s *Server) authenticate(rt *route, next http.Handler) http.Handler {
 		if d, limited := s.limiter.allow(r.Context(), p.Tenant, p.User, s.now()); limited {
 			s.fail(w, r, &hookd.Error{Code: hookd.ERateLimited, Message: "too many requests; slow down", RetryAfter: d})
 			return
+		}
+		if rl, ok := r.Context().Value(requestLogKey{}).(*requestLog); ok {
+			rl.tenant, rl.user = p.Tenant, p.User
 		}
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), principalKey{}, p)))
 	})
@@ -112,6 +122,7 @@ func (s *Server) observe(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		rec := &statusRecorder{ResponseWriter: w}
+		rl := &requestLog{}
 		defer func() {
 			if v := recover(); v != nil {
 				if v == http.ErrAbortHandler {
@@ -129,10 +140,31 @@ func (s *Server) observe(next http.Handler) http.Handler {
 			}
 			s.metrics.requests.WithLabelValues(pattern, strconv.Itoa(rec.status)).Inc()
 			s.metrics.latency.WithLabelValues(pattern).Observe(took.Seconds())
-			s.log.Debug("request", logAttrs(r, rec.status, took)...)
+			s.logRequest(r, rec.status, took, rl)
 		}()
-		next.ServeHTTP(rec, r)
+		next.ServeHTTP(rec, r.WithContext(context.WithValue(r.Context(), requestLogKey{}, rl)))
 	})
+}
+
+// logRequest writes the request line: method, path (never the query,
+// which may carry an access_token), status, duration and the caller.
+// Probes and scrapes (/healthz, /readyz, /metrics) log at debug, server
+// errors at warn, the rest at info.
+func (s *Server) logRequest(r *http.Request, status int, took time.Duration, rl *requestLog) {
+	level := slog.LevelInfo
+	switch {
+	case status >= 500:
+		level = slog.LevelWarn
+	case r.URL.Path == "/healthz" || r.URL.Path == "/readyz" || r.URL.Path == "/metrics":
+		level = slog.LevelDebug
+	}
+	ctx := r.Context()
+	if !s.log.Enabled(ctx, level) {
+		return
+	}
+	s.log.LogAttrs(ctx, level, "request",
+		slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Int("status", status),
+		slog.Duration("duration", took), slog.String("tenant", rl.tenant), slog.String("user", rl.user))
 }
 
 // userLimiter is the API's rate limit: a token bucket per user, in

@@ -14,13 +14,18 @@ func (s *Server) openAPI(w http.ResponseWriter, r *http.Request) {
 
 type obj = map[string]any
 
+// OpenAPIDocument is the document GET /api/openapi.json serves, for a
+// server of the given version (hookd openapi prints it).
+func OpenAPIDocument(version string) map[string]any {
+	return NewServer(Deps{Version: version}).openAPIDocument()
+}
+
 func (s *Server) openAPIDocument() obj {
 	paths := obj{}
 	for _, rt := range s.routes {
+		// Listed once, without the trailing slash (what code generators
+		// expect); the router serves both forms.
 		path := rt.Pattern
-		if strings.HasPrefix(path, "/api/") {
-			path += "/" // the document's canonical form; both forms are served
-		}
 		item, _ := paths[path].(obj)
 		if item == nil {
 			item = obj{}
@@ -33,7 +38,8 @@ func (s *Server) openAPIDocument() obj {
 		"info": obj{
 			"title":       "hookd",
 			"version":     s.version,
-			"description": "Webhooks & integrations server. Every path works with and without its trailing slash.",
+			"description": "Webhooks & integrations server. Every path is listed without its trailing slash and also works with one (`/api/webhooks/`, the form docs/api.md uses).",
+			"license":     obj{"name": "Proprietary"},
 		},
 		"servers": []obj{{"url": "/"}},
 		"paths":   paths,
@@ -98,6 +104,15 @@ func operation(rt *route) obj {
 		responses["401"] = errResp
 		responses["429"] = errResp
 	}
+	if !rt.Auth && !rt.APIKey {
+		op["security"] = []obj{} // public: no token
+	}
+	if rt.Method == http.MethodPost && rt.Pattern == "/api/events" {
+		// An idempotency key seen before answers the first event (docs/api.md §5).
+		responses["200"] = obj{"description": "idempotent replay: the key was used before with the same event and payload; this is the first event, nothing was queued",
+			"content": obj{"application/json": obj{"schema": success}}}
+		responses["409"] = obj{"description": "the idempotency key was used before with another event type or payload", "content": obj{"application/json": obj{"schema": ref("Error")}}}
+	}
 	if rt.Scope != "" {
 		responses["403"] = errResp
 		op["description"] = "Needs scope " + rt.Scope + "."
@@ -150,6 +165,8 @@ func openAPISchemas() obj {
 			"retry_config": retry, "filters": obj{"type": "object"}, "rate_limit": obj{"type": []string{"integer", "null"}, "minimum": 1},
 			"auth": obj{"oneOf": []obj{endpointAuth, {"type": "null"}}},
 		}}
+		o["properties"].(obj)["sensitive_headers"] = obj{"type": "array", "maxItems": 50, "items": str,
+			"description": "more header names whose values are masked in answers and logs"}
 		if len(required) > 0 {
 			o["required"] = required
 		}
@@ -157,7 +174,7 @@ func openAPISchemas() obj {
 	}
 	webhook := obj{"type": "object", "properties": obj{
 		"id": integer, "name": str, "description": str, "url": str, "events": strArr, "headers": strMap, "secret": str,
-		"is_active": boolean, "disabled_reason": nullable("string"), "created_at": str, "updated_at": str,
+		"sensitive_headers": strArr, "is_active": boolean, "disabled_reason": nullable("string"), "created_at": str, "updated_at": str,
 		"last_triggered": nullable("string"), "success_count": integer, "failure_count": integer,
 		"success_rate": nullable("number"), "retry_config": retry, "filters": obj{"type": "object"}, "rate_limit": nullable("integer"),
 		"auth": endpointAuth,
@@ -176,6 +193,8 @@ func openAPISchemas() obj {
 			"name": str, "description": str, "category": str, "version": str,
 			"payload_schema": obj{"type": "object"}, "example_payload": obj{"type": "object"}, "deprecated": boolean,
 		}}
+		o["properties"].(obj)["sensitive_headers"] = obj{"type": "array", "maxItems": 50, "items": str,
+			"description": "more header names whose values are masked in answers and logs"}
 		if len(required) > 0 {
 			o["required"] = required
 		}
@@ -253,7 +272,10 @@ func openAPISchemas() obj {
 		"Published":      obj{"type": "object", "properties": obj{"event": published}},
 		"PublishedBatch": obj{"type": "object", "properties": obj{"accepted": integer, "rejected": integer, "events": obj{"type": "array", "items": obj{"type": "object", "properties": obj{"index": integer, "success": boolean, "duplicate": boolean, "event": published, "error": obj{"type": "object"}}}}}},
 		"EventResult": obj{"type": "object", "properties": obj{"event": obj{"type": "object", "properties": obj{
-			"id": str, "event": str, "version": str, "timestamp": str, "payload": obj{"type": "object"}, "webhooks_matched": integer, "integrations_matched": integer,
-			"deliveries": obj{"type": "array", "items": obj{"type": "object"}}}}}},
+			"id": str, "event": str, "version": str, "timestamp": str, "payload": obj{"type": []string{"object", "null"}}, "webhooks_matched": integer, "integrations_matched": integer,
+			"erased": boolean, "deliveries": obj{"type": "array", "items": obj{"type": "object"}}}}}},
+		"Erase": obj{"type": "object", "additionalProperties": false, "required": []string{"events"}, "properties": obj{
+			"events": obj{"type": "array", "minItems": 1, "maxItems": 100, "items": str}, "filters": obj{"type": "object"}, "before": str}},
+		"Erased": obj{"type": "object", "properties": obj{"erased": integer}},
 	}
 }

@@ -66,3 +66,24 @@ func badQuery(field, message string) error {
 	return &hookd.Error{Code: hookd.EBadRequest, Message: "invalid query parameter",
 		Details: []hookd.FieldError{{Field: field, Message: message}}}
 }
+
+// refuseControlText answers bad_request for a query parameter or path
+// with NUL or another control character (docs/api.md §3), so no store
+// sees one.
+func (s *Server) refuseControlText(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		for name, values := range r.URL.Query() {
+			for _, v := range append([]string{name}, values...) {
+				if msg := hookd.CheckText(v); msg != "" {
+					s.fail(w, r, badQuery(name, msg))
+					return
+				}
+			}
+		}
+		if msg := hookd.CheckText(r.URL.Path); msg != "" {
+			s.fail(w, r, &hookd.Error{Code: hookd.EBadRequest, Message: "invalid path: " + msg})
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
@@ -30,6 +29,7 @@ var statusOf = map[string]int{
 	hookd.EValidation:       http.StatusUnprocessableEntity,
 	hookd.ERateLimited:      http.StatusTooManyRequests,
 	hookd.EInternal:         http.StatusInternalServerError,
+	hookd.EUnavailable:      http.StatusServiceUnavailable,
 }
 
 type envelope struct {
@@ -81,7 +81,10 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	switch e.Code {
 	case hookd.EUnauthorized:
 		w.Header().Set("WWW-Authenticate", `Bearer realm="hookd"`)
-	case hookd.ERateLimited:
+	case hookd.ERateLimited, hookd.EUnavailable:
+		if e.Code == hookd.EUnavailable {
+			s.log.Warn("request failed: database unavailable", "method", r.Method, "path", r.URL.Path, "err", e.Err)
+		}
 		secs := int(e.RetryAfter.Round(time.Second) / time.Second)
 		if secs < 1 {
 			secs = 1
@@ -175,11 +178,6 @@ func jsonKind(kind string) string {
 		return "an object"
 	}
 	return fmt.Sprintf("of type %s", kind)
-}
-
-// logAttrs is a helper for structured request logs.
-func logAttrs(r *http.Request, status int, d time.Duration) []any {
-	return []any{slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Int("status", status), slog.Duration("took", d)}
 }
 
 // readBody reads a request body under the size cap.

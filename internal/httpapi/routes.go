@@ -12,7 +12,7 @@ func (s *Server) routeTable() []*route {
 	h := func(f http.HandlerFunc) http.Handler { return f }
 	return []*route{
 		{Method: "GET", Pattern: "/healthz", Summary: "Liveness: 200 once the server accepts requests", Tag: "operations", Status: 200, handler: h(s.health)},
-		{Method: "GET", Pattern: "/readyz", Summary: "Readiness: 200 while the database answers", Tag: "operations", Status: 200, handler: h(s.ready)},
+		{Method: "GET", Pattern: "/readyz", Summary: "Readiness: 200 while the database can be read and written", Tag: "operations", Status: 200, handler: h(s.ready)},
 		{Method: "GET", Pattern: "/metrics", Summary: "Prometheus metrics", Tag: "operations", Status: 200, handler: s.metricsHandler()},
 		{Method: "GET", Pattern: "/api/openapi.json", Summary: "This API as an OpenAPI 3.1 document", Tag: "operations", Status: 200, handler: h(s.openAPI)},
 
@@ -41,6 +41,8 @@ func (s *Server) routeTable() []*route {
 			Query: []param{{"events", "string", "comma-separated event types, wildcards such as order.* allowed (default: all)"}, {"format", "string", "json (NDJSON, the default) or sse"},
 				{"last_event_id", "string", "resume after this event id (the Last-Event-ID header wins)"}, {"access_token", "string", "the bearer token, for clients that cannot set headers (EventSource)"}}, handler: h(s.streamEvents)},
 		{Method: "GET", Pattern: "/api/events/{event_id}", Summary: "A published event with its deliveries", Tag: "events", Auth: true, Status: 200, Result: "EventResult", handler: h(s.getEvent)},
+		{Method: "POST", Pattern: "/api/events/erase", Summary: "Erase the payloads of the tenant's events matching names, filters and a time", Tag: "events", Auth: true, Scope: "events:admin", Status: 200, Body: "Erase", Result: "Erased", handler: h(s.eraseEvents)},
+		{Method: "DELETE", Pattern: "/api/events/{event_id}", Summary: "Erase the payload of one event", Tag: "events", Auth: true, Scope: "events:admin", Status: 200, Result: "Erased", handler: h(s.eraseEvent)},
 
 		{Method: "GET", Pattern: "/api/webhooks/events", Summary: "List event types with categories", Tag: "events", Auth: true, Status: 200, Result: "EventTypeList", handler: h(s.listEventTypes)},
 		{Method: "POST", Pattern: "/api/webhooks/events", Summary: "Register a tenant event type", Tag: "events", Auth: true, Scope: "events:admin", Status: 201, Body: "EventTypeCreate", Result: "EventTypeResult", handler: h(s.createEventType)},

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -60,6 +61,7 @@ type Server struct {
 	now          func() time.Time
 	version      string
 	limiter      *userLimiter
+	keyFailures  *keyFailureLimiter
 	streamer     *stream.Streamer
 	metrics      apiMetrics
 	routes       []*route
@@ -85,6 +87,7 @@ func NewServer(d Deps) *Server {
 	if s.now == nil {
 		s.now = time.Now
 	}
+	s.keyFailures = newKeyFailureLimiter(d.RateBuckets, s.log)
 	if s.registry == nil {
 		s.registry = prometheus.NewRegistry()
 	}
@@ -119,7 +122,10 @@ func NewServer(d Deps) *Server {
 		if r.Auth {
 			h = s.authenticate(r, h)
 		}
-		r.handler = s.limitBody(h)
+		if r.APIKey {
+			h = s.limitKeyFailures(h)
+		}
+		r.handler = s.limitBody(s.refuseControlText(h))
 		rt.routes = append(rt.routes, r)
 	}
 	s.handler = s.observe(rt)
@@ -163,7 +169,8 @@ func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	if err := s.readiness.Ready(ctx); err != nil {
 		s.log.Warn("readiness check failed", "err", err)
-		writeJSON(w, http.StatusServiceUnavailable, envelope{Error: &errorBody{Code: hookd.EInternal, Message: "database is not answering"}})
+		w.Header().Set("Retry-After", strconv.Itoa(int(hookd.UnavailableRetryAfter/time.Second)))
+		writeJSON(w, http.StatusServiceUnavailable, envelope{Error: &errorBody{Code: hookd.EUnavailable, Message: "the database cannot be read and written"}})
 		return
 	}
 	ok(w, http.StatusOK, map[string]string{"status": "ready"}, "")

@@ -41,6 +41,8 @@ type webhookJSON struct {
 	RateLimit      *int               `json:"rate_limit"`
 	Auth           any                `json:"auth,omitempty"` // secrets masked; absent when none
 	DeliveryStats  *deliveryStatsJSON `json:"delivery_stats,omitempty"`
+
+	SensitiveHeaders any `json:"sensitive_headers,omitempty"` // []string; absent from lists
 }
 
 type deliveryStatsJSON struct {
@@ -63,7 +65,7 @@ const (
 
 func newWebhookJSON(w *hookd.Webhook, st hookd.WebhookStats, view webhookView) webhookJSON {
 	out := webhookJSON{
-		ID: w.ID, Name: w.Name, Description: w.Description, URL: w.URL, Events: w.Events,
+		ID: w.ID, Name: w.Name, Description: w.Description, URL: hookd.MaskURLQuery(w.URL), Events: w.Events,
 		IsActive: w.IsActive, CreatedAt: apiTime(w.CreatedAt), UpdatedAt: apiTime(w.UpdatedAt),
 		LastTriggered: apiTimePtr(st.LastTriggered), SuccessCount: st.SuccessCount, FailureCount: st.FailureCount,
 		SuccessRate: hookd.SuccessRate(st.SuccessCount, st.FailureCount), RateLimit: w.RateLimit,
@@ -75,7 +77,11 @@ func newWebhookJSON(w *hookd.Webhook, st hookd.WebhookStats, view webhookView) w
 	if view == viewList {
 		return out
 	}
-	out.Headers = hookd.MaskHeaders(w.Headers)
+	out.Headers = hookd.MaskHeaders(w.Headers, w.SensitiveHeaders...)
+	out.SensitiveHeaders = w.SensitiveHeaders
+	if out.SensitiveHeaders == nil {
+		out.SensitiveHeaders = []string{}
+	}
 	out.Secret = w.Secret
 	rc := w.RetryConfig
 	out.RetryConfig = &rc

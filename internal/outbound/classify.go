@@ -5,8 +5,10 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"os"
 	"strconv"
@@ -44,7 +46,7 @@ func Classify(err error, resp *http.Response) (errType, message string) {
 	var dnsErr *net.DNSError
 	switch {
 	case errors.As(err, &blocked):
-		return hookd.ErrTypeBlocked, blocked.Error()
+		return hookd.ErrTypeBlocked, blockedMessage(err, blocked)
 	case errors.As(err, &dnsErr):
 		return hookd.ErrTypeDNS, message
 	case isTimeout(err):
@@ -54,6 +56,21 @@ func Classify(err error, resp *http.Response) (errType, message string) {
 	default:
 		return hookd.ErrTypeConnection, message
 	}
+}
+
+// blockedMessage tells a user the target is not allowed without saying
+// what its host name resolved to (Guard.Control logs that). A target
+// written as an address is named with its kind, which tells nothing new.
+func blockedMessage(err error, blocked *BlockedError) string {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		if u, perr := url.Parse(ue.URL); perr == nil {
+			if a, aerr := netip.ParseAddr(u.Hostname()); aerr == nil && a.WithZone("") == blocked.Addr.WithZone("") {
+				return fmt.Sprintf("target address %s is not allowed (%s)", u.Hostname(), blocked.Reason)
+			}
+		}
+	}
+	return "the target is not allowed: its host is not a public internet address"
 }
 
 // statusMessage is "HTTP <code> <reason>" for a response.

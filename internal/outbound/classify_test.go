@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"net/url"
 	"os"
 	"strings"
 	"testing"
@@ -349,5 +350,27 @@ func TestClassifyErrorChains(t *testing.T) {
 	// An error wins over a response.
 	if got, _ := Classify(io.ErrUnexpectedEOF, &http.Response{StatusCode: 200}); got != "connection_error" {
 		t.Errorf("error with a 200 response: Classify = %q, want connection_error", got)
+	}
+}
+
+// A blocked target's message never tells what a host name resolved to; a
+// target written as an address is named, since that tells nothing new.
+func TestClassifyBlockedHidesResolution(t *testing.T) {
+	t.Parallel()
+	blocked := func(rawURL, addr string) error {
+		be := &BlockedError{Addr: netip.MustParseAddr(addr), Reason: "loopback"}
+		return &url.Error{Op: "Post", URL: rawURL, Err: &net.OpError{Op: "dial", Net: "tcp", Err: be}}
+	}
+	typ, msg := Classify(blocked("http://internal.example:8080/h", "127.0.0.1"), nil)
+	if typ != "blocked_target" || strings.Contains(msg, "127.0.0.1") || strings.Contains(msg, "loopback") || !strings.Contains(msg, "not allowed") {
+		t.Errorf("name: %s %q", typ, msg)
+	}
+	typ, msg = Classify(blocked("http://[::1]:8080/h", "::1"), nil)
+	if typ != "blocked_target" || msg != "target address ::1 is not allowed (loopback)" {
+		t.Errorf("literal: %s %q", typ, msg)
+	}
+	// A literal whose dialled address differs (it should not) is not named.
+	if _, msg = Classify(blocked("http://93.184.216.34/h", "10.0.0.1"), nil); strings.Contains(msg, "10.0.0.1") {
+		t.Errorf("mismatch: %q", msg)
 	}
 }

@@ -57,7 +57,8 @@ type Sender struct {
 }
 
 // EventBody renders the body sent for an event (docs/api.md §6):
-// {"id","event","version","timestamp","data"[,"test":true]}. It is built
+// {"id","event","version","timestamp","data"[,"test":true][,"erased":true]}
+// (an erased event's data is null, docs/api.md §13). It is built
 // by hand, not with json.Marshal, because this runs for every delivery and
 // the payload is already compact, valid JSON (hookd.CompactJSON at publish):
 // it is copied as it is, not scanned again.
@@ -83,6 +84,9 @@ func EventBody(ev *hookd.Event, test bool) []byte {
 	b = append(b, payload...)
 	if test {
 		b = append(b, `,"test":true`...)
+	}
+	if ev.Erased() {
+		b = append(b, `,"erased":true`...)
 	}
 	return append(b, '}')
 }

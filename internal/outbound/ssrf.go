@@ -2,6 +2,7 @@ package outbound
 
 import (
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/netip"
@@ -16,7 +17,9 @@ type BlockedError struct {
 	Reason string     // what kind of address it is, e.g. "private"
 }
 
-// Error says which address was refused and how to allow it.
+// Error says which address was refused and how to allow it: for the
+// server log only, since the address may be what an internal name
+// resolves to. Classify answers users without it.
 func (e *BlockedError) Error() string {
 	return fmt.Sprintf("target address %s is blocked (%s); set HOOKD_ALLOW_PRIVATE_TARGETS=true or list it in HOOKD_ALLOWED_TARGETS to allow it", e.Addr, e.Reason)
 }
@@ -40,6 +43,9 @@ type Guard struct {
 	// Resolver resolves delivery hosts for NewTransport's dialer; nil means
 	// the system resolver. Tests point it at a DNS server on loopback.
 	Resolver *net.Resolver
+	// Log records each refused address (the only place it is told); nil
+	// means slog.Default().
+	Log *slog.Logger
 }
 
 // blockedRange is a special-purpose prefix deliveries may not reach.
@@ -150,9 +156,18 @@ func blockedReason(a netip.Addr) string {
 func (g *Guard) Control(network, address string, _ syscall.RawConn) error {
 	ap, err := netip.ParseAddrPort(address)
 	if err != nil {
-		return &BlockedError{Reason: fmt.Sprintf("unparsable %s address %q", network, address)}
+		err = &BlockedError{Reason: fmt.Sprintf("unparsable %s address %q", network, address)}
+	} else {
+		err = g.Check(ap.Addr())
 	}
-	return g.Check(ap.Addr())
+	if err != nil {
+		log := g.Log
+		if log == nil {
+			log = slog.Default()
+		}
+		log.Warn("outbound connection blocked", "network", network, "address", address, "error", err)
+	}
+	return err
 }
 
 // Transport defaults that do not depend on configuration.

@@ -1,10 +1,12 @@
 package outbound
 
 import (
+	"bytes"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -283,5 +285,22 @@ func TestClientSpeaksHTTP2OverTLS(t *testing.T) {
 	resp.Body.Close()
 	if resp.ProtoMajor != 2 || resp.StatusCode != http.StatusAccepted {
 		t.Fatalf("got %s %d, want HTTP/2 202", resp.Proto, resp.StatusCode)
+	}
+}
+
+// The refused address goes to the server log, the only place it is told.
+func TestControlLogsBlockedAddress(t *testing.T) {
+	t.Parallel()
+	var logs bytes.Buffer
+	g := &Guard{Log: slog.New(slog.NewTextHandler(&logs, nil))}
+	if err := g.Control("tcp4", "10.9.8.7:443", nil); err == nil {
+		t.Fatal("10.9.8.7 not blocked")
+	}
+	if !strings.Contains(logs.String(), "10.9.8.7") || !strings.Contains(logs.String(), "private") {
+		t.Errorf("log: %q", logs.String())
+	}
+	logs.Reset()
+	if err := g.Control("tcp4", "93.184.216.34:443", nil); err != nil || logs.Len() != 0 {
+		t.Errorf("public address: %v, log %q", err, logs.String())
 	}
 }

@@ -94,8 +94,12 @@ func appendSSEData(buf []byte, ev *hookd.Event) []byte {
 	ts := eventTime(ev.CreatedAt)
 	if len(payload) < 2 || payload[0] != '{' || payload[len(payload)-1] != '}' {
 		// Published payloads are objects; anything else is wrapped rather
-		// than broken.
-		b, _ := json.Marshal(map[string]any{"payload": json.RawMessage(orNull(payload)), timestampKey: ts})
+		// than broken. An erased event's is null (docs/api.md §13).
+		data := map[string]any{"payload": json.RawMessage(orNull(payload)), timestampKey: ts}
+		if ev.Erased() {
+			data["erased"] = true
+		}
+		b, _ := json.Marshal(data)
 		return append(buf, b...)
 	}
 	if hasMember(payload, timestampKey) {

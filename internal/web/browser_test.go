@@ -3,8 +3,9 @@ package web_test
 // Browser tests: a real hookd serve on 127.0.0.1 with a temp SQLite file,
 // a local receiver, and headless Chromium driven over the DevTools
 // protocol. They skip when /usr/bin/chromium is missing, unless
-// HOOKD_TEST_REQUIRE_BROWSER=1 (CI). The run writes the screenshots in
-// docs/screenshots/.
+// HOOKD_TEST_REQUIRE_BROWSER=1 (CI). With HOOKD_TEST_SCREENSHOTS=1 the run
+// writes its screenshots in docs/screenshots/ (otherwise it takes them and
+// throws them away, so a test run leaves the checkout as it was).
 
 import (
 	"bytes"
@@ -18,6 +19,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -188,11 +190,30 @@ func (s *hookdServer) mustCall(t *testing.T, tok, method, path string, body any)
 	return d
 }
 
+// inbox is what the receiver got: how many requests, and the
+// Authorization header of each request, by path.
+type inbox struct {
+	n    atomic.Int64
+	mu   sync.Mutex
+	auth map[string][]string
+}
+
+// authorizations are the Authorization headers the requests to path
+// carried, in order.
+func (b *inbox) authorizations(path string) []string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return slices.Clone(b.auth[path])
+}
+
 // receiver answers 200, or 500 on paths under /fail and to draft orders.
-func receiver(t *testing.T) (*httptest.Server, *atomic.Int64) {
-	var n atomic.Int64
+func receiver(t *testing.T) (*httptest.Server, *inbox) {
+	got := &inbox{auth: map[string][]string{}}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		n.Add(1)
+		got.n.Add(1)
+		got.mu.Lock()
+		got.auth[r.URL.Path] = append(got.auth[r.URL.Path], r.Header.Get("Authorization"))
+		got.mu.Unlock()
 		body, _ := io.ReadAll(r.Body)
 		if strings.HasPrefix(r.URL.Path, "/fail") || bytes.Contains(body, []byte(`"status":"draft"`)) {
 			http.Error(w, "receiver is down", http.StatusInternalServerError)
@@ -201,7 +222,7 @@ func receiver(t *testing.T) (*httptest.Server, *atomic.Int64) {
 		_, _ = io.WriteString(w, "OK")
 	}))
 	t.Cleanup(srv.Close)
-	return srv, &n
+	return srv, got
 }
 
 // browser starts headless Chromium with a fresh profile. Uncaught page
@@ -327,6 +348,9 @@ func screenshot(t *testing.T, ctx context.Context, name string) {
 	buf, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 	if err != nil {
 		t.Fatal(err)
+	}
+	if os.Getenv("HOOKD_TEST_SCREENSHOTS") != "1" {
+		return
 	}
 	if err := os.MkdirAll(shotsDir, 0o755); err != nil {
 		t.Fatal(err)

@@ -1,8 +1,16 @@
 package web_test
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
 	"fmt"
+	"math/big"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -11,17 +19,20 @@ import (
 )
 
 // TestDashboard walks the dashboard as a person would: sign in by
-// fragment, create a webhook through the form (after a validation error
-// shown beside its field), watch a published event arrive live and in the
-// log, open the delivery and retry it; then checks each main page with
-// axe and writes the screenshots.
+// fragment, create a webhook with Bearer auth through the form (after a
+// validation error shown beside its field), send it tests before and
+// after an edit that keeps the stored token, see a bad OAuth 2.0 token
+// URL refused beside its field, watch a published event arrive live and
+// in the log, open the delivery and retry it; then checks each main page
+// with axe and writes the screenshots.
 func TestDashboard(t *testing.T) {
 	needBrowser(t)
 	srv := startHookd(t)
-	recv, _ := receiver(t)
+	recv, got := receiver(t)
 	admin := token(t, "alice", time.Hour, "events:publish", "events:admin")
 	fx := seed(t, srv, admin, recv.URL)
 	ctx := browser(t)
+	const bearer = "Bearer browser-test-endpoint-token"
 
 	// Sign in by fragment: the token leaves the address bar at once.
 	run(t, ctx,
@@ -42,8 +53,9 @@ func TestDashboard(t *testing.T) {
 		t.Errorf("the dashboard transfers %d bytes, over 60 KB", weight)
 	}
 
-	// Create a webhook through the form; the API's validation error shows
-	// beside its field.
+	// Create a webhook through the form, with Bearer auth chosen by
+	// keyboard (the type's first letters); the API's validation error
+	// shows beside its field.
 	errSel := `[data-field="retry_config.max_retries"] .field-error`
 	run(t, ctx,
 		chromedp.Click(chromedp.CSS(`a[href="#/webhooks/new"]`)),
@@ -51,11 +63,17 @@ func TestDashboard(t *testing.T) {
 		chromedp.SendKeys(chromedp.CSS(`input[name="name"]`), "billing"),
 		chromedp.SendKeys(chromedp.CSS(`input[name="url"]`), recv.URL+"/billing"),
 		js(`document.querySelector('input[type=checkbox][value="payment.received"]').click()`),
+		chromedp.SendKeys(chromedp.CSS(`select[name="auth_type"]`), "Bearer"),
+		chromedp.WaitVisible(chromedp.CSS(`input[name="token"]`)),
+		chromedp.SendKeys(chromedp.CSS(`input[name="token"]`), strings.TrimPrefix(bearer, "Bearer ")),
 		chromedp.SetValue(chromedp.CSS(`input[name="max_retries"]`), "99"),
 		chromedp.Click(chromedp.CSS(`form button[type="submit"]`)),
 		chromedp.WaitVisible(chromedp.CSS(errSel)),
 		waitText(errSel, "25"),
 		waitJS(`document.querySelector('input[name="max_retries"]').getAttribute('aria-invalid') === 'true'`))
+	if typ := eval[string](t, ctx, `document.querySelector('input[name="token"]').type`); typ != "password" {
+		t.Errorf("the token input is of type %q, want password", typ)
+	}
 	screenshot(t, ctx, "webhook-form-error")
 	run(t, ctx,
 		chromedp.SetValue(chromedp.CSS(`input[name="max_retries"]`), "3"),
@@ -71,13 +89,55 @@ func TestDashboard(t *testing.T) {
 	// Send a test and see the answer; rotate the secret and see the new one once.
 	run(t, ctx,
 		chromedp.Click(chromedp.CSS(`aside form button[type="submit"]`)),
-		waitText("aside", "Delivered"),
+		waitText("aside", "Delivered"))
+	if a := got.authorizations("/billing"); !slices.Equal(a, []string{bearer}) {
+		t.Fatalf("the receiver got Authorization %q, want [%q]", a, bearer)
+	}
+	run(t, ctx,
 		chromedp.Click(chromedp.CSS(`aside section:nth-of-type(3) button`)),
 		waitText("dialog", "Rotate the secret?"),
 		chromedp.Click(chromedp.CSS(`dialog .btn-danger`)),
 		waitText("dialog", "whsec_"),
 		chromedp.Click(chromedp.CSS(`dialog button`)),
 		waitJS(`!document.querySelector('dialog')`))
+
+	// Edit it without touching the token: the form shows the mask, sends
+	// it back, and the stored token still reaches the endpoint.
+	settings := `form[aria-label="Webhook settings"]`
+	run(t, ctx,
+		waitText("main .tiles", "Bearer token"),
+		waitJS(`document.querySelector('input[name="token"]').value === '********'`),
+		chromedp.SendKeys(chromedp.CSS(`input[name="description"]`), "Invoices to accounting"),
+		chromedp.Click(chromedp.CSS(settings+` button[type="submit"]`)),
+		waitText("#toast", "Saved"),
+		waitJS(`(() => { const a = document.querySelector('aside'); return !!a && !a.innerText.includes('Delivered'); })()`), idle(),
+		chromedp.Click(chromedp.CSS(`aside form button[type="submit"]`)),
+		waitText("aside", "Delivered"))
+	if a := got.authorizations("/billing"); !slices.Equal(a, []string{bearer, bearer}) {
+		t.Fatalf("after an edit keeping the token, the receiver got Authorization %q, want [%q %q]", a, bearer, bearer)
+	}
+	if strings.Contains(eval[string](t, ctx, `document.querySelector('main').innerText`), strings.TrimPrefix(bearer, "Bearer ")) {
+		t.Fatal("the webhook page shows the token")
+	}
+
+	// OAuth 2.0 with a token URL the API refuses: the error shows beside
+	// that field; axe finds nothing serious in the open section.
+	tokenURLErr := `[data-field="auth.token_url"] .field-error`
+	run(t, ctx,
+		chromedp.SendKeys(chromedp.CSS(`select[name="auth_type"]`), "OAuth"),
+		chromedp.WaitVisible(chromedp.CSS(`input[name="token_url"]`)),
+		chromedp.SendKeys(chromedp.CSS(`input[name="token_url"]`), "ftp://id.example.com/token"),
+		chromedp.SendKeys(chromedp.CSS(`input[name="client_id"]`), "hookd"),
+		chromedp.SendKeys(chromedp.CSS(`input[name="client_secret"]`), "client-s3cret"),
+		chromedp.Click(chromedp.CSS(settings+` button[type="submit"]`)),
+		chromedp.WaitVisible(chromedp.CSS(tokenURLErr)),
+		waitJS(`document.querySelector('input[name="token_url"]').getAttribute('aria-invalid') === 'true'`),
+		waitJS(`document.activeElement === document.querySelector('input[name="token_url"]')`))
+	axeCheck(t, ctx, "webhook form, OAuth 2.0 refused")
+	screenshot(t, ctx, "webhook-auth-error")
+	if a := srv.mustCall(t, admin, http.MethodGet, fmt.Sprintf("/api/webhooks/%d/", id), nil)["webhook"].(map[string]any)["auth"].(map[string]any); a["type"] != "bearer" {
+		t.Fatalf("after a refused change, auth is %v, want the bearer one kept", a)
+	}
 
 	// A tenant event type, registered through the catalog's form.
 	run(t, ctx, open(srv.url, "#/events"),
@@ -151,6 +211,34 @@ func TestDashboard(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`aside form button[type="submit"]`)),
 		waitText("aside", "success"))
 
+	// Mutual TLS: the certificate goes in a textarea, the key in a password
+	// input that drops its line breaks, which the form restores.
+	cert, key := clientCertificate(t)
+	run(t, ctx, open(srv.url, fmt.Sprintf("#/webhooks/%d", id)),
+		chromedp.SetValue(chromedp.CSS(`input[name="url"]`), "https://127.0.0.1:9/billing"),
+		chromedp.SendKeys(chromedp.CSS(`select[name="auth_type"]`), "Mutual"),
+		chromedp.WaitVisible(chromedp.CSS(`textarea[name="client_certificate"]`)),
+		js(fmt.Sprintf(`document.querySelector('textarea[name="client_certificate"]').value = %q`, cert)),
+		js(fmt.Sprintf(`document.querySelector('input[name="client_key"]').value = %q`, key)),
+		waitJS(`!document.querySelector('input[name="client_key"]').value.includes('\n')`),
+		chromedp.Click(chromedp.CSS(settings+` button[type="submit"]`)),
+		waitText("#toast", "Saved"), idle(), waitText("main .tiles", "Mutual TLS"),
+		waitJS(`document.querySelector('input[name="client_key"]').value === '********'`))
+	mtls := srv.mustCall(t, admin, http.MethodGet, fmt.Sprintf("/api/webhooks/%d/", id), nil)["webhook"].(map[string]any)["auth"].(map[string]any)
+	if mtls["type"] != "mtls" || mtls["client_certificate"] != cert || mtls["client_key"] != "********" {
+		t.Fatalf("mtls auth made through the form: %v", mtls)
+	}
+
+	// Choosing no authentication removes it.
+	run(t, ctx,
+		chromedp.SendKeys(chromedp.CSS(`select[name="auth_type"]`), "None"),
+		waitJS(`!document.querySelector('input[name="client_key"]').checkVisibility()`),
+		chromedp.Click(chromedp.CSS(settings+` button[type="submit"]`)),
+		waitText("#toast", "Saved"), idle(), waitText("main .tiles", "none"))
+	if a, ok := srv.mustCall(t, admin, http.MethodGet, fmt.Sprintf("/api/webhooks/%d/", id), nil)["webhook"].(map[string]any)["auth"]; ok && a != nil {
+		t.Fatalf("after choosing none, auth is %v, want none", a)
+	}
+
 	// Recover the failures of a webhook since a time; switch one off; delete one.
 	run(t, ctx, open(srv.url, fmt.Sprintf("#/deliveries/%d", fx.failing)),
 		chromedp.SetValue(chromedp.CSS(`input[name="since"]`), "2020-01-01T00:00"),
@@ -212,6 +300,13 @@ func TestEmbeddedPortalReadOnly(t *testing.T) {
 	}
 	axeCheck(t, ctx, "portal live")
 
+	// The detail names the auth type and shows no secret, not even masked.
+	run(t, ctx, open(srv.url+"/?embed=1&theme=dark", fmt.Sprintf("#/webhooks/%d", fx.inventory)),
+		waitText("main", "stock-alerts"), waitText("main .tiles", "Basic"), waitText("main dl", "Basic"), noWrites)
+	if text := eval[string](t, ctx, `document.querySelector('main').innerText`); strings.Contains(text, stockPassword) || strings.Contains(text, "********") {
+		t.Fatalf("the read-only detail shows a secret: %.600s", text)
+	}
+
 	// The API refuses the read-only token's writes: 403 forbidden.
 	code, env := srv.call(t, ro, http.MethodPut, fmt.Sprintf("/api/webhooks/%d/", fx.orders), map[string]any{"is_active": false})
 	e, _ := env["error"].(map[string]any)
@@ -260,4 +355,29 @@ func TestLiveResumes(t *testing.T) {
 	if n := eval[int](t, ctx, `document.querySelectorAll('#live-feed > li').length`); n != 2 {
 		t.Fatalf("%d events in the live view, want 2 (each once)", n)
 	}
+}
+
+// clientCertificate makes a self-signed client certificate and its key
+// (PKCS #8), both PEM.
+func clientCertificate(t *testing.T) (cert, key string) {
+	t.Helper()
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "hookd"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &k.PublicKey, k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p8, err := x509.MarshalPKCS8PrivateKey(k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})),
+		string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: p8}))
 }

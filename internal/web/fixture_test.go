@@ -7,6 +7,9 @@ import (
 	"time"
 )
 
+// stockPassword is the Basic auth password of the stock-alerts webhook.
+const stockPassword = "stock-alerts-password"
+
 // fixture is what seed made: webhooks with deliveries, some failed.
 type fixture struct {
 	orders, failing, inventory int
@@ -14,8 +17,8 @@ type fixture struct {
 }
 
 // seed gives the pages something to show: three webhooks (one whose
-// receiver fails), a configured Slack integration, and events published
-// to them, all through the API.
+// receiver fails, one with Basic auth), a configured Slack integration,
+// and events published to them, all through the API.
 func seed(t *testing.T, srv *hookdServer, tok, receiverURL string) fixture {
 	t.Helper()
 	id := func(d map[string]any) int { return int(d["webhook"].(map[string]any)["id"].(float64)) }
@@ -32,6 +35,7 @@ func seed(t *testing.T, srv *hookdServer, tok, receiverURL string) fixture {
 	}))
 	fx.inventory = id(srv.mustCall(t, tok, http.MethodPost, "/api/webhooks/", map[string]any{
 		"name": "stock-alerts", "url": receiverURL + "/stock", "events": []string{"inventory.low_stock", "inventory.out_of_stock"}, "is_active": false,
+		"auth": map[string]any{"type": "basic", "username": "hookd", "password": stockPassword},
 	}))
 	srv.mustCall(t, tok, http.MethodPost, "/api/integrations/slack/configure/", map[string]any{
 		"webhook_url": receiverURL + "/slack/T000/B000/XXXX", "channel": "#orders",

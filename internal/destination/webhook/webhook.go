@@ -43,7 +43,11 @@ func (d *Destination) Send(ctx context.Context, wh *hookd.Webhook, m destination
 		}
 		msg.Auth, msg.Client = auth, client
 	}
-	return d.sender.Send(ctx, msg)
+	out := d.sender.Send(ctx, msg)
+	// The sender masks what the general rule matches; the webhook's own
+	// sensitive headers are masked here, before the attempt is stored.
+	hookd.MaskHeadersInPlace(out.Attempt.RequestHeaders, wh.SensitiveHeaders...)
+	return out
 }
 
 // Message is what an attempt at now sends for m to the user's webhook wh,

@@ -23,7 +23,7 @@ const HookKind = "zapier_hook"
 
 // Bounds on the API key a user chooses for Zapier.
 const (
-	MinKeyLen = 8
+	MinKeyLen = 32 // guessing one is hopeless (docs/api.md §8)
 	MaxKeyLen = 256
 )
 

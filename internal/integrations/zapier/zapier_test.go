@@ -67,7 +67,7 @@ func TestSendWithoutHookURL(t *testing.T) {
 func TestValidateAPIKey(t *testing.T) {
 	t.Parallel()
 	p := New(integrationstest.Deps(t))
-	for key, ok := range map[string]bool{"zap-key-123": true, "short": false, "": false, "has space inside": false, strings.Repeat("k", MaxKeyLen+1): false} {
+	for key, ok := range map[string]bool{"zap-key-0123456789abcdef-0123456789": true, "zap-key-123": false, "short": false, "": false, "has space inside": false, strings.Repeat("k", MaxKeyLen+1): false} {
 		d := p.Validate(&integrations.Config{Fields: map[string]string{"api_key": key}})
 		if (len(d) == 0) != ok {
 			t.Errorf("Validate(%q) = %v", key, d)

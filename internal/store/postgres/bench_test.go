@@ -198,7 +198,7 @@ func drain(tb testing.TB, s *Store, now time.Time, n, batch int) int {
 				Attempt: hookd.Attempt{StartedAt: now, ResponseCode: &code, ResponseBody: "OK", ResponseTimeMs: 12,
 					RequestHeaders: map[string]string{"Content-Type": "application/json"}}}
 		}
-		if err := s.CompleteAttempts(ctx, results, 50); err != nil {
+		if err := s.CompleteAttempts(ctx, results, hookd.DeliveryRules{AutoDisableAfter: 50}); err != nil {
 			tb.Fatal(err)
 		}
 		done += len(claims)

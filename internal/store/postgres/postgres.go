@@ -68,7 +68,7 @@ const DefaultMaxConns = 10
 
 // Store is the PostgreSQL implementation of hookd.Store.
 type Store struct {
-	pool      *pgxpool.Pool
+	pool      db // translates the driver's errors (unavailable.go)
 	cipher    atomic.Pointer[cipherBox]
 	maint     maintenance
 	closeOnce sync.Once
@@ -110,7 +110,7 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
-	s := &Store{pool: pool}
+	s := &Store{pool: db{pool}}
 	s.cipher.Store(&cipherBox{opts.Cipher})
 	s.maint.init()
 	if err := s.migrate(ctx); err != nil {
@@ -120,8 +120,14 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 	return s, nil
 }
 
-// Ping answers nil while the database answers.
-func (s *Store) Ping(ctx context.Context) error { return s.pool.Ping(ctx) }
+// Ping answers nil while the database can be read and written: it
+// writes the one row of readiness_probe in a committed transaction, so a
+// full disk or a read-only standby fails it (as hookd.EUnavailable).
+func (s *Store) Ping(ctx context.Context) error {
+	_, err := s.pool.Exec(ctx, `INSERT INTO readiness_probe (id, checked_at) VALUES (1, now())
+		ON CONFLICT (id) DO UPDATE SET checked_at = excluded.checked_at`)
+	return err
+}
 
 // Close stops the store's own maintenance and closes the pool, waiting
 // for connections in use to be returned.
@@ -135,7 +141,7 @@ func (s *Store) Close() error {
 
 // Pool returns the connection pool, for tools and tests that need SQL of
 // their own (a stream broker's LISTEN connection, maintenance).
-func (s *Store) Pool() *pgxpool.Pool { return s.pool }
+func (s *Store) Pool() *pgxpool.Pool { return s.pool.Pool }
 
 // currentCipher is the cipher sealed values are written and read with
 // (Rekey replaces it).
@@ -203,13 +209,13 @@ func (s *Store) migrate(ctx context.Context) error {
 // inTx runs fn in one READ COMMITTED transaction and commits when fn
 // returns nil.
 func (s *Store) inTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
-	return pgx.BeginFunc(ctx, s.pool, fn)
+	return translate(pgx.BeginFunc(ctx, s.pool, fn))
 }
 
 // snapshot runs fn in one read-only REPEATABLE READ transaction, so its
 // queries see one snapshot.
 func (s *Store) snapshot(ctx context.Context, fn func(tx pgx.Tx) error) error {
-	return pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, fn)
+	return translate(pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, fn))
 }
 
 // querier is what the pool and a transaction share.

@@ -144,7 +144,7 @@ func TestClaimersOnSeveralPools(t *testing.T) {
 							Attempt: hookd.Attempt{StartedAt: now, ResponseTimeMs: 3}}
 					}
 					mu.Unlock()
-					if err := node.CompleteAttempts(ctx, results, 0); err != nil {
+					if err := node.CompleteAttempts(ctx, results, hookd.DeliveryRules{}); err != nil {
 						errs <- err
 						return
 					}

@@ -107,27 +107,31 @@ const completeQuery = `WITH r AS (
 		WHERE d.id = ANY(ARRAY(SELECT delivery_id FROM done UNION ALL SELECT delivery_id FROM again))
 		AND d.id = r.id AND o.id = r.id AND d.state = 'pending'
 		RETURNING d.id, d.webhook_id, d.attempts, d.test, d.created_at, d.event_type,
-			o.error_type AS old_error_type, d.response_time_sum_ms
+			o.error_type AS old_error_type, d.response_time_sum_ms, d.event_seq
 	), a AS (
 		INSERT INTO attempts (delivery_id, number, started_at, request_headers, response_code,
 			response_body, response_time_ms, error_type, error_message)
 		SELECT d.id, d.attempts, r.started, r.headers, r.code, r.body, r.rt, r.error_type, r.error_message
 		FROM d JOIN r ON r.id = d.id
 	), c AS (
-		SELECT webhook_id, consecutive_failures FROM webhook_counters
-		WHERE webhook_id IN (SELECT webhook_id FROM d WHERE NOT test)
-		ORDER BY webhook_id FOR UPDATE
+		SELECT c.webhook_id, c.consecutive_failures, c.failed_attempts, c.failing_since,
+			w.tenant, w.user_id, w.name, w.url, w.kind, w.is_active
+		FROM webhook_counters c JOIN webhooks w ON w.id = c.webhook_id
+		WHERE c.webhook_id IN (SELECT webhook_id FROM d WHERE NOT test)
+		ORDER BY c.webhook_id FOR UPDATE OF c
 	)
 	SELECT d.id, d.webhook_id, d.attempts, d.test, c.consecutive_failures,
-		d.created_at, d.event_type, d.old_error_type, d.response_time_sum_ms
+		d.created_at, d.event_type, d.old_error_type, d.response_time_sum_ms,
+		(SELECT e.id FROM events e WHERE e.seq = d.event_seq),
+		c.failed_attempts, c.failing_since, c.tenant, c.user_id, c.name, c.url, c.kind, c.is_active
 	FROM d LEFT JOIN c ON c.webhook_id = d.webhook_id AND NOT d.test`
 
 // countersQuery adds a batch's outcomes to webhooks' counters (already
 // locked by completeQuery) and switches off the webhooks it says.
 const countersQuery = `WITH u AS (
 		SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[],
-			$6::timestamptz[], $7::bigint[], $8::bigint[])
-			AS u(webhook_id, ok, failed, rt, samples, last_at, last_rt, consecutive)
+			$6::timestamptz[], $7::bigint[], $8::bigint[], $12::bigint[], $13::timestamptz[])
+			AS u(webhook_id, ok, failed, rt, samples, last_at, last_rt, consecutive, failed_attempts, failing_since)
 	), c AS (
 		UPDATE webhook_counters c SET success_count = c.success_count + u.ok,
 			failure_count = c.failure_count + u.failed, pending_count = c.pending_count - u.ok - u.failed,
@@ -137,7 +141,8 @@ const countersQuery = `WITH u AS (
 				THEN u.last_rt ELSE c.last_response_ms END,
 			last_attempt_at = CASE WHEN c.last_attempt_at IS NULL OR u.last_at >= c.last_attempt_at
 				THEN u.last_at ELSE c.last_attempt_at END,
-			consecutive_failures = u.consecutive
+			consecutive_failures = u.consecutive, failed_attempts = u.failed_attempts,
+			failing_since = u.failing_since
 		FROM u WHERE c.webhook_id = ANY($1) AND c.webhook_id = u.webhook_id
 	)
 	UPDATE webhooks w SET is_active = false, disabled_reason = x.reason, updated_at = x.at
@@ -154,6 +159,15 @@ type held struct {
 	eventType   string
 	oldError    string // the delivery's error type before this attempt
 	rtSum       int64  // response times over its attempts, this one included
+	eventID     string
+	// The webhook's health and what operational events tell of it, read
+	// with its locked counters; nil when consecutive is.
+	failedAttempts *int64
+	failingSince   *time.Time
+	tenant, user   *string
+	name, url      *string
+	kind           *string
+	isActive       *bool
 }
 
 // CompleteAttempts records attempts in one transaction: the attempt row,
@@ -162,7 +176,7 @@ type held struct {
 // whose lease token is no longer the delivery's is skipped entirely, and
 // so is a repeat of a delivery earlier in the batch. Two statements do it
 // whatever the batch size.
-func (s *Store) CompleteAttempts(ctx context.Context, results []hookd.AttemptResult, autoDisableAfter int) error {
+func (s *Store) CompleteAttempts(ctx context.Context, results []hookd.AttemptResult, rules hookd.DeliveryRules) error {
 	batch := make([]*hookd.AttemptResult, 0, len(results))
 	seen := make(map[int64]bool, len(results))
 	for i := range results {
@@ -191,14 +205,15 @@ func (s *Store) CompleteAttempts(ctx context.Context, results []hookd.AttemptRes
 		var id int64
 		var h held
 		_, err = pgx.ForEachRow(rows, []any{&id, &h.webhookID, &h.number, &h.test, &h.consecutive,
-			&h.createdAt, &h.eventType, &h.oldError, &h.rtSum}, func() error {
+			&h.createdAt, &h.eventType, &h.oldError, &h.rtSum, &h.eventID, &h.failedAttempts, &h.failingSince,
+			&h.tenant, &h.user, &h.name, &h.url, &h.kind, &h.isActive}, func() error {
 			got[id] = h
 			return nil
 		})
 		if err != nil {
 			return fmt.Errorf("postgres: complete deliveries: %w", err)
 		}
-		tally := tallyCounters(batch, got, autoDisableAfter)
+		tally := tallyCounters(batch, got, rules)
 		churn = len(got)
 		if len(tally.ids) == 0 {
 			return nil
@@ -208,7 +223,10 @@ func (s *Store) CompleteAttempts(ctx context.Context, results []hookd.AttemptRes
 		if !tally.stats.empty() {
 			b.Queue(addStats, tally.stats.args()...)
 		}
-		return tx.SendBatch(ctx, b).Close()
+		if err := tx.SendBatch(ctx, b).Close(); err != nil {
+			return err
+		}
+		return insertOperational(ctx, tx, tally.operational)
 	})
 }
 
@@ -246,23 +264,26 @@ type webhookTally struct {
 	ok, failed, rt, samples int64
 	lastAt                  time.Time
 	lastRt                  int64
-	streak                  hookd.FailureStreak
-	reasonAt                time.Time // when the result giving streak.DisableReason finished
+	health                  hookd.WebhookHealth
+	webhook                 hookd.Webhook // what operational events tell of it
+	reasonAt                time.Time     // when the result giving health.DisableReason finished
 }
 
 // counterTally is a batch's counter changes, by webhook in id order,
 // and its changes to delivery_stats.
 type counterTally struct {
-	ids   []int64
-	by    map[int64]*webhookTally
-	stats statsDeltas
+	ids         []int64
+	by          map[int64]*webhookTally
+	stats       statsDeltas
+	operational []hookd.OperationalEvent // the results cause, in batch order
 }
 
 // tallyCounters walks the results that kept their lease in batch order,
 // as recording them one by one would: counts, the latest attempt, the run
 // of consecutive failures from the locked value, and the first reason to
-// switch the webhook off (a result's own, or reaching autoDisableAfter).
-func tallyCounters(batch []*hookd.AttemptResult, got map[int64]held, autoDisableAfter int) counterTally {
+// switch the webhook off (a result's own, or reaching AutoDisableAfter),
+// and the operational events the webhook's health says they cause.
+func tallyCounters(batch []*hookd.AttemptResult, got map[int64]held, rules hookd.DeliveryRules) counterTally {
 	t := counterTally{by: map[int64]*webhookTally{}, stats: statsDeltas{}}
 	for _, r := range batch {
 		h, ok := got[r.DeliveryID]
@@ -275,7 +296,11 @@ func tallyCounters(batch []*hookd.AttemptResult, got map[int64]held, autoDisable
 		}
 		w := t.by[h.webhookID]
 		if w == nil {
-			w = &webhookTally{streak: hookd.FailureStreak{Consecutive: *h.consecutive}}
+			w = &webhookTally{health: hookd.WebhookHealth{
+				FailureStreak:  hookd.FailureStreak{Consecutive: *h.consecutive},
+				FailedAttempts: *h.failedAttempts, FailingSince: utcPtr(h.failingSince),
+			}, webhook: hookd.Webhook{ID: h.webhookID, Owner: hookd.Owner{Tenant: *h.tenant, User: *h.user},
+				Name: *h.name, URL: *h.url, Kind: *h.kind, IsActive: *h.isActive}}
 			t.by[h.webhookID] = w
 			t.ids = append(t.ids, h.webhookID)
 		}
@@ -296,9 +321,10 @@ func tallyCounters(batch []*hookd.AttemptResult, got map[int64]held, autoDisable
 		case hookd.StateFailed:
 			w.failed++
 		}
-		hadReason := w.streak.DisableReason != ""
-		w.streak.Record(r, autoDisableAfter)
-		if !hadReason && w.streak.DisableReason != "" {
+		hadReason := w.health.DisableReason != ""
+		t.operational = append(t.operational, w.health.Record(&w.webhook, hookd.RecordedAttempt{Result: r, LogID: r.DeliveryID,
+			EventID: h.eventID, EventType: h.eventType, Attempts: h.number}, rules)...)
+		if !hadReason && w.health.DisableReason != "" {
 			w.reasonAt = a.FinishedAt()
 		}
 	}
@@ -311,18 +337,21 @@ func (t counterTally) args() []any {
 	n := len(t.ids)
 	ok, failed, rt, samples := make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n)
 	lastAt, lastRt, consecutive := make([]time.Time, n), make([]int64, n), make([]int64, n)
+	failedAttempts, failingSince := make([]int64, n), make([]*time.Time, n)
 	var offIDs []int64
 	var reasons []string
 	var offAt []time.Time
 	for i, id := range t.ids {
 		w := t.by[id]
 		ok[i], failed[i], rt[i], samples[i] = w.ok, w.failed, w.rt, w.samples
-		lastAt[i], lastRt[i], consecutive[i] = w.lastAt, w.lastRt, w.streak.Consecutive
-		if w.streak.DisableReason != "" {
-			offIDs, reasons, offAt = append(offIDs, id), append(reasons, w.streak.DisableReason), append(offAt, w.reasonAt)
+		lastAt[i], lastRt[i], consecutive[i] = w.lastAt, w.lastRt, w.health.Consecutive
+		failedAttempts[i], failingSince[i] = w.health.FailedAttempts, w.health.FailingSince
+		if w.health.DisableReason != "" {
+			offIDs, reasons, offAt = append(offIDs, id), append(reasons, w.health.DisableReason), append(offAt, w.reasonAt)
 		}
 	}
-	return []any{t.ids, ok, failed, rt, samples, lastAt, lastRt, consecutive, offIDs, reasons, offAt}
+	return []any{t.ids, ok, failed, rt, samples, lastAt, lastRt, consecutive, offIDs, reasons, offAt,
+		failedAttempts, failingSince}
 }
 
 // ReleaseClaims frees the leases of claims still held, making their

@@ -2,10 +2,12 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync/atomic"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/hookd/hookd/internal/hookd"
@@ -44,12 +46,12 @@ type Buckets struct {
 	lastPrune atomic.Int64 // unix nanoseconds of the last pruning
 }
 
-var _ hookd.TokenBuckets = (*Buckets)(nil)
+var _ hookd.TokenPeeker = (*Buckets)(nil)
 
 // Buckets returns the token buckets every node shares through this
 // database, for the API's and webhooks' rate limits. Call it once and
 // share the answer: each one prunes on its own.
-func (s *Store) Buckets() hookd.TokenBuckets { return &Buckets{pool: s.pool} }
+func (s *Store) Buckets() hookd.TokenBuckets { return &Buckets{pool: s.pool.Pool} }
 
 // Take implements hookd.TokenBuckets. now is the node's clock: it must
 // be the wall clock of a machine in sync (NTP) with the others, which
@@ -75,6 +77,25 @@ func (b *Buckets) Take(ctx context.Context, key string, perSecond float64, burst
 	// at is later than now when another node's clock is ahead: the
 	// deficit refills from then.
 	return max(at.Sub(now), 0) + hookd.TokenWait(1-left, perSecond), nil
+}
+
+// Peek implements hookd.TokenPeeker: one read, nothing taken.
+func (b *Buckets) Peek(ctx context.Context, key string, perSecond float64, burst int, now time.Time) (time.Duration, error) {
+	if perSecond <= 0 {
+		return 0, nil
+	}
+	var (
+		tokens float64
+		at     time.Time
+	)
+	err := b.pool.QueryRow(ctx, "SELECT tokens, at FROM rate_buckets WHERE key = $1", key).Scan(&tokens, &at)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, nil // a new bucket is full
+	}
+	if err != nil {
+		return 0, fmt.Errorf("postgres: rate limit %s: %w", key, err)
+	}
+	return hookd.PeekWait(tokens, at, perSecond, burst, now), nil
 }
 
 // prune deletes the buckets full by now, when the last pruning was at

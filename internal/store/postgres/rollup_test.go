@@ -149,7 +149,7 @@ func TestRollupMatchesDeliveries(t *testing.T) {
 						results[i].DeliveryID, results[i].LeaseToken = c.Delivery.ID, c.LeaseToken
 						results[i].Attempt.StartedAt = now
 					}
-					if err := node.CompleteAttempts(ctx, results, 0); err != nil {
+					if err := node.CompleteAttempts(ctx, results, hookd.DeliveryRules{}); err != nil {
 						errs <- err
 						return
 					}

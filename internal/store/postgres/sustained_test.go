@@ -166,7 +166,7 @@ func TestSustainedMillion(t *testing.T) {
 					}
 					results[i] = r
 				}
-				if err := s.CompleteAttempts(ctx, results, 0); err != nil {
+				if err := s.CompleteAttempts(ctx, results, hookd.DeliveryRules{}); err != nil {
 					fail(fmt.Errorf("complete: %w", err))
 					return
 				}

@@ -30,7 +30,7 @@ func (s *Store) sealWebhook(w *hookd.Webhook) (rowcodec.Webhook, error) {
 func (s *Store) scanWebhook(row pgx.Row) (*hookd.Webhook, error) {
 	var w hookd.Webhook
 	var r rowcodec.Webhook
-	err := row.Scan(&w.ID, &w.Owner.Tenant, &w.Owner.User, &w.Name, &w.Description, &w.URL, &r.Events,
+	err := row.Scan(&w.ID, &w.Owner.Tenant, &w.Owner.User, &w.Name, &w.Description, &r.URL, &r.Events,
 		&r.Headers, &r.Secret, &r.PreviousSecret, &w.PreviousSecretExpiresAt, &w.IsActive,
 		&w.DisabledReason, &r.RetryConfig, &r.Filters, &r.RateLimit, &w.CreatedAt, &w.UpdatedAt,
 		&w.Kind, &r.Config, &w.LookupKey, &r.Auth)
@@ -66,7 +66,7 @@ func (s *Store) CreateWebhook(ctx context.Context, w *hookd.Webhook) error {
 			disabled_reason, retry_config, filters, rate_limit, created_at, updated_at, kind, config, lookup_key, auth)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14::json, $15, $16, $17, $18, $19, $20, $21)
 			RETURNING id`,
-			w.Owner.Tenant, w.Owner.User, w.Name, w.Description, w.URL,
+			w.Owner.Tenant, w.Owner.User, w.Name, w.Description, r.URL,
 			r.Events, r.Headers, r.Secret, r.PreviousSecret, w.PreviousSecretExpiresAt, w.IsActive,
 			w.DisabledReason, r.RetryConfig, r.Filters, r.RateLimit, w.CreatedAt, w.UpdatedAt,
 			w.Kind, r.Config, w.LookupKey, r.Auth,
@@ -114,7 +114,7 @@ func (s *Store) UpdateWebhook(ctx context.Context, w *hookd.Webhook) error {
 			disabled_reason = $10, retry_config = $11, filters = $12::json, rate_limit = $13, updated_at = $14,
 			config = $15, lookup_key = $16, auth = $17
 			WHERE id = $18`,
-			w.Name, w.Description, w.URL, r.Events, r.Headers, r.Secret, r.PreviousSecret,
+			w.Name, w.Description, r.URL, r.Events, r.Headers, r.Secret, r.PreviousSecret,
 			w.PreviousSecretExpiresAt, w.IsActive, w.DisabledReason, r.RetryConfig, r.Filters,
 			r.RateLimit, w.UpdatedAt, r.Config, w.LookupKey, r.Auth, w.ID)
 		if err != nil {
@@ -161,8 +161,10 @@ func (s *Store) DeleteWebhook(ctx context.Context, owner hookd.Owner, id int64) 
 }
 
 // eventMatch is the SQL condition (on w.events, with the event name as
-// $1) that hookd.MatchesPattern expresses, plus a pattern named exactly.
-const eventMatch = `EXISTS (SELECT 1 FROM unnest(w.events) p WHERE p = '*' OR p = $1
+// $1) that hookd.MatchesPattern expresses, plus a pattern named exactly;
+// "*" leaves out the operational events.
+const eventMatch = `EXISTS (SELECT 1 FROM unnest(w.events) p WHERE (p = '*' AND $1 <> ALL(ARRAY['` +
+	"webhook.failing', 'webhook.recovered', 'webhook.disabled', 'delivery.exhausted', 'integration.failing" + `'])) OR p = $1
 	OR (length(p) > 2 AND right(p, 2) = '.*' AND length($1) > length(p) - 1
 		AND left($1, length(p) - 1) = left(p, length(p) - 1)))`
 

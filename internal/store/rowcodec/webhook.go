@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 
 	"github.com/hookd/hookd/internal/hookd"
 )
@@ -17,8 +18,11 @@ import (
 // Webhook is the stored form of a webhook's columns that are not plain
 // values. A nil pointer is a NULL column.
 type Webhook struct {
+	// URL is the url column: the URL with its query values masked
+	// (hookd.SplitURLQuery); the query itself is sealed in Headers.
+	URL            string
 	Events         []string // subscription patterns, never nil
-	Headers        string   // sealed JSON object
+	Headers        string   // sealed JSON: sealedHeaders
 	Secret         string   // sealed
 	PreviousSecret *string  // sealed; nil when there is none
 	RetryConfig    string   // JSON
@@ -28,18 +32,35 @@ type Webhook struct {
 	Auth           *string // sealed JSON (the endpoint's authentication); nil when none
 }
 
-// SealWebhook encodes w's columns, sealing its secrets, header values and
-// integration settings with c.
+// sealedHeaders is what the headers column seals: the header values, the
+// names the webhook marks sensitive and its URL's query, kept together so
+// that one sealed value holds everything secret about where a delivery
+// goes. V tells it from rows written before, which seal the header
+// object alone (their URL is in clear in the url column until their next
+// write).
+type sealedHeaders struct {
+	V         int               `json:"v"`
+	Headers   map[string]string `json:"headers"`
+	Sensitive []string          `json:"sensitive,omitempty"`
+	URLQuery  string            `json:"url_query,omitempty"`
+}
+
+// sealedHeadersVersion is sealedHeaders' V.
+const sealedHeadersVersion = 2
+
+// SealWebhook encodes w's columns, sealing its secrets, header values, URL
+// query and integration settings with c.
 func SealWebhook(c hookd.Cipher, w *hookd.Webhook) (Webhook, error) {
 	r := Webhook{Events: w.Events, Filters: "{}", RateLimit: w.RateLimit}
 	if r.Events == nil {
 		r.Events = []string{}
 	}
-	headers := w.Headers
-	if headers == nil {
-		headers = map[string]string{}
+	sh := sealedHeaders{V: sealedHeadersVersion, Headers: w.Headers, Sensitive: w.SensitiveHeaders}
+	if sh.Headers == nil {
+		sh.Headers = map[string]string{}
 	}
-	b, err := json.Marshal(headers)
+	r.URL, sh.URLQuery = hookd.SplitURLQuery(w.URL)
+	b, err := json.Marshal(sh)
 	if err != nil {
 		return r, err
 	}
@@ -90,12 +111,15 @@ func (r Webhook) Open(c hookd.Cipher, w *hookd.Webhook) error {
 	if err != nil {
 		return fmt.Errorf("headers: %w", err)
 	}
-	if err := json.Unmarshal(plain, &w.Headers); err != nil {
+	sh, err := openHeaders(plain)
+	if err != nil {
 		return fmt.Errorf("headers: %w", err)
 	}
+	w.Headers, w.SensitiveHeaders = sh.Headers, sh.Sensitive
 	if w.Headers == nil {
 		w.Headers = map[string]string{}
 	}
+	w.URL = hookd.JoinURLQuery(r.URL, sh.URLQuery)
 	if plain, err = c.Open(r.Secret); err != nil {
 		return fmt.Errorf("secret: %w", err)
 	}
@@ -121,6 +145,22 @@ func (r Webhook) Open(c hookd.Cipher, w *hookd.Webhook) error {
 		return err
 	}
 	return nil
+}
+
+// openHeaders decodes the headers column's plain text, in either form.
+func openHeaders(plain []byte) (sealedHeaders, error) {
+	var probe map[string]json.RawMessage
+	if err := json.Unmarshal(plain, &probe); err != nil {
+		return sealedHeaders{}, err
+	}
+	var sh sealedHeaders
+	// A header's value is a JSON string, never the number V is.
+	if v, ok := probe["v"]; ok && string(v) == strconv.Itoa(sealedHeadersVersion) {
+		err := json.Unmarshal(plain, &sh)
+		return sh, err
+	}
+	err := json.Unmarshal(plain, &sh.Headers)
+	return sh, err
 }
 
 // Reseal opens each sealed value with from and seals it again with to, in

@@ -31,14 +31,16 @@ func (k keyCipher) Open(sealed string) ([]byte, error) {
 func fullWebhook() *hookd.Webhook {
 	limit := 25
 	return &hookd.Webhook{
-		Events:         []string{"order.*", "customer.created"},
-		Headers:        map[string]string{"Authorization": "Bearer t0k3n", "X-Team": "ops"},
-		Secret:         "whsec_current",
-		PreviousSecret: "whsec_previous",
-		RetryConfig:    hookd.RetryConfig{MaxRetries: 5, RetryDelay: 1500, BackoffMultiplier: 1.5},
-		Filters:        json.RawMessage(`{"data.total":{"$gt":10}}`),
-		RateLimit:      &limit,
-		Config:         json.RawMessage(`{"fields":{"api_key":"k"}}`),
+		URL:              "https://hooks.example.com/in?token=q5ecr3t&team=ops#frag",
+		SensitiveHeaders: []string{"X-Team"},
+		Events:           []string{"order.*", "customer.created"},
+		Headers:          map[string]string{"Authorization": "Bearer t0k3n", "X-Team": "ops"},
+		Secret:           "whsec_current",
+		PreviousSecret:   "whsec_previous",
+		RetryConfig:      hookd.RetryConfig{MaxRetries: 5, RetryDelay: 1500, BackoffMultiplier: 1.5},
+		Filters:          json.RawMessage(`{"data.total":{"$gt":10}}`),
+		RateLimit:        &limit,
+		Config:           json.RawMessage(`{"fields":{"api_key":"k"}}`),
 	}
 }
 
@@ -173,4 +175,52 @@ func TestReseal(t *testing.T) {
 	if err := r.Reseal(keyCipher("wrong"), keyCipher("new")); err == nil || !strings.HasPrefix(err.Error(), "headers: ") {
 		t.Errorf("reseal from the wrong key: err = %v, want one naming headers", err)
 	}
+}
+
+// A URL's query is sealed with the headers: the url column shows it
+// masked, and opening gives the real URL back.
+func TestSealWebhookSealsURLQuery(t *testing.T) {
+	t.Parallel()
+	r, err := SealWebhook(keyCipher("k1"), fullWebhook())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.URL != "https://hooks.example.com/in?token=********&team=********#********" {
+		t.Errorf("url column = %q", r.URL)
+	}
+	if strings.Contains(r.Headers, "q5ecr3t") || strings.Contains(r.URL, "q5ecr3t") {
+		t.Errorf("query in clear: %q %q", r.URL, r.Headers)
+	}
+	plain := &hookd.Webhook{URL: "https://hooks.example.com/in", Secret: "s"}
+	if r, err = SealWebhook(keyCipher("k1"), plain); err != nil || r.URL != plain.URL {
+		t.Errorf("url without a query stored as %q, %v", r.URL, err)
+	}
+}
+
+// Rows written before the query was sealed hold the header object alone
+// and their URL in clear; they open as they were.
+func TestOpenHeadersOfEarlierRows(t *testing.T) {
+	t.Parallel()
+	c := keyCipher("k1")
+	sealed, err := c.Seal([]byte(`{"X-Team":"ops","v":"2"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := Webhook{URL: "https://e.com/h?token=old", Headers: sealed, Secret: mustSeal(t, c, "s"), RetryConfig: "{}", Filters: "{}"}
+	var got hookd.Webhook
+	if err := r.Open(c, &got); err != nil {
+		t.Fatal(err)
+	}
+	if got.URL != "https://e.com/h?token=old" || !reflect.DeepEqual(got.Headers, map[string]string{"X-Team": "ops", "v": "2"}) || got.SensitiveHeaders != nil {
+		t.Errorf("opened %+v", got)
+	}
+}
+
+func mustSeal(t *testing.T, c keyCipher, plain string) string {
+	t.Helper()
+	s, err := c.Seal([]byte(plain))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }

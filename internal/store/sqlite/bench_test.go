@@ -153,7 +153,7 @@ func BenchmarkClaimComplete(b *testing.B) {
 					Attempt: hookd.Attempt{StartedAt: now, ResponseCode: &code, ResponseBody: "OK", ResponseTimeMs: 12,
 						RequestHeaders: map[string]string{"Content-Type": "application/json"}}}
 			}
-			if err := s.CompleteAttempts(ctx, results, 50); err != nil {
+			if err := s.CompleteAttempts(ctx, results, hookd.DeliveryRules{AutoDisableAfter: 50}); err != nil {
 				b.Fatal(err)
 			}
 			done += len(claims)

@@ -19,14 +19,16 @@ type counterDelta struct {
 	rtTotal, samples int64
 	lastAt, lastMs   int64
 	finished         int64
-	results          []*hookd.AttemptResult // in order, for the failure streak
+	results          []hookd.RecordedAttempt // in order, for the webhook's health
 }
 
 // completeBatch records the owned results inside one transaction: one
 // UPDATE … FROM (VALUES …) per completeRowsPerUpdate deliveries, one
 // multi-row INSERT per 100 attempts, and one counters UPDATE per webhook
 // (with auto-disable), so a batch costs few statements on the one writer.
-func completeBatch(ctx context.Context, tx *sql.Tx, results []hookd.AttemptResult, owned []int, autoDisableAfter int) error {
+// It returns the operational events the results cause, for the caller to
+// store in the same transaction.
+func completeBatch(ctx context.Context, tx *sql.Tx, results []hookd.AttemptResult, owned []int, rules hookd.DeliveryRules) ([]hookd.OperationalEvent, error) {
 	type completion struct {
 		state    hookd.DeliveryState
 		finished time.Time
@@ -36,6 +38,8 @@ func completeBatch(ctx context.Context, tx *sql.Tx, results []hookd.AttemptResul
 		webhookID int64
 		number    int
 		test      bool
+		eventType string
+		eventID   string
 	}
 	done := make([]completion, len(results))
 	rows := make(map[int64]updated, len(owned))
@@ -54,7 +58,8 @@ func completeBatch(ctx context.Context, tx *sql.Tx, results []hookd.AttemptResul
 			error_type = v.column6, updated_at = v.column7, completed_at = v.column8
 			FROM (VALUES `+strings.TrimSuffix(strings.Repeat(row+", ", n), ", ")+`) AS v
 			WHERE deliveries.id = v.column1 AND deliveries.state = 'pending'
-			RETURNING deliveries.id, deliveries.webhook_id, deliveries.attempts, deliveries.test`, values...)
+			RETURNING deliveries.id, deliveries.webhook_id, deliveries.attempts, deliveries.test,
+				deliveries.event_type, (SELECT e.id FROM events e WHERE e.seq = deliveries.event_seq)`, values...)
 		if err != nil {
 			return fmt.Errorf("sqlite: complete deliveries: %w", err)
 		}
@@ -62,7 +67,7 @@ func completeBatch(ctx context.Context, tx *sql.Tx, results []hookd.AttemptResul
 		for q.Next() {
 			var id int64
 			var u updated
-			if err := q.Scan(&id, &u.webhookID, &u.number, &u.test); err != nil {
+			if err := q.Scan(&id, &u.webhookID, &u.number, &u.test, &u.eventType, &u.eventID); err != nil {
 				return err
 			}
 			rows[id] = u
@@ -91,12 +96,12 @@ func completeBatch(ctx context.Context, tx *sql.Tx, results []hookd.AttemptResul
 		values = append(values, r.DeliveryID, string(state), next, code, a.ResponseTimeMs, a.ErrorType, ms(finished), completed)
 		if len(values) == completeRowValues*completeRowsPerUpdate {
 			if err := flush(); err != nil {
-				return err
+				return nil, err
 			}
 		}
 	}
 	if err := flush(); err != nil {
-		return err
+		return nil, err
 	}
 	var attempts []any
 	deltas := map[int64]*counterDelta{}
@@ -111,7 +116,7 @@ func completeBatch(ctx context.Context, tx *sql.Tx, results []hookd.AttemptResul
 		a, c := r.Attempt, done[i]
 		headers, err := rowcodec.RequestHeaders(a.RequestHeaders)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		attempts = append(attempts, r.DeliveryID, u.number, ms(a.StartedAt), headers, c.code,
 			hookd.StoredResponseBody(a.ResponseBody), a.ResponseTimeMs, a.ErrorType, a.ErrorMessage)
@@ -137,17 +142,21 @@ func completeBatch(ctx context.Context, tx *sql.Tx, results []hookd.AttemptResul
 		case hookd.StateFailed:
 			d.failure++
 		}
-		d.results = append(d.results, r)
+		d.results = append(d.results, hookd.RecordedAttempt{Result: r, LogID: r.DeliveryID,
+			EventID: u.eventID, EventType: u.eventType, Attempts: u.number})
 	}
 	if err := insertAttempts(ctx, tx, attempts); err != nil {
-		return err
+		return nil, err
 	}
+	var operational []hookd.OperationalEvent
 	for _, id := range order {
-		if err := applyCounters(ctx, tx, deltas[id], autoDisableAfter); err != nil {
-			return err
+		evs, err := applyCounters(ctx, tx, deltas[id], rules)
+		if err != nil {
+			return nil, err
 		}
+		operational = append(operational, evs...)
 	}
-	return nil
+	return operational, nil
 }
 
 // completeRowValues is the number of values per delivery in completeBatch's
@@ -179,19 +188,28 @@ func insertAttempts(ctx context.Context, tx *sql.Tx, values []any) error {
 }
 
 // applyCounters writes one webhook's counter changes and switches it off
-// when a result says so or its consecutive final failures reach the limit
-// (hookd.FailureStreak).
-func applyCounters(ctx context.Context, tx *sql.Tx, d *counterDelta, autoDisableAfter int) error {
-	var streak hookd.FailureStreak
-	err := tx.QueryRowContext(ctx, "SELECT consecutive_failures FROM webhook_counters WHERE webhook_id = ?", d.webhookID).Scan(&streak.Consecutive)
+// when a result says so or its consecutive final failures reach the limit;
+// its health (hookd.WebhookHealth) says which operational events the
+// results cause, and those are returned.
+func applyCounters(ctx context.Context, tx *sql.Tx, d *counterDelta, rules hookd.DeliveryRules) ([]hookd.OperationalEvent, error) {
+	var health hookd.WebhookHealth
+	var failingSince sql.NullInt64
+	w := hookd.Webhook{ID: d.webhookID}
+	err := tx.QueryRowContext(ctx, `SELECT c.consecutive_failures, c.failed_attempts, c.failing_since,
+		w.tenant, w.user_id, w.name, w.url, w.kind, w.is_active
+		FROM webhook_counters c JOIN webhooks w ON w.id = c.webhook_id WHERE c.webhook_id = ?`, d.webhookID).
+		Scan(&health.Consecutive, &health.FailedAttempts, &failingSince,
+			&w.Owner.Tenant, &w.Owner.User, &w.Name, &w.URL, &w.Kind, &w.IsActive)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil // the webhook was deleted meanwhile
+		return nil, nil // the webhook was deleted meanwhile
 	}
 	if err != nil {
-		return err
+		return nil, err
 	}
+	health.FailingSince = fromNullMs(failingSince)
+	var operational []hookd.OperationalEvent
 	for _, r := range d.results {
-		streak.Record(r, autoDisableAfter)
+		operational = append(operational, health.Record(&w, r, rules)...)
 	}
 	// SET expressions see the row as it was, so both CASEs compare with
 	// the previous last_attempt_at.
@@ -201,13 +219,14 @@ func applyCounters(ctx context.Context, tx *sql.Tx, d *counterDelta, autoDisable
 		response_time_total_ms = response_time_total_ms + ?3, response_samples = response_samples + ?4,
 		last_response_ms = CASE WHEN last_attempt_at IS NULL OR ?5 >= last_attempt_at THEN ?6 ELSE last_response_ms END,
 		last_attempt_at = CASE WHEN last_attempt_at IS NULL OR ?5 >= last_attempt_at THEN ?5 ELSE last_attempt_at END,
-		consecutive_failures = ?7
+		consecutive_failures = ?7, failed_attempts = ?9, failing_since = ?10
 		WHERE webhook_id = ?8`,
-		d.success, d.failure, d.rtTotal, d.samples, d.lastAt, d.lastMs, streak.Consecutive, d.webhookID)
-	if err != nil || streak.DisableReason == "" {
-		return err
+		d.success, d.failure, d.rtTotal, d.samples, d.lastAt, d.lastMs, health.Consecutive, d.webhookID,
+		health.FailedAttempts, msPtr(health.FailingSince))
+	if err != nil || health.DisableReason == "" {
+		return operational, err
 	}
 	_, err = tx.ExecContext(ctx, `UPDATE webhooks SET is_active = 0, disabled_reason = ?, updated_at = ?
-		WHERE id = ? AND is_active = 1`, streak.DisableReason, d.finished, d.webhookID)
-	return err
+		WHERE id = ? AND is_active = 1`, health.DisableReason, d.finished, d.webhookID)
+	return operational, err
 }

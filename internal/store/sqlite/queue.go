@@ -187,7 +187,7 @@ func jsonIDs(ids []int64) string {
 // the delivery's new state (success; pending again at NextAttemptAt; or
 // failed for good), the webhook's counters, and auto-disable. A result
 // whose lease token is no longer the delivery's is skipped entirely.
-func (s *Store) CompleteAttempts(ctx context.Context, results []hookd.AttemptResult, autoDisableAfter int) error {
+func (s *Store) CompleteAttempts(ctx context.Context, results []hookd.AttemptResult, rules hookd.DeliveryRules) error {
 	if len(results) == 0 {
 		return nil
 	}
@@ -209,7 +209,11 @@ func (s *Store) CompleteAttempts(ctx context.Context, results []hookd.AttemptRes
 	}
 	b.mu.Unlock()
 	err := s.write(ctx, func(tx *sql.Tx) error {
-		return completeBatch(ctx, tx, results, owned, autoDisableAfter)
+		operational, err := completeBatch(ctx, tx, results, owned, rules)
+		if err != nil {
+			return err
+		}
+		return insertOperational(ctx, tx, operational)
 	})
 	b.mu.Lock()
 	defer b.mu.Unlock()

@@ -79,9 +79,11 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	}
 	common := "_foreign_keys=1&_pragma=temp_store(MEMORY)&_pragma=cache_size(-16000)"
 	// Checkpoints run in the background (checkpointer), not inside a
-	// commit, so no publish waits for one.
+	// commit, so no publish waits for one. secure_delete zeroes what a
+	// write frees (cells and whole pages), so an erased payload (and a
+	// pruned log) leaves no copy in free space (docs/api.md §13).
 	writer, err := sql.Open("sqlite", uri(path)+"?"+common+"&"+busyTimeout(10*time.Second)+
-		"&_journal_mode=WAL&_synchronous="+syncMode+"&_txlock=immediate&_pragma=wal_autocheckpoint(0)")
+		"&_journal_mode=WAL&_synchronous="+syncMode+"&_txlock=immediate&_pragma=wal_autocheckpoint(0)&_pragma=secure_delete(1)")
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
@@ -176,10 +178,20 @@ func uri(path string) string {
 // Path returns the database file's path.
 func (s *Store) Path() string { return s.path }
 
-// Ping answers nil while the database answers.
+// Ping answers nil while the database can be read and written: it
+// reads, then writes the one row of readiness_probe in a committed write
+// transaction, so a full disk or a lock held beyond the busy timeout
+// fails it (as hookd.EUnavailable).
 func (s *Store) Ping(ctx context.Context) error {
 	var one int
-	return s.reader.QueryRowContext(ctx, "SELECT 1").Scan(&one)
+	if err := s.reader.QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
+		return translate(err)
+	}
+	return s.write(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO readiness_probe (id, checked_at) VALUES (1, ?)
+			ON CONFLICT (id) DO UPDATE SET checked_at = excluded.checked_at`, time.Now().UnixMilli())
+		return err
+	})
 }
 
 // Close closes both connection pools. Calling it again returns the first
@@ -277,16 +289,17 @@ func (s *Store) migrate(ctx context.Context) error {
 
 // write runs fn in one write transaction (BEGIN IMMEDIATE on the writer)
 // and commits when fn returns nil.
+// Its errors are translated (unavailable.go).
 func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	tx, err := s.writer.BeginTx(ctx, nil)
 	if err != nil {
-		return err
+		return translate(err)
 	}
 	if err := fn(tx); err != nil {
 		_ = tx.Rollback()
-		return err
+		return translate(err)
 	}
-	return tx.Commit()
+	return translate(tx.Commit())
 }
 
 // read runs fn in one read transaction, so its queries see one snapshot.

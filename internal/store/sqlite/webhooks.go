@@ -34,7 +34,7 @@ func (s *Store) scanWebhook(row interface{ Scan(...any) error }) (*hookd.Webhook
 	var events string
 	var prevExpires sql.NullInt64
 	var createdAt, updatedAt int64
-	err := row.Scan(&w.ID, &w.Owner.Tenant, &w.Owner.User, &w.Name, &w.Description, &w.URL, &events,
+	err := row.Scan(&w.ID, &w.Owner.Tenant, &w.Owner.User, &w.Name, &w.Description, &r.URL, &events,
 		&r.Headers, &r.Secret, &r.PreviousSecret, &prevExpires, &w.IsActive,
 		&w.DisabledReason, &r.RetryConfig, &r.Filters, &r.RateLimit, &createdAt, &updatedAt,
 		&w.Kind, &r.Config, &w.LookupKey, &r.Auth)
@@ -63,7 +63,7 @@ func (s *Store) CreateWebhook(ctx context.Context, w *hookd.Webhook) error {
 			events, headers, secret, previous_secret, previous_secret_expires_at, is_active,
 			disabled_reason, retry_config, filters, rate_limit, created_at, updated_at, kind, config, lookup_key, auth)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-			w.Owner.Tenant, w.Owner.User, w.Name, w.Description, w.URL,
+			w.Owner.Tenant, w.Owner.User, w.Name, w.Description, r.URL,
 			events, r.Headers, r.Secret, r.PreviousSecret, msPtr(w.PreviousSecretExpiresAt), w.IsActive,
 			w.DisabledReason, r.RetryConfig, r.Filters, r.RateLimit, ms(w.CreatedAt), ms(w.UpdatedAt),
 			w.Kind, r.Config, w.LookupKey, r.Auth,
@@ -108,7 +108,7 @@ func (s *Store) UpdateWebhook(ctx context.Context, w *hookd.Webhook) error {
 			disabled_reason = ?, retry_config = ?, filters = ?, rate_limit = ?, updated_at = ?,
 			config = ?, lookup_key = ?, auth = ?
 			WHERE id = ?`,
-			w.Name, w.Description, w.URL, events, r.Headers, r.Secret, r.PreviousSecret,
+			w.Name, w.Description, r.URL, events, r.Headers, r.Secret, r.PreviousSecret,
 			msPtr(w.PreviousSecretExpiresAt), w.IsActive, w.DisabledReason, r.RetryConfig, r.Filters,
 			r.RateLimit, ms(w.UpdatedAt), r.Config, w.LookupKey, r.Auth, w.ID)
 		if err != nil {

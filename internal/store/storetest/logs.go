@@ -184,7 +184,7 @@ func testRecoverDeliveries(t *testing.T, f *fixture) {
 			if i == 3 && c.Delivery.WebhookID == w.ID {
 				o = succeeded(0)
 			}
-			if err := f.s.CompleteAttempts(f.ctx, []hookd.AttemptResult{result(c, at, o)}, 0); err != nil {
+			if err := f.s.CompleteAttempts(f.ctx, []hookd.AttemptResult{result(c, at, o)}, hookd.DeliveryRules{}); err != nil {
 				t.Fatal(err)
 			}
 		}

@@ -65,7 +65,7 @@ func testPublishLeased(t *testing.T, f *fixture) {
 		t.Fatalf("claimed %v while the leases run, want only the unleased delivery", got)
 	}
 	ok := result(res[0].Claims[0], base.Add(time.Second), succeeded(5))
-	if err := f.s.CompleteAttempts(f.ctx, []hookd.AttemptResult{ok}, 0); err != nil {
+	if err := f.s.CompleteAttempts(f.ctx, []hookd.AttemptResult{ok}, hookd.DeliveryRules{}); err != nil {
 		t.Fatal(err)
 	}
 	if d, as := f.delivery(alice, res[0].Claims[0].Delivery.WebhookID, res[0].Claims[0].Delivery.ID); d.State != hookd.StateSuccess || len(as) != 1 {
@@ -196,7 +196,7 @@ func testStaleLease(t *testing.T, f *fixture) {
 		t.Fatalf("reclaim = %v", second)
 	}
 	stale := result(first[0], base.Add(30*time.Second), failed("timeout", 15000))
-	if err := f.s.CompleteAttempts(f.ctx, []hookd.AttemptResult{stale}, 1); err != nil {
+	if err := f.s.CompleteAttempts(f.ctx, []hookd.AttemptResult{stale}, hookd.DeliveryRules{AutoDisableAfter: 1}); err != nil {
 		t.Fatal(err)
 	}
 	d, as := f.delivery(alice, w.ID, first[0].Delivery.ID)
@@ -207,10 +207,10 @@ func testStaleLease(t *testing.T, f *fixture) {
 		t.Error("a stale failure counted towards auto-disable")
 	}
 	ok := result(second[0], base.Add(2*time.Minute), succeeded(20))
-	if err := f.s.CompleteAttempts(f.ctx, []hookd.AttemptResult{ok, ok}, 1); err != nil {
+	if err := f.s.CompleteAttempts(f.ctx, []hookd.AttemptResult{ok, ok}, hookd.DeliveryRules{AutoDisableAfter: 1}); err != nil {
 		t.Fatal(err)
 	}
-	if err := f.s.CompleteAttempts(f.ctx, []hookd.AttemptResult{ok}, 1); err != nil {
+	if err := f.s.CompleteAttempts(f.ctx, []hookd.AttemptResult{ok}, hookd.DeliveryRules{AutoDisableAfter: 1}); err != nil {
 		t.Fatal(err)
 	}
 	d, as = f.delivery(alice, w.ID, first[0].Delivery.ID)
@@ -280,7 +280,7 @@ func testRetryScheduled(t *testing.T, f *fixture) {
 	if len(c) != 1 || c[0].Delivery.Attempts != 1 {
 		t.Fatalf("claim at retry time = %+v", c)
 	}
-	if err := f.s.CompleteAttempts(f.ctx, []hookd.AttemptResult{result(c[0], retryAt, succeeded(10))}, 0); err != nil {
+	if err := f.s.CompleteAttempts(f.ctx, []hookd.AttemptResult{result(c[0], retryAt, succeeded(10))}, hookd.DeliveryRules{}); err != nil {
 		t.Fatal(err)
 	}
 	d, as := f.delivery(alice, w.ID, d.ID)
@@ -327,7 +327,7 @@ func testConcurrentClaimers(t *testing.T, f *fixture) {
 					results[i] = result(c, now, succeeded(1))
 				}
 				mu.Unlock()
-				if err := f.s.CompleteAttempts(f.ctx, results, 0); err != nil {
+				if err := f.s.CompleteAttempts(f.ctx, results, hookd.DeliveryRules{}); err != nil {
 					errs <- err
 					return
 				}
@@ -406,7 +406,7 @@ func testCompleteTransitions(t *testing.T, f *fixture) {
 	if st := f.stats(w.ID); st.SuccessCount != 1 || st.FailureCount != 1 || st.AvgResponseTime != 100 || st.ConsecutiveFailure != 1 {
 		t.Errorf("counters = %+v", st)
 	}
-	if err := f.s.CompleteAttempts(f.ctx, nil, 0); err != nil {
+	if err := f.s.CompleteAttempts(f.ctx, nil, hookd.DeliveryRules{}); err != nil {
 		t.Errorf("CompleteAttempts(nil) = %v", err)
 	}
 }
@@ -490,7 +490,7 @@ func testFirstDisableReason(t *testing.T, f *fixture) {
 		result(claims[1], base.Add(time.Second), failed("timeout", 1)), // reaches the limit of 2
 		result(claims[2], base.Add(time.Second), gone),
 	}
-	if err := f.s.CompleteAttempts(f.ctx, results, 2); err != nil {
+	if err := f.s.CompleteAttempts(f.ctx, results, hookd.DeliveryRules{AutoDisableAfter: 2}); err != nil {
 		t.Fatal(err)
 	}
 	got, err := f.s.GetWebhook(f.ctx, alice, w.ID)
@@ -519,7 +519,7 @@ func testDeleteCancels(t *testing.T, f *fixture) {
 	if err := f.s.DeleteWebhook(f.ctx, alice, w.ID); err != nil {
 		t.Fatal(err)
 	}
-	if err := f.s.CompleteAttempts(f.ctx, []hookd.AttemptResult{result(claims[0], base.Add(time.Second), succeeded(5))}, 0); err != nil {
+	if err := f.s.CompleteAttempts(f.ctx, []hookd.AttemptResult{result(claims[0], base.Add(time.Second), succeeded(5))}, hookd.DeliveryRules{}); err != nil {
 		t.Fatal(err)
 	}
 	c := f.claim(base.Add(time.Hour), 10)

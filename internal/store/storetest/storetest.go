@@ -26,6 +26,13 @@
 //     consecutive failures.
 //   - Auto-disable sets DisabledReason to "disabled after N consecutive
 //     failed deliveries"; a result's DisableWebhook reason is stored as is.
+//   - CompleteAttempts stores the operational events hookd.WebhookHealth
+//     produces, each with one pending delivery to every active webhook of
+//     the owner subscribed to it (filters not applied), only when there is
+//     one; they stay out of EventsAfter.
+//   - EraseEvents leaves sent deliveries as they are and cancels the rest
+//     with error type hookd.ErrTypeErased; counters and stats leave the
+//     cancelled ones out.
 package storetest
 
 import (
@@ -47,7 +54,7 @@ type Opener func(t *testing.T) hookd.Store
 // Run runs every conformance test as a parallel subtest, each on a store
 // of its own from open.
 func Run(t *testing.T, open Opener) {
-	groups := [][]test{webhookTests, eventTests, queueTests, logTests, statsTests}
+	groups := [][]test{webhookTests, eventTests, queueTests, logTests, statsTests, operationalTests, eraseTests}
 	for _, group := range groups {
 		for _, tc := range group {
 			t.Run(tc.name, func(t *testing.T) {
@@ -226,7 +233,7 @@ func (f *fixture) deliver(now time.Time, autoDisableAfter int, decide func(c hoo
 		for i, c := range claims {
 			results[i] = result(c, now, decide(c))
 		}
-		if err := f.s.CompleteAttempts(f.ctx, results, autoDisableAfter); err != nil {
+		if err := f.s.CompleteAttempts(f.ctx, results, hookd.DeliveryRules{AutoDisableAfter: autoDisableAfter}); err != nil {
 			f.t.Fatalf("CompleteAttempts: %v", err)
 		}
 		n += len(claims)

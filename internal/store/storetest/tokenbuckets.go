@@ -105,6 +105,31 @@ func RunTokenBuckets(t *testing.T, open func(t *testing.T) (node0, node1 hookd.T
 			}
 		})
 	}
+	t.Run("peek takes nothing", func(t *testing.T) {
+		pa, okA := a.(hookd.TokenPeeker)
+		pb, okB := b.(hookd.TokenPeeker)
+		if !okA || !okB {
+			t.Skip("these buckets cannot peek")
+		}
+		now := day.Add(time.Duration(len(bucketScenarios)+1) * 24 * time.Hour)
+		key := fmt.Sprintf("test:%s:peek", t.Name())
+		peek := func(p hookd.TokenPeeker, want time.Duration) {
+			t.Helper()
+			if got, err := p.Peek(t.Context(), key, 1, 2, now); err != nil || got != want {
+				t.Fatalf("Peek = %v, %v; want %v", got, err, want)
+			}
+		}
+		peek(pa, 0) // a new bucket is full
+		for range 2 {
+			if _, err := a.Take(t.Context(), key, 1, 2, now); err != nil {
+				t.Fatal(err)
+			}
+		}
+		peek(pb, time.Second)
+		peek(pa, time.Second) // peeking again still waits as long: nothing taken
+		now = now.Add(time.Second)
+		peek(pb, 0)
+	})
 	t.Run("keys are apart", func(t *testing.T) {
 		now := day.Add(time.Duration(len(bucketScenarios)) * 24 * time.Hour)
 		for i := range 3 {

@@ -43,6 +43,29 @@ export function tile(label, value) {
 }
 
 const SENSITIVE = /^(authorization|proxy-authorization|cookie)$|token|secret|key|password|auth/i;
+const MASK = '********';
+
+// AUTH_TYPES: how hookd can authenticate to an endpoint (docs/api.md §12),
+// each with its fields: [name, label, kind, required]. A secret is a
+// password input showing the mask of a stored value; a pem is a textarea.
+const AUTH_TYPES = {
+  basic: { label: 'Basic', fields: [['username', 'Username', 'text', true], ['password', 'Password', 'secret', true]] },
+  bearer: { label: 'Bearer token', fields: [['token', 'Token', 'secret', true]] },
+  oauth2: {
+    label: 'OAuth 2.0 client credentials',
+    fields: [['token_url', 'Token URL', 'url', true], ['client_id', 'Client ID', 'text', true], ['client_secret', 'Client secret', 'secret', true],
+      ['scope', 'Scope (optional)', 'text', false], ['audience', 'Audience (optional)', 'text', false]],
+  },
+  mtls: {
+    label: 'Mutual TLS',
+    fields: [['client_certificate', 'Client certificate (PEM)', 'pem', true], ['client_key', 'Client key (PEM)', 'secretpem', true],
+      ['ca_certificate', 'CA certificate (PEM, optional)', 'pem', false]],
+  },
+};
+
+export function authLabel(auth) {
+  return auth && AUTH_TYPES[auth.type] ? AUTH_TYPES[auth.type].label : 'none';
+}
 
 export async function webhookPage(id) {
   const cat = await catalog();
@@ -65,7 +88,8 @@ function statusLine(w) {
   return h('div', { class: 'tiles' },
     tile('Status', w.is_active ? 'active' : 'disabled' + (w.disabled_reason ? `: ${w.disabled_reason}` : '')),
     tile('Success rate', rate(w.success_rate)), tile('Deliveries', d.total_deliveries ?? '—'),
-    tile('Avg response', d.avg_response_time != null ? `${d.avg_response_time} ms` : '—'));
+    tile('Avg response', d.avg_response_time != null ? `${d.avg_response_time} ms` : '—'),
+    tile('Authentication', authLabel(w.auth)));
 }
 
 function readonlyView(w) {
@@ -77,7 +101,7 @@ function readonlyView(w) {
       row('URL', h('span', { class: 'url' }, w.url)), row('Description', w.description || '—'),
       row('Events', w.events.join(', ')), row('Headers', pre(w.headers || {}, 'Headers')),
       row('Retries', `${w.retry_config.max_retries} retries, ${w.retry_config.retry_delay} ms × ${w.retry_config.backoff_multiplier}`),
-      row('Filters', pre(w.filters || {}, 'Filters')), row('Rate limit', w.rate_limit ? `${w.rate_limit}/s` : 'none'),
+      row('Filters', pre(w.filters || {}, 'Filters')), row('Authentication', authLabel(w.auth)), row('Rate limit', w.rate_limit ? `${w.rate_limit}/s` : 'none'),
       row('Created', timeEl(w.created_at)), row('Last delivery', timeEl(w.last_triggered)))),
   ];
 }
@@ -90,6 +114,7 @@ function webhookForm(w, cat) {
   const description = h('input', { name: 'description', value: w ? w.description : '' });
   const picker = eventPicker(cat, w ? w.events : []);
   const headers = headerRows(w ? w.headers || {} : {});
+  const auth = authSection(w && w.auth);
   const secret = isNew && h('input', { name: 'secret', type: 'password', autocomplete: 'new-password', minlength: '16', maxlength: '128' });
   const maxRetries = h('input', { name: 'max_retries', type: 'number', min: '0', max: '25', value: String(rc.max_retries) });
   const retryDelay = h('input', { name: 'retry_delay', type: 'number', min: '100', max: '86400000', value: String(rc.retry_delay) });
@@ -113,6 +138,7 @@ function webhookForm(w, cat) {
         retry_config: { max_retries: num(maxRetries.value), retry_delay: num(retryDelay.value), backoff_multiplier: num(backoff.value) },
         filters: parseJSON(filters.value, 'filters') || {},
         rate_limit: rateLimit.value === '' ? null : num(rateLimit.value),
+        auth: auth.value(),
       };
       if (secret && secret.value) body.secret = secret.value;
     } catch (err) {
@@ -142,6 +168,7 @@ function webhookForm(w, cat) {
     field('Description', description, { name: 'description', wide: true })),
   h('div', { class: 'field wide', dataset: { field: 'events' } }, picker.el, h('p', { class: 'field-error', id: uid('events-err'), hidden: true })),
   h('div', { class: 'field wide', dataset: { field: 'headers' } }, headers.el, h('p', { class: 'field-error', id: uid('headers-err'), hidden: true })),
+  auth.el,
   secret && field('Signing secret (optional)', secret, { name: 'secret', hint: 'Leave empty to have one generated (whsec_…); 16–128 characters.' }),
   h('fieldset', { class: 'grid' }, h('legend', {}, 'Retries'),
     field('Max retries', maxRetries, { name: 'retry_config.max_retries', hint: '0–25' }),
@@ -214,6 +241,59 @@ function headerRows(headers) {
     el,
     value: () => Object.fromEntries([...list.children].map((li) => [li.children[0].value.trim(), li.children[1].value]).filter(([k]) => k)),
   };
+}
+
+// authSection edits the endpoint authentication: a type, and that type's
+// fields. Stored secrets show as the mask, which goes back unchanged (the
+// API keeps the stored value) unless a new value is typed; none sends null.
+function authSection(stored) {
+  const type = h('select', { name: 'auth_type' }, h('option', { value: '' }, 'None'),
+    Object.entries(AUTH_TYPES).map(([t, d]) => h('option', { value: t, selected: stored && stored.type === t }, d.label)));
+  const groups = {};
+  const inputs = {};
+  for (const [t, d] of Object.entries(AUTH_TYPES)) {
+    const mine = stored && stored.type === t ? stored : {};
+    groups[t] = h('div', { class: 'auth-fields', hidden: true }, d.fields.map(([name, label, kind]) => {
+      const v = mine[name] || '';
+      const secret = kind === 'secret' || kind === 'secretpem';
+      const ctl = kind === 'pem'
+        ? h('textarea', { name, rows: '4', spellcheck: 'false', class: 'mono', placeholder: '-----BEGIN CERTIFICATE-----' })
+        : h('input', { name, type: secret ? 'password' : kind === 'url' ? 'url' : 'text', autocomplete: secret ? 'new-password' : 'off', spellcheck: 'false' });
+      ctl.value = v;
+      if (secret) ctl.addEventListener('focus', () => { if (ctl.value === MASK) ctl.select(); });
+      inputs[name] = ctl;
+      const hint = kind === 'secretpem' ? 'Paste the whole PEM block; its line breaks are restored when sent.' : '';
+      const kept = secret && v === MASK ? 'Stored; leave ******** to keep it.' : '';
+      return field(label, ctl, { name: 'auth.' + name, wide: kind === 'pem' || kind === 'secretpem', hint: [kept, hint].filter(Boolean).join(' ') || undefined });
+    }));
+  }
+  const show = () => { for (const [t, g] of Object.entries(groups)) g.hidden = t !== type.value; };
+  type.addEventListener('change', show);
+  show();
+  const hintId = uid('auth-hint');
+  const el = h('fieldset', { class: 'auth', 'aria-describedby': hintId }, h('legend', {}, 'Authentication'),
+    h('p', { class: 'hint', id: hintId }, 'How hookd proves itself to the endpoint; the Authorization header it sets replaces one under Headers.'),
+    h('div', { class: 'grid' }, field('Type', type, { name: 'auth' }), Object.values(groups)));
+  const value = () => {
+    const t = type.value;
+    if (!t) return null;
+    const a = { type: t };
+    for (const [name, , kind, required] of AUTH_TYPES[t].fields) {
+      let v = inputs[name].value;
+      if (kind === 'text' || kind === 'url') v = v.trim();
+      if (kind === 'secretpem') v = pemLines(v);
+      if (v !== '' || required) a[name] = v;
+    }
+    return a;
+  };
+  return { el, value };
+}
+
+// pemLines gives back the line breaks that a password input strips from
+// a pasted PEM block.
+function pemLines(v) {
+  if (v === MASK) return v;
+  return v.replace(/\s*(-----BEGIN [^-]+-----)\s*/g, '$1\n').replace(/\s*(-----END [^-]+-----)\s*/g, '\n$1\n').trimStart();
 }
 
 // actions: switch on/off, test send, rotate secret, delete.

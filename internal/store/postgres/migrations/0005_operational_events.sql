@@ -1,0 +1,6 @@
+-- A webhook's health between batches of results (hookd.WebhookHealth):
+-- attempts in a row that failed, and when webhook.failing was announced
+-- (NULL while the webhook is not failing).
+ALTER TABLE webhook_counters
+    ADD COLUMN failed_attempts bigint NOT NULL DEFAULT 0,
+    ADD COLUMN failing_since   timestamptz;
