@@ -510,7 +510,7 @@ func TestBrokerURLsAndTheGuard(t *testing.T) {
 	} {
 		id, _ := createHook(t, s, tok, `{"name":"local","url":"`+url+`","events":["order.created"]}`)
 		r := s.do("POST", "/api/webhooks/"+id+"/test/", tok, nil).must(t, 200)
-		if res := r.data()["test_result"].(map[string]any); res["status"] != "failed" || res["error_type"] != "blocked_target" {
+		if res := r.data()["test_result"].(map[string]any); res["status"] != "failed" || res["error_type"] != "blocked_target" || revealsLoopback(string(r.Raw)) {
 			t.Errorf("%s: %s", url, r.Raw)
 		}
 	}

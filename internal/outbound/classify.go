@@ -64,10 +64,18 @@ func Classify(err error, resp *http.Response) (errType, message string) {
 func blockedMessage(err error, blocked *BlockedError) string {
 	var ue *url.Error
 	if errors.As(err, &ue) {
-		if u, perr := url.Parse(ue.URL); perr == nil {
-			if a, aerr := netip.ParseAddr(u.Hostname()); aerr == nil && a.WithZone("") == blocked.Addr.WithZone("") {
-				return fmt.Sprintf("target address %s is not allowed (%s)", u.Hostname(), blocked.Reason)
-			}
+		return BlockedMessage(ue.URL, blocked)
+	}
+	return BlockedMessage("", blocked)
+}
+
+// BlockedMessage is what a user is told when the guard refused the
+// connection to target (a URL): its address and kind when the URL names
+// that address, else only that it is not allowed.
+func BlockedMessage(target string, blocked *BlockedError) string {
+	if u, perr := url.Parse(target); perr == nil {
+		if a, aerr := netip.ParseAddr(u.Hostname()); aerr == nil && a.WithZone("") == blocked.Addr.WithZone("") {
+			return fmt.Sprintf("target address %s is not allowed (%s)", u.Hostname(), blocked.Reason)
 		}
 	}
 	return "the target is not allowed: its host is not a public internet address"

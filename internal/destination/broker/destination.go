@@ -38,7 +38,8 @@ func (d *Destination) Close() error { return d.pub.Close() }
 // webhook's basic auth when it has one. The attempt has no response
 // code: its request headers are the message headers (masked), its response
 // body the broker's answer. A dial the SSRF guard refused is
-// blocked_target, as for an HTTP endpoint.
+// blocked_target, told as for an HTTP endpoint (without the address a
+// host name resolved to).
 func (d *Destination) Send(ctx context.Context, wh *hookd.Webhook, m destination.Message) outbound.Outcome {
 	now := d.sender.Now()
 	msg := webhook.Message(wh, m, now)
@@ -70,7 +71,7 @@ func (d *Destination) Send(ctx context.Context, wh *hookd.Webhook, m destination
 	var blocked *outbound.BlockedError
 	if !res.Success && errors.As(res.Err, &blocked) {
 		out.Permanent = false
-		out.Attempt.ErrorType, out.Attempt.ErrorMessage = hookd.ErrTypeBlocked, blocked.Error()
+		out.Attempt.ErrorType, out.Attempt.ErrorMessage = hookd.ErrTypeBlocked, outbound.BlockedMessage(wh.URL, blocked)
 	}
 	return out
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/netip"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -115,6 +116,9 @@ func TestDestinationMapsTheResult(t *testing.T) {
 			}
 			if tc.errType != hookd.ErrTypeBlocked && a.ErrorMessage != tc.result.ErrorMessage {
 				t.Errorf("error message %q", a.ErrorMessage)
+			}
+			if tc.errType == hookd.ErrTypeBlocked && (strings.Contains(a.ErrorMessage, "10.0.0.1") || !strings.Contains(a.ErrorMessage, "not allowed")) {
+				t.Errorf("blocked message %q: want it not to tell what the host name resolved to", a.ErrorMessage)
 			}
 		})
 	}
