@@ -21,7 +21,16 @@ func TestIntegrationRowIDsMigration(t *testing.T) {
 				t.Fatal(err)
 			}
 			rewindRowIDs(t, path, old, last)
-			return mustOpen(t, path, cipher)
+			m := mustOpen(t, path, cipher)
+			rows, err := m.reader.QueryContext(t.Context(), "PRAGMA foreign_key_check")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer rows.Close()
+			if rows.Next() {
+				t.Error("foreign key violations after the migration")
+			}
+			return m
 		})
 }
 
