@@ -61,10 +61,13 @@ func (s *Store) CreateWebhook(ctx context.Context, w *hookd.Webhook) error {
 		return err
 	}
 	return s.inTx(ctx, func(tx pgx.Tx) error {
-		err := tx.QueryRow(ctx, `INSERT INTO webhooks (tenant, user_id, name, description, url,
+		// Users' webhooks and integrations' rows are numbered apart
+		// (hookd.FirstIntegrationRowID), each from its own sequence.
+		err := tx.QueryRow(ctx, `INSERT INTO webhooks (id, tenant, user_id, name, description, url,
 			events, headers, secret, previous_secret, previous_secret_expires_at, is_active,
 			disabled_reason, retry_config, filters, rate_limit, created_at, updated_at, kind, config, lookup_key, auth)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14::json, $15, $16, $17, $18, $19, $20, $21)
+			VALUES (CASE WHEN $18 = '' THEN nextval('webhooks_id_seq') ELSE nextval('webhooks_integration_id_seq') END,
+			$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14::json, $15, $16, $17, $18, $19, $20, $21)
 			RETURNING id`,
 			w.Owner.Tenant, w.Owner.User, w.Name, w.Description, r.URL,
 			r.Events, r.Headers, r.Secret, r.PreviousSecret, w.PreviousSecretExpiresAt, w.IsActive,

@@ -59,11 +59,23 @@ func (s *Store) CreateWebhook(ctx context.Context, w *hookd.Webhook) error {
 		return err
 	}
 	return s.write(ctx, func(tx *sql.Tx) error {
-		err := tx.QueryRowContext(ctx, `INSERT INTO webhooks (tenant, user_id, name, description, url,
+		// Users' webhooks and integrations' rows are numbered apart
+		// (hookd.FirstIntegrationRowID), each from its own counter.
+		idRange := "webhook"
+		if w.Kind != "" {
+			idRange = "integration"
+		}
+		var id int64
+		err := tx.QueryRowContext(ctx, "UPDATE webhook_id_ranges SET last_id = last_id + 1 WHERE name = ? RETURNING last_id",
+			idRange).Scan(&id)
+		if err != nil {
+			return err
+		}
+		err = tx.QueryRowContext(ctx, `INSERT INTO webhooks (id, tenant, user_id, name, description, url,
 			events, headers, secret, previous_secret, previous_secret_expires_at, is_active,
 			disabled_reason, retry_config, filters, rate_limit, created_at, updated_at, kind, config, lookup_key, auth)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-			w.Owner.Tenant, w.Owner.User, w.Name, w.Description, r.URL,
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+			id, w.Owner.Tenant, w.Owner.User, w.Name, w.Description, r.URL,
 			events, r.Headers, r.Secret, r.PreviousSecret, msPtr(w.PreviousSecretExpiresAt), w.IsActive,
 			w.DisabledReason, r.RetryConfig, r.Filters, r.RateLimit, ms(w.CreatedAt), ms(w.UpdatedAt),
 			w.Kind, r.Config, w.LookupKey, r.Auth,

@@ -20,6 +20,7 @@ var webhookTests = []test{
 	{"WebhookReenableResetsFailures", testWebhookReenable},
 	{"WebhookKindsConfigAndLookupKey", testWebhookKinds},
 	{"WebhookAuth", testWebhookAuth},
+	{"IntegrationRowIDs", testIntegrationRowIDs},
 }
 
 // testWebhookKinds: integration rows (Kind != "") keep their sealed config
