@@ -154,13 +154,16 @@ func (p *Publisher) connect(_ context.Context, k broker.Key) (*client, error) {
 	addr, db, _ := strings.Cut(k.Addr, "/")
 	n, _ := strconv.Atoi(db)
 	rdb := redis.NewClient(&redis.Options{
-		Addr:                  addr,
-		Dialer:                p.opts.Dial,
-		Username:              k.Username,
-		Password:              k.Password,
-		DB:                    n,
-		Protocol:              2,
-		MaxRetries:            -1,
+		Addr:       addr,
+		Dialer:     p.opts.Dial,
+		Username:   k.Username,
+		Password:   k.Password,
+		DB:         n,
+		Protocol:   2,
+		MaxRetries: -1,
+		// One dial retry at most (the library's least): a broker that is
+		// down fails the attempt, and hookd's own retry rule takes over.
+		DialerRetries:         1,
 		DialTimeout:           p.opts.Timeout,
 		ReadTimeout:           p.opts.Timeout,
 		WriteTimeout:          p.opts.Timeout,
