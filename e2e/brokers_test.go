@@ -25,7 +25,7 @@ import (
 	"github.com/hookd/hookd/internal/destination/broker/brokertest"
 )
 
-// The machine's brokers (CONTRACT §14). A test that needs one skips when
+// The machine's brokers (docs/api.md §14). A test that needs one skips when
 // it is not answering, unless HOOKD_TEST_REQUIRE_BROKERS=1.
 const (
 	rabbitAddr = "127.0.0.1:5672"

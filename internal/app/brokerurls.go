@@ -3,7 +3,7 @@ package app
 import "github.com/hookd/hookd/internal/hookd"
 
 // checkBrokerAuth refuses an auth a message broker cannot use: a broker
-// URL (CONTRACT §14) takes basic auth only, its username and password
+// URL (docs/api.md §14) takes basic auth only, its username and password
 // being the broker's login. An mtls auth is already refused for any URL
 // but https (applyAuth).
 func checkBrokerAuth(wh *hookd.Webhook, in *hookd.WebhookInput, urls URLKinds) []hookd.FieldError {

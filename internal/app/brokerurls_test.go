@@ -14,7 +14,7 @@ import (
 )
 
 // TestBrokerURLsAreCheckedByTheirPublisher: a webhook may name a broker
-// (CONTRACT §14); each publisher says what is wrong with its URL, on "url".
+// (docs/api.md §14); each publisher says what is wrong with its URL, on "url".
 func TestBrokerURLsAreCheckedByTheirPublisher(t *testing.T) {
 	t.Parallel()
 	f := setup(t)

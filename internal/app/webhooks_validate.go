@@ -295,7 +295,7 @@ func checkFilters(raw json.RawMessage, patterns []string, known map[string]hookd
 // checkTargetURL returns what is wrong with a webhook URL, "" when
 // nothing: an http(s) URL (hookd.CheckTargetURL) or, when urls register
 // its scheme, a message broker's URL as that broker's publisher checks it
-// (CONTRACT §14).
+// (docs/api.md §14).
 func checkTargetURL(raw string, urls URLKinds) string {
 	if urls == nil {
 		return hookd.CheckTargetURL(raw)

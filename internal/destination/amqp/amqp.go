@@ -51,7 +51,7 @@ type Target struct {
 	RoutingKey string
 }
 
-// ParseURL checks an amqp:// URL (CONTRACT §14) and returns its target.
+// ParseURL checks an amqp:// URL (docs/api.md §14) and returns its target.
 // The path is the virtual host ("/" when empty; %2F for a slash in it);
 // routing_key is required with the default exchange, where it names the
 // queue.

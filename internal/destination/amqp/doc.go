@@ -1,5 +1,5 @@
 // Package amqp publishes webhook deliveries to RabbitMQ over AMQP 0-9-1
-// (CONTRACT §14): amqp://host:5672/vhost?exchange=EX&routing_key=KEY.
+// (docs/api.md §14): amqp://host:5672/vhost?exchange=EX&routing_key=KEY.
 //
 // Each message is persistent and counts as delivered on the broker's
 // publisher confirm. The §6 headers travel as AMQP message headers, the

@@ -12,7 +12,7 @@ import (
 	"github.com/hookd/hookd/internal/hookd"
 )
 
-// Error types of a failed publish (CONTRACT §6 and §14).
+// Error types of a failed publish (docs/api.md §6 and §14).
 const (
 	ErrTypeConnection = hookd.ErrTypeConnection
 	ErrTypeTimeout    = hookd.ErrTypeTimeout
@@ -55,7 +55,7 @@ func (o Options) WithDefaults() Options {
 
 // Message is one event to publish to a broker.
 type Message struct {
-	// URL names the broker and where on it the message goes (CONTRACT §14).
+	// URL names the broker and where on it the message goes (docs/api.md §14).
 	URL string
 	// Username and Password come from the webhook's basic auth; both may be
 	// empty.
@@ -167,7 +167,7 @@ func LowerHeaders(h map[string]string) map[string]string {
 const PoolSize = 32
 
 // LogHeaders copies headers for the log, with sensitive values masked as
-// in every log (CONTRACT §4).
+// in every log (docs/api.md §4).
 func LogHeaders(h map[string]string) map[string]string {
 	out := make(map[string]string, len(h))
 	for k, v := range h {

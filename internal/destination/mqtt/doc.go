@@ -1,5 +1,5 @@
-// Package mqtt publishes webhook deliveries to an MQTT broker (CONTRACT
-// §14): mqtt://host:1883/TOPIC/PATH.
+// Package mqtt publishes webhook deliveries to an MQTT broker
+// (docs/api.md §14): mqtt://host:1883/TOPIC/PATH.
 //
 // Each delivery is a QoS 1 PUBLISH of the §6 body that counts as delivered
 // on its PUBACK. The publisher asks for MQTT 5 and then sends the §6

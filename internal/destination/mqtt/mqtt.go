@@ -43,7 +43,7 @@ type Target struct {
 	Topic string
 }
 
-// ParseURL checks an mqtt:// URL (CONTRACT §14) and returns its target: the
+// ParseURL checks an mqtt:// URL (docs/api.md §14) and returns its target: the
 // path is the topic, without wildcards; topics starting with $ are the
 // broker's own and refused.
 func ParseURL(raw string) (Target, error) {

@@ -1,5 +1,5 @@
 // Package nats publishes webhook deliveries to NATS JetStream
-// (CONTRACT §14): nats://host:4222/SUBJECT.
+// (docs/api.md §14): nats://host:4222/SUBJECT.
 //
 // Each delivery is a JetStream publish whose headers are the §6 headers plus
 // Nats-Msg-Id, the event id, so the stream de-duplicates a retried

@@ -45,7 +45,7 @@ type Target struct {
 	Subject string
 }
 
-// ParseURL checks a nats:// URL (CONTRACT §14) and returns its target: the
+// ParseURL checks a nats:// URL (docs/api.md §14) and returns its target: the
 // path is the subject, without wildcards or empty tokens.
 func ParseURL(raw string) (Target, error) {
 	u, addr, err := broker.ParseURL(raw, "nats", "4222")

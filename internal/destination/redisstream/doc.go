@@ -1,5 +1,5 @@
 // Package redisstream publishes webhook deliveries to Redis Streams
-// (CONTRACT §14): redis://host:6379/DB?stream=NAME.
+// (docs/api.md §14): redis://host:6379/DB?stream=NAME.
 //
 // Each delivery is one XADD NAME * entry with the field body (the §6 body)
 // and one field per §6 header, its name in lower case; it counts as

@@ -48,7 +48,7 @@ type Target struct {
 	Stream string
 }
 
-// ParseURL checks a redis:// URL (CONTRACT §14) and returns its target.
+// ParseURL checks a redis:// URL (docs/api.md §14) and returns its target.
 // The path is the database number (0 when empty); stream is required.
 func ParseURL(raw string) (Target, error) {
 	u, addr, err := broker.ParseURL(raw, "redis", "6379")
