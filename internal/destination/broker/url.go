@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
@@ -35,6 +36,9 @@ func ParseURL(raw, scheme, defaultPort string) (*url.URL, string, error) {
 	if host == "" {
 		return nil, "", errors.New("URL must name the broker's host")
 	}
+	if !validHost(host) {
+		return nil, "", errors.New("URL host must be a host name or an IP address")
+	}
 	port := u.Port()
 	if port == "" {
 		if strings.HasSuffix(u.Host, ":") {
@@ -64,4 +68,26 @@ func CheckQuery(q url.Values, allowed ...string) error {
 		}
 	}
 	return nil
+}
+
+// validHost reports whether host is an IP address or a DNS name: labels
+// of letters, digits, hyphens and underscores, separated by dots.
+func validHost(host string) bool {
+	if _, err := netip.ParseAddr(host); err == nil {
+		return true
+	}
+	if len(host) > 253 {
+		return false
+	}
+	for _, label := range strings.Split(strings.TrimSuffix(host, "."), ".") {
+		if label == "" || len(label) > 63 {
+			return false
+		}
+		for _, r := range label {
+			if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
+				return false
+			}
+		}
+	}
+	return true
 }

@@ -9,7 +9,9 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"net"
+	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -146,4 +148,32 @@ func BenchmarkPublishers(b *testing.B, publish func(i int) error) {
 	default:
 	}
 	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "msgs/s")
+}
+
+// FuzzURL feeds a URL parser of one broker kind with seeds and whatever
+// the fuzzer makes of them, and checks what it accepts: a host:port with
+// a port from 1 to 65535, from a URL of the kind's scheme without
+// credentials or fragment. target returns the accepted URL's address,
+// and whatever else the kind checks (a topic, a stream) as an error.
+func FuzzURL(f *testing.F, scheme string, seeds []string, target func(raw string) (addr string, err error)) {
+	for _, s := range seeds {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		addr, err := target(raw)
+		if err != nil {
+			return
+		}
+		host, port, err := net.SplitHostPort(addr)
+		if err != nil || host == "" {
+			t.Fatalf("%q accepted with address %q: %v", raw, addr, err)
+		}
+		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+			t.Fatalf("%q accepted with port %q", raw, port)
+		}
+		u, err := url.Parse(raw)
+		if err != nil || !strings.EqualFold(u.Scheme, scheme) || u.User != nil || strings.Contains(raw, "#") {
+			t.Fatalf("%q accepted: %v", raw, err)
+		}
+	})
 }
