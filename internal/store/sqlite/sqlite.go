@@ -50,6 +50,7 @@ type Store struct {
 	writer *sql.DB // one connection: every write
 	reader *sql.DB // query-only pool: reads
 	leases *leaseBook
+	lock   *dbLock  // this process's ownership of the file
 	stmts  sync.Map // query text -> *sql.Stmt on reader, prepared once (see readStmt)
 
 	stopCheckpoints chan struct{} // closed by Close
@@ -62,6 +63,8 @@ var _ hookd.Store = (*Store)(nil)
 
 // Open opens (creating when missing) the database file at path, applies
 // the embedded migrations that are not applied yet, and returns the store.
+// The store owns the file until Close: another Open of it, in this
+// process or another, fails (see lockDatabase).
 func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	if opts.Cipher == nil {
 		return nil, errors.New("sqlite: Options.Cipher is required")
@@ -69,6 +72,21 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	if path == "" {
 		return nil, errors.New("sqlite: empty database path")
 	}
+	lock, err := lockDatabase(path)
+	if err != nil {
+		return nil, err
+	}
+	s, err := open(ctx, path, opts)
+	if err != nil {
+		lock.release()
+		return nil, err
+	}
+	s.lock = lock
+	return s, nil
+}
+
+// open is Open once the file is locked.
+func open(ctx context.Context, path string, opts Options) (*Store, error) {
 	syncMode := strings.ToUpper(opts.Synchronous)
 	switch syncMode {
 	case "":
@@ -200,7 +218,7 @@ func (s *Store) Close() error {
 		if s.reader != nil {
 			errs = append(errs, s.reader.Close())
 		}
-		errs = append(errs, s.writer.Close())
+		errs = append(errs, s.writer.Close(), s.lock.release())
 		s.closeErr = errors.Join(errs...)
 	})
 	return s.closeErr
