@@ -252,12 +252,7 @@ const requeue = `state = 'pending', next_attempt_at = ?1, lease_token = NULL, le
 // lease held on it is dropped. Test sends and cancelled deliveries answer
 // EConflict.
 func (s *Store) RetryDelivery(ctx context.Context, owner hookd.Owner, webhookID, deliveryID int64, now time.Time) error {
-	defer func() { // a lease held on it no longer counts
-		s.leases.mu.Lock()
-		s.leases.drop(deliveryID)
-		s.leases.mu.Unlock()
-	}()
-	return s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(tx *sql.Tx) error {
 		if err := ownWebhook(ctx, tx, owner, webhookID); err != nil {
 			return err
 		}
@@ -290,30 +285,50 @@ func (s *Store) RetryDelivery(ctx context.Context, owner hookd.Owner, webhookID,
 			" - 1, pending_count = pending_count + 1 WHERE webhook_id = ?", webhookID)
 		return err
 	})
+	s.leases.mu.Lock()
+	defer s.leases.mu.Unlock()
+	s.leases.drop(deliveryID) // a lease held on it no longer counts
+	if err == nil {
+		s.queue.push(webhookID, deliveryID, ms(now))
+	}
+	return err
 }
 
 // RecoverDeliveries makes due again at now every delivery of the webhook
 // that failed for good at or after since, and returns how many.
 func (s *Store) RecoverDeliveries(ctx context.Context, owner hookd.Owner, webhookID int64, since, now time.Time) (int64, error) {
+	var ids []int64
 	var n int64
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		if err := ownWebhook(ctx, tx, owner, webhookID); err != nil {
 			return err
 		}
-		res, err := tx.ExecContext(ctx, "UPDATE deliveries SET "+requeue+
-			" WHERE webhook_id = ?2 AND state = 'failed' AND test = 0 AND completed_at >= ?3",
+		rows, err := tx.QueryContext(ctx, "UPDATE deliveries SET "+requeue+
+			" WHERE webhook_id = ?2 AND state = 'failed' AND test = 0 AND completed_at >= ?3 RETURNING id",
 			ms(now), webhookID, ms(since))
 		if err != nil {
 			return err
 		}
-		if n, err = res.RowsAffected(); err != nil || n == 0 {
+		if ids, err = scanRows(rows, func(row interface{ Scan(...any) error }) (int64, error) {
+			var id int64
+			return id, row.Scan(&id)
+		}); err != nil || len(ids) == 0 {
 			return err
 		}
+		n = int64(len(ids))
 		_, err = tx.ExecContext(ctx, `UPDATE webhook_counters SET failure_count = failure_count - ?,
 			pending_count = pending_count + ? WHERE webhook_id = ?`, n, n, webhookID)
 		return err
 	})
-	return n, err
+	if err != nil {
+		return 0, err
+	}
+	s.leases.mu.Lock()
+	defer s.leases.mu.Unlock()
+	for _, id := range ids {
+		s.queue.push(webhookID, id, ms(now))
+	}
+	return n, nil
 }
 
 // RecordTestSend stores a test send in two steps (see hookd.LogStore).

@@ -50,8 +50,9 @@ type Store struct {
 	writer *sql.DB // one connection: every write
 	reader *sql.DB // query-only pool: reads
 	leases *leaseBook
-	lock   *dbLock  // this process's ownership of the file
-	stmts  sync.Map // query text -> *sql.Stmt on reader, prepared once (see readStmt)
+	queue  *dueQueue // pending deliveries by due time; guarded by leases.mu
+	lock   *dbLock   // this process's ownership of the file
+	stmts  sync.Map  // query text -> *sql.Stmt on reader, prepared once (see readStmt)
 
 	stopCheckpoints chan struct{} // closed by Close
 	checkpointsDone chan struct{} // closed when the checkpointer stopped
@@ -107,12 +108,16 @@ func open(ctx context.Context, path string, opts Options) (*Store, error) {
 	writer.SetMaxIdleConns(1)
 	writer.SetConnMaxLifetime(0)
 	writer.SetConnMaxIdleTime(0)
-	s := &Store{path: path, cipher: opts.Cipher, writer: writer, leases: newLeaseBook()}
+	s := &Store{path: path, cipher: opts.Cipher, writer: writer, leases: newLeaseBook(), queue: newDueQueue()}
 	// The writer connects first: it switches the file to WAL, which the
 	// readers then find.
 	if err := s.migrate(ctx); err != nil {
 		writer.Close()
 		return nil, err
+	}
+	if err := s.loadDueQueue(ctx); err != nil {
+		writer.Close()
+		return nil, fmt.Errorf("sqlite: load the due queue: %w", err)
 	}
 	// Recommended for long-lived connections: analyzes what needs it.
 	if _, err := writer.ExecContext(ctx, "PRAGMA optimize=0x10002"); err != nil {
