@@ -291,10 +291,13 @@ func (s *Store) NextDue(ctx context.Context) (*time.Time, error) {
 }
 
 // QueueDepth counts pending deliveries (leased ones included) and returns
-// the due time of the oldest unclaimed one that is due at now.
+// the due time of the oldest unclaimed one that is due at now. The count
+// is the webhooks' pending counters' sum (test sends are never pending;
+// a deleted webhook's deliveries are cancelled), so a backlog of millions
+// costs a row per webhook, not an index walk.
 func (s *Store) QueueDepth(ctx context.Context, now time.Time) (int64, *time.Time, error) {
 	var n int64
-	if err := s.reader.QueryRowContext(ctx, "SELECT COUNT(*) FROM deliveries WHERE state = 'pending'").Scan(&n); err != nil {
+	if err := s.reader.QueryRowContext(ctx, "SELECT COALESCE(SUM(pending_count), 0) FROM webhook_counters").Scan(&n); err != nil {
 		return 0, nil, err
 	}
 	s.leases.mu.Lock()
