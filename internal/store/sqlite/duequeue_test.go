@@ -118,3 +118,31 @@ func TestDueQueueDropsStaleEntries(t *testing.T) {
 		t.Fatalf("claimed %+v at the end, want nothing", got)
 	}
 }
+
+// TestDueQueueTwoEntriesOneLease: a delivery made due again at the time it
+// was already due has two entries; claims in turn lease it once.
+func TestDueQueueTwoEntriesOneLease(t *testing.T) {
+	t.Parallel()
+	s := mustOpen(t, filepath.Join(t.TempDir(), "hookd.db"), newTestCipher(t))
+	ctx := t.Context()
+	owner := hookd.Owner{Tenant: "acme", User: "alice"}
+	base := time.Date(2024, 1, 15, 10, 0, 0, 0, time.UTC)
+	w := benchWebhook(t, s, owner, base)
+	res, err := s.PublishEvents(ctx, []hookd.PublishRequest{{WebhookIDs: []int64{w.ID}, Event: hookd.Event{
+		ID: "evt_1", Tenant: "acme", Type: "order.created", Payload: json.RawMessage(`{}`), CreatedAt: base}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, ds, err := s.GetEvent(ctx, "acme", res[0].Event.ID)
+	if err != nil || len(ds) != 1 {
+		t.Fatalf("GetEvent = %v, %v", ds, err)
+	}
+	if err := s.RetryDelivery(ctx, owner, w.ID, ds[0].ID, base); err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []int{1, 0} {
+		if claims, err := s.ClaimDeliveries(ctx, base, 1, time.Minute, nil); err != nil || len(claims) != want {
+			t.Fatalf("claim %d: %d claims, %v; want %d", i, len(claims), err, want)
+		}
+	}
+}

@@ -124,7 +124,10 @@ func (s *Store) claimPicked(ctx context.Context, picked []poppedEntry, token str
 			return claims, nil, err
 		}
 		p := byID[c.Delivery.ID]
+		_, held := s.leases.held[p.id]
 		switch {
+		case held: // a second entry of a leased delivery: its lease puts it back when it ends
+			continue
 		case state != string(hookd.StatePending) || !due.Valid || due.Int64 != p.due || !active.Valid:
 			continue // stale: dropped
 		case !active.Bool:
