@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
 	"runtime/metrics"
 	"slices"
 	"sync"
@@ -27,7 +28,23 @@ func BenchmarkPublishLatency(b *testing.B) {
 	payload := json.RawMessage(`{"order_id":"ORD-1","status":"confirmed","amount":150,"customer":{"id":"c1","email":"a@example.com"},"items":[{"sku":"A","qty":1},{"sku":"B","qty":2}]}`)
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
-	wg.Add(1)
+	var walMax int64
+	wg.Add(2)
+	go func() { // the WAL's largest size: past 64 MiB a checkpoint holds off writers
+		defer wg.Done()
+		tick := time.NewTicker(50 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+			}
+			if fi, err := os.Stat(s.path + "-wal"); err == nil {
+				walMax = max(walMax, fi.Size())
+			}
+		}
+	}()
 	go func() { // deliver: claim what is due, complete it all as successes
 		defer wg.Done()
 		tick := time.NewTicker(2 * time.Millisecond)
@@ -81,6 +98,7 @@ func BenchmarkPublishLatency(b *testing.B) {
 	b.ReportMetric(histQuantile(before[0], samples[0].Value.Float64Histogram(), 0.99)*1000, "sched-p99-ms")
 	b.ReportMetric(histQuantile(before[1], samples[1].Value.Float64Histogram(), 1)*1000, "gc-pause-max-ms")
 	b.ReportMetric(float64(samples[2].Value.Uint64()-cycles), "gc-cycles")
+	b.ReportMetric(float64(walMax)/(1<<20), "wal-max-MiB")
 	slices.Sort(lat)
 	q := func(p float64) float64 { return float64(lat[int(p*float64(len(lat)-1))]) / 1e6 }
 	b.ReportMetric(q(0.5), "p50-ms")
