@@ -146,3 +146,36 @@ func TestDueQueueTwoEntriesOneLease(t *testing.T) {
 		}
 	}
 }
+
+// TestDueQueueStaleEntryInTheSameClaim: a retry scheduled later, then made
+// due now: when a claim pops both entries at once, the delivery is still
+// claimed, once.
+func TestDueQueueStaleEntryInTheSameClaim(t *testing.T) {
+	t.Parallel()
+	s := mustOpen(t, filepath.Join(t.TempDir(), "hookd.db"), newTestCipher(t))
+	ctx := t.Context()
+	owner := hookd.Owner{Tenant: "acme", User: "alice"}
+	base := time.Date(2024, 1, 15, 10, 0, 0, 0, time.UTC)
+	w := benchWebhook(t, s, owner, base)
+	if _, err := s.PublishEvents(ctx, []hookd.PublishRequest{{WebhookIDs: []int64{w.ID}, Event: hookd.Event{
+		ID: "evt_1", Tenant: "acme", Type: "order.created", Payload: json.RawMessage(`{}`), CreatedAt: base}}}); err != nil {
+		t.Fatal(err)
+	}
+	claims, err := s.ClaimDeliveries(ctx, base, 10, time.Minute, nil)
+	if err != nil || len(claims) != 1 {
+		t.Fatalf("claimed %d, %v", len(claims), err)
+	}
+	retryAt := base.Add(10 * time.Minute)
+	c := claims[0]
+	if err := s.CompleteAttempts(ctx, []hookd.AttemptResult{{DeliveryID: c.Delivery.ID, LeaseToken: c.LeaseToken,
+		NextAttemptAt: &retryAt, Attempt: hookd.Attempt{StartedAt: base, ErrorType: "timeout"}}}, 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RetryDelivery(ctx, owner, w.ID, c.Delivery.ID, base.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.ClaimDeliveries(ctx, base.Add(time.Hour), 10, time.Minute, nil)
+	if err != nil || len(got) != 1 || got[0].Delivery.ID != c.Delivery.ID {
+		t.Fatalf("claimed %+v, %v; want the delivery once", got, err)
+	}
+}

@@ -94,10 +94,10 @@ func (s *Store) ClaimDeliveries(ctx context.Context, now time.Time, limit int, l
 // are dropped. The caller holds leases.mu.
 func (s *Store) claimPicked(ctx context.Context, picked []poppedEntry, token string, until time.Time) ([]hookd.Claim, []int64, error) {
 	ids := make([]int64, len(picked))
-	byID := make(map[int64]poppedEntry, len(picked))
+	byID := make(map[int64][]poppedEntry, len(picked)) // a delivery may have stale entries beside its own
 	for i, p := range picked {
 		ids[i] = p.id
-		byID[p.id] = p
+		byID[p.id] = append(byID[p.id], p)
 	}
 	st, err := s.readStmt(ctx, `SELECT d.id, d.tenant, d.webhook_id, d.event_seq, d.event_type, d.attempts,
 		d.next_attempt_at, d.created_at, d.updated_at, d.state, w.is_active
@@ -123,7 +123,13 @@ func (s *Store) claimPicked(ctx context.Context, picked []poppedEntry, token str
 			&c.Delivery.EventType, &c.Delivery.Attempts, &due, &createdAt, &updatedAt, &state, &active); err != nil {
 			return claims, nil, err
 		}
-		p := byID[c.Delivery.ID]
+		entries := byID[c.Delivery.ID]
+		p := entries[0]
+		for _, e := range entries[1:] {
+			if due.Valid && e.due == due.Int64 {
+				p = e
+			}
+		}
 		_, held := s.leases.held[p.id]
 		switch {
 		case held: // a second entry of a leased delivery: its lease puts it back when it ends
