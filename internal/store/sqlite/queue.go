@@ -164,9 +164,9 @@ func (s *Store) expireLeases(now time.Time) {
 	}
 }
 
-// requeue ends a lease and queues its delivery again at the time it was
+// requeueLease ends a lease and queues its delivery again at the time it was
 // due. The caller holds leases.mu.
-func (s *Store) requeue(id int64) {
+func (s *Store) requeueLease(id int64) {
 	if l, ok := s.leases.held[id]; ok {
 		delete(s.leases.held, id)
 		s.queue.push(l.webhookID, id, l.due)
@@ -180,7 +180,7 @@ func (s *Store) releaseAll(claims []hookd.Claim) {
 	defer s.leases.mu.Unlock()
 	for _, c := range claims {
 		if s.leases.owns(c.Delivery.ID, c.LeaseToken) {
-			s.requeue(c.Delivery.ID)
+			s.requeueLease(c.Delivery.ID)
 		}
 	}
 }
