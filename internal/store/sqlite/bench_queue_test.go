@@ -3,8 +3,11 @@ package sqlite
 import (
 	"context"
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -61,4 +64,23 @@ func BenchmarkDueQueueMillion(b *testing.B) {
 	}
 	b.ReportMetric(float64(int64(after.HeapInuse)-int64(before.HeapInuse))/n, "heap-bytes/pending")
 	b.ReportMetric(rebuild.Seconds()*1000, "open-ms")
+	if rss := residentMiB(); rss > 0 {
+		b.ReportMetric(rss, "rss-MiB")
+	}
+}
+
+// residentMiB is this process's resident set (VmRSS) in MiB, or 0 where
+// /proc does not tell.
+func residentMiB() float64 {
+	status, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(status), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			kb, _ := strconv.ParseFloat(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 64)
+			return kb / 1024
+		}
+	}
+	return 0
 }
