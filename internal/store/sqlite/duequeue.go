@@ -12,6 +12,7 @@ type dueEntry struct {
 	id  int64
 }
 
+// before orders entries by due time, then id.
 func (e dueEntry) before(o dueEntry) bool {
 	return e.due < o.due || (e.due == o.due && e.id < o.id)
 }
@@ -26,8 +27,10 @@ type webhookQueue struct {
 	parked    bool // the webhook is switched off: out of ready until switched on
 }
 
+// head is the webhook's earliest entry; the queue must not be empty.
 func (q *webhookQueue) head() dueEntry { return q.entries[0] }
 
+// push adds an entry (sift up).
 func (q *webhookQueue) push(e dueEntry) {
 	q.entries = append(q.entries, e)
 	for i := len(q.entries) - 1; i > 0; {
@@ -40,6 +43,8 @@ func (q *webhookQueue) push(e dueEntry) {
 	}
 }
 
+// pop takes the earliest entry (sift down), shrinking the slice once a
+// backlog has drained.
 func (q *webhookQueue) pop() dueEntry {
 	top := q.entries[0]
 	last := len(q.entries) - 1
@@ -65,7 +70,8 @@ func (q *webhookQueue) pop() dueEntry {
 	return top
 }
 
-// readyHeap orders the webhook queues that may be claimed by their heads.
+// readyHeap orders the webhook queues that may be claimed by their heads
+// (container/heap; pos follows each queue's index).
 type readyHeap []*webhookQueue
 
 func (h readyHeap) Len() int           { return len(h) }
@@ -102,6 +108,7 @@ type dueQueue struct {
 	ready     readyHeap
 }
 
+// newDueQueue returns an empty queue.
 func newDueQueue() *dueQueue { return &dueQueue{byWebhook: map[int64]*webhookQueue{}} }
 
 // push queues a delivery of webhookID due at due (ms).
