@@ -186,7 +186,7 @@ func (l *rateLimiter) allow(ctx context.Context, key string, n int, now time.Tim
 // limitPublishing counts n events against the tenant's publishing limit:
 // an ERateLimited error when over it.
 func (s *Server) limitPublishing(r *http.Request, tenant string, n int) error {
-	if d, limited := s.publishLimiter.allow(r.Context(), hookd.PublishBucketKey(tenant), n, s.now()); limited {
+	if d, limited := s.publishing.allow(r.Context(), hookd.PublishBucketKey(tenant), n, s.now()); limited {
 		return &hookd.Error{Code: hookd.ERateLimited, Message: "too many events published; slow down", RetryAfter: d}
 	}
 	return nil

@@ -53,23 +53,23 @@ type Deps struct {
 
 // Server is hookd's HTTP API.
 type Server struct {
-	webhooks       hookd.WebhookService
-	eventTypes     hookd.EventTypeService
-	events         hookd.EventService
-	deliveries     hookd.DeliveryService
-	integrations   hookd.IntegrationService
-	readiness      hookd.ReadinessService
-	verifier       *auth.Verifier
-	log            *slog.Logger
-	registry       *prometheus.Registry
-	now            func() time.Time
-	version        string
-	limiter        *rateLimiter // per user, the management API
-	publishLimiter *rateLimiter // per tenant, events published
-	streamer       *stream.Streamer
-	metrics        apiMetrics
-	routes         []*route
-	handler        http.Handler
+	webhooks     hookd.WebhookService
+	eventTypes   hookd.EventTypeService
+	events       hookd.EventService
+	deliveries   hookd.DeliveryService
+	integrations hookd.IntegrationService
+	readiness    hookd.ReadinessService
+	verifier     *auth.Verifier
+	log          *slog.Logger
+	registry     *prometheus.Registry
+	now          func() time.Time
+	version      string
+	limiter      *rateLimiter // per user, the management API
+	publishing   *rateLimiter // per tenant, events published
+	streamer     *stream.Streamer
+	metrics      apiMetrics
+	routes       []*route
+	handler      http.Handler
 }
 
 type apiMetrics struct {
@@ -88,7 +88,7 @@ func NewServer(d Deps) *Server {
 	if d.RateBuckets == nil { // one set of buckets in memory for both limits
 		d.RateBuckets = s.limiter.buckets
 	}
-	s.publishLimiter = newRateLimiter("publishing", d.PublishRateLimit, int(math.Ceil(d.PublishRateLimit)), d.RateBuckets, d.Logger)
+	s.publishing = newRateLimiter("publishing", d.PublishRateLimit, int(math.Ceil(d.PublishRateLimit)), d.RateBuckets, d.Logger)
 	if s.log == nil {
 		s.log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
