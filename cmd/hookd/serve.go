@@ -147,7 +147,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		Webhooks: services.Webhooks, EventTypes: services.EventTypes, Events: services.Events,
 		Deliveries: services.Deliveries, Integrations: services.Integrations, Readiness: services.Readiness,
 		Verifier: verifier, Logger: log, Registry: reg, Now: clock, Version: version,
-		RateLimit: cfg.RateLimit, RateBurst: cfg.RateBurst, RateBuckets: db.buckets,
+		RateLimit: cfg.RateLimit, RateBurst: cfg.RateBurst, PublishRateLimit: cfg.PublishRateLimit, RateBuckets: db.buckets,
 		Broker: broker,
 	})
 

@@ -32,7 +32,8 @@ type Config struct {
 	LogRetention        time.Duration
 	RateLimit           float64 // API requests per second per user
 	RateBurst           int
-	Workers             int // concurrent delivery senders
+	PublishRateLimit    float64 // events a tenant may publish a second; 0: unlimited
+	Workers             int     // concurrent delivery senders
 	ShutdownTimeout     time.Duration
 	Lease               time.Duration // how long a claimed delivery stays claimed; 0: 2×DeliveryTimeout+30s
 	Dev                 bool
@@ -90,6 +91,7 @@ var Vars = []Var{
 	{"HOOKD_LOG_RETENTION", "log-retention", "720h", "delivery logs older than this are pruned", Duration},
 	{"HOOKD_RATE_LIMIT", "rate-limit", "100", "API requests per second per user (0: unlimited)", Float},
 	{"HOOKD_RATE_BURST", "rate-burst", "200", "API requests a user may send at once above the rate", Int},
+	{"HOOKD_PUBLISH_RATE_LIMIT", "publish-rate-limit", "0", "events a tenant may publish per second, batches counted by their events (0: unlimited)", Float},
 	{"HOOKD_WORKERS", "workers", "64", "concurrent delivery senders", Int},
 	{"HOOKD_SHUTDOWN_TIMEOUT", "shutdown-timeout", "30s", "how long SIGTERM waits for in-flight deliveries", Duration},
 	{"HOOKD_PORTAL_FRAME_ANCESTORS", "portal-frame-ancestors", "'self'", "space-separated origins that may embed the dashboard in a frame (CSP frame-ancestors)", String},
@@ -221,6 +223,11 @@ func Parse(name string, args []string, getenv func(string) string, output io.Wri
 	c.LogRetention = dur("HOOKD_LOG_RETENTION")
 	c.RateLimit, _ = strconv.ParseFloat(get("HOOKD_RATE_LIMIT"), 64)
 	c.RateBurst = num("HOOKD_RATE_BURST")
+	publishRate, err := strconv.ParseFloat(get("HOOKD_PUBLISH_RATE_LIMIT"), 64)
+	if err != nil || publishRate < 0 {
+		errs = append(errs, fmt.Errorf("HOOKD_PUBLISH_RATE_LIMIT: %q is not a number >= 0", get("HOOKD_PUBLISH_RATE_LIMIT")))
+	}
+	c.PublishRateLimit = publishRate
 	c.Workers = num("HOOKD_WORKERS")
 	c.ShutdownTimeout = dur("HOOKD_SHUTDOWN_TIMEOUT")
 	c.Lease = dur("HOOKD_LEASE")

@@ -22,6 +22,13 @@ type TokenBuckets interface {
 	// the rate given, capped at the burst given). perSecond <= 0 means no
 	// limit: 0 at once. An error means the buckets could not be asked.
 	Take(ctx context.Context, key string, perSecond float64, burst int, now time.Time) (wait time.Duration, err error)
+	// TakeN is Take for n tokens at once (n below 1 counts as 1), for a
+	// request that counts as n (a batch of n events). It takes all n when
+	// the bucket holds min(n, burst) of them: a request larger than the
+	// burst leaves the bucket in debt, which later takers wait out, so
+	// the rate holds whatever the requests' sizes. Else it takes nothing
+	// and answers how long until it would.
+	TakeN(ctx context.Context, key string, n int, perSecond float64, burst int, now time.Time) (wait time.Duration, err error)
 }
 
 // TokenPeeker is TokenBuckets that can also tell, without taking a token,
@@ -53,8 +60,12 @@ func WebhookBucketKey(webhookID int64) string {
 	return "webhook:" + strconv.FormatInt(webhookID, 10)
 }
 
-// TokenWait converts a deficit of tokens (how far below one the bucket
-// is) into the time perSecond takes to refill it, never less than 1 ns.
+// PublishBucketKey is the bucket key of a tenant's publishing: events,
+// not requests, count.
+func PublishBucketKey(tenant string) string { return "publish:" + tenant }
+
+// TokenWait converts a deficit of tokens (how far below what a taker
+// needs the bucket is) into the time perSecond takes to refill it, never less than 1 ns.
 func TokenWait(deficit, perSecond float64) time.Duration {
 	return max(time.Duration(math.Round(deficit/perSecond*float64(time.Second))), time.Nanosecond)
 }
@@ -76,11 +87,18 @@ type memoryBucket struct {
 }
 
 // Take implements TokenBuckets.
-func (m *MemoryBuckets) Take(_ context.Context, key string, perSecond float64, burst int, now time.Time) (time.Duration, error) {
+func (m *MemoryBuckets) Take(ctx context.Context, key string, perSecond float64, burst int, now time.Time) (time.Duration, error) {
+	return m.TakeN(ctx, key, 1, perSecond, burst, now)
+}
+
+// TakeN implements TokenBuckets.
+func (m *MemoryBuckets) TakeN(_ context.Context, key string, n int, perSecond float64, burst int, now time.Time) (time.Duration, error) {
 	if perSecond <= 0 {
 		return 0, nil
 	}
 	capacity := float64(max(burst, 1))
+	cost := float64(max(n, 1))
+	need := min(cost, capacity)
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.buckets == nil {
@@ -107,10 +125,10 @@ func (m *MemoryBuckets) Take(_ context.Context, key string, perSecond float64, b
 	}
 	b.tokens = min(b.tokens, capacity)
 	var wait time.Duration
-	if b.tokens >= 1-TokenEpsilon {
-		b.tokens--
+	if b.tokens >= need-TokenEpsilon {
+		b.tokens -= cost
 	} else {
-		wait = b.at.Sub(now) + TokenWait(1-b.tokens, perSecond)
+		wait = b.at.Sub(now) + TokenWait(need-b.tokens, perSecond)
 	}
 	b.fullAt = b.at.Add(time.Duration((capacity - b.tokens) / perSecond * float64(time.Second)))
 	return wait, nil

@@ -30,6 +30,10 @@ func (s *Server) publishEvent(w http.ResponseWriter, r *http.Request) {
 		in.IdempotencyKey = &key
 	}
 	p := principal(r)
+	if err := s.limitPublishing(r, p.Tenant, 1); err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	pub, err := s.events.PublishEvent(r.Context(), p.Tenant, p.User, in)
 	if err != nil {
 		s.fail(w, r, err)
@@ -52,6 +56,10 @@ func (s *Server) publishBatch(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := principal(r)
+	if err := s.limitPublishing(r, p.Tenant, len(in.Events)); err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	res, err := s.events.PublishEvents(r.Context(), p.Tenant, p.User, in.Events)
 	if err != nil {
 		s.fail(w, r, err)

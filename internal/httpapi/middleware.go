@@ -55,9 +55,13 @@ func (s *Server) authenticate(rt *route, next http.Handler) http.Handler {
 			s.fail(w, r, hookd.Errorf(hookd.EForbidden, "this request needs scope %s", rt.Scope))
 			return
 		}
-		if d, limited := s.limiter.allow(r.Context(), p.Tenant, p.User, s.now()); limited {
-			s.fail(w, r, &hookd.Error{Code: hookd.ERateLimited, Message: "too many requests; slow down", RetryAfter: d})
-			return
+		// Publishing counts against the tenant's limit on events instead
+		// (limitPublishing, once the events are counted).
+		if !rt.Publishing {
+			if d, limited := s.limiter.allow(r.Context(), hookd.UserBucketKey(p.Tenant, p.User), 1, s.now()); limited {
+				s.fail(w, r, &hookd.Error{Code: hookd.ERateLimited, Message: "too many requests; slow down", RetryAfter: d})
+				return
+			}
 		}
 		if rl, ok := r.Context().Value(requestLogKey{}).(*requestLog); ok {
 			rl.tenant, rl.user = p.Tenant, p.User
@@ -167,11 +171,12 @@ func (s *Server) logRequest(r *http.Request, status int, took time.Duration, rl 
 		slog.Duration("duration", took), slog.String("tenant", rl.tenant), slog.String("user", rl.user))
 }
 
-// userLimiter is the API's rate limit: a token bucket per user, in
-// memory or, on PostgreSQL, shared by every node. When the buckets cannot
-// be asked it lets requests through (fail open) and logs that once, until
-// they can again.
-type userLimiter struct {
+// rateLimiter is a rate limit in token buckets, in memory or, on
+// PostgreSQL, shared by every node: the API's per user, publishing's per
+// tenant. When the buckets cannot be asked it lets requests through (fail
+// open) and logs that once, until they can again.
+type rateLimiter struct {
+	what      string // for logs: "API" or "publishing"
 	perSecond float64
 	burst     int
 	buckets   hookd.TokenBuckets
@@ -179,33 +184,42 @@ type userLimiter struct {
 	failing   atomic.Bool // the last Take failed: its error was logged
 }
 
-// newUserLimiter limits each user to perSecond requests a second (0: no
+// newRateLimiter limits each key to perSecond tokens a second (0: no
 // limit) with bursts of burst, in buckets (nil: in memory).
-func newUserLimiter(perSecond float64, burst int, buckets hookd.TokenBuckets, log *slog.Logger) *userLimiter {
+func newRateLimiter(what string, perSecond float64, burst int, buckets hookd.TokenBuckets, log *slog.Logger) *rateLimiter {
 	if buckets == nil {
 		buckets = &hookd.MemoryBuckets{}
 	}
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	return &userLimiter{perSecond: perSecond, burst: max(burst, 1), buckets: buckets, log: log}
+	return &rateLimiter{what: what, perSecond: perSecond, burst: max(burst, 1), buckets: buckets, log: log}
 }
 
-// allow takes a token for the user; when none is left it says how long
-// to wait.
-func (l *userLimiter) allow(ctx context.Context, tenant, user string, now time.Time) (time.Duration, bool) {
+// allow takes n tokens from key's bucket (see hookd.TokenBuckets.TakeN);
+// when it cannot it says how long to wait.
+func (l *rateLimiter) allow(ctx context.Context, key string, n int, now time.Time) (time.Duration, bool) {
 	if l.perSecond <= 0 {
 		return 0, false
 	}
-	wait, err := l.buckets.Take(ctx, hookd.UserBucketKey(tenant, user), l.perSecond, l.burst, now)
+	wait, err := l.buckets.TakeN(ctx, key, n, l.perSecond, l.burst, now)
 	if err != nil {
 		if ctx.Err() == nil && !l.failing.Swap(true) {
-			l.log.Warn("API rate limits cannot be checked; serving without them until they can", "err", err)
+			l.log.Warn(l.what+" rate limits cannot be checked; serving without them until they can", "err", err)
 		}
 		return 0, false
 	}
 	if l.failing.Swap(false) {
-		l.log.Info("API rate limits checked again")
+		l.log.Info(l.what + " rate limits checked again")
 	}
 	return wait, wait > 0
+}
+
+// limitPublishing counts n events against the tenant's publishing limit:
+// an ERateLimited error when over it.
+func (s *Server) limitPublishing(r *http.Request, tenant string, n int) error {
+	if d, limited := s.publishing.allow(r.Context(), hookd.PublishBucketKey(tenant), n, s.now()); limited {
+		return &hookd.Error{Code: hookd.ERateLimited, Message: "too many events published; slow down", RetryAfter: d}
+	}
+	return nil
 }

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"log/slog"
 	"net/http"
@@ -19,6 +20,7 @@ import (
 	"github.com/hookd/hookd/internal/crypto"
 	"github.com/hookd/hookd/internal/hookd"
 	"github.com/hookd/hookd/internal/pgtest"
+	"github.com/hookd/hookd/internal/publish"
 	"github.com/hookd/hookd/internal/store/postgres"
 	"github.com/hookd/hookd/internal/store/sqlite"
 )
@@ -165,5 +167,82 @@ func TestRateLimitFailsOpen(t *testing.T) {
 	}
 	if n := strings.Count(logs.String(), "rate limits cannot be checked"); n != 1 {
 		t.Fatalf("the failure was logged %d times, want once:\n%s", n, logs.String())
+	}
+}
+
+// TestPublishingLimit: publishing does not count against the API limit
+// (2/s, burst 3) but against the tenant's publishing limit (10 events a
+// second), which counts a batch's events and is shared by the tenant's
+// users: over it 429 rate_limited with Retry-After.
+func TestPublishingLimit(t *testing.T) {
+	t.Parallel()
+	st := limiterStore(t)
+	clock := &limiterClock{now: time.Date(2024, 1, 15, 10, 0, 0, 0, time.UTC)}
+	verifier, err := auth.NewVerifier(context.Background(), auth.Options{HS256Secret: []byte(integrationSecret)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cat := catalog.MustBuiltin()
+	pub := publish.New(st, publish.NewCache(st, cat, clock.Now), nil, clock.Now, rand.Reader)
+	node := NewServer(withServices(Deps{Verifier: verifier, Version: "test", Now: clock.Now,
+		RateLimit: 2, RateBurst: 3, PublishRateLimit: 10},
+		app.Deps{Store: st, Catalog: cat, Now: clock.Now, Publisher: app.EnginePublisher{P: pub}}))
+	publish := func(user string, n int) *httptest.ResponseRecorder {
+		t.Helper()
+		tok, err := auth.Issue([]byte(integrationSecret), auth.Principal{Tenant: "acme", User: user,
+			Scopes: []string{"events:publish"}}, time.Hour, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		event := `{"event": "order.created", "payload": {"order_id": "ORD-1", "status": "confirmed", "amount": 1}}`
+		path, body := "/api/events/", event
+		if n > 1 {
+			path, body = "/api/events/batch/", `{"events": [`+strings.TrimSuffix(strings.Repeat(event+",", n), ",")+`]}`
+		}
+		req := httptest.NewRequest("POST", path, strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+tok)
+		req.Header.Set("Content-Type", "application/json")
+		rec := httptest.NewRecorder()
+		node.ServeHTTP(rec, req)
+		return rec
+	}
+	steps := []struct {
+		user       string
+		events     int
+		advance    time.Duration
+		status     int
+		retryAfter string
+	}{
+		{"alice", 1, 0, 202, ""}, {"alice", 1, 0, 202, ""}, {"alice", 1, 0, 202, ""},
+		{"alice", 1, 0, 202, ""}, // past the API burst of 3: publishing is not counted there
+		{"bob", 7, 0, 429, "1"},  // the tenant's bucket holds 6 events
+		{"bob", 6, 0, 202, ""},
+		{"alice", 1, 0, 429, "1"},
+		{"alice", 25, time.Second, 202, ""}, // a full bucket lets a larger batch through, in debt
+		{"alice", 1, 0, 429, "2"},           // 1.6 s to pay 15 back and hold one again
+		{"alice", 1, 1600 * time.Millisecond, 202, ""},
+	}
+	for i, s := range steps {
+		clock.advance(s.advance)
+		rec := publish(s.user, s.events)
+		if rec.Code != s.status {
+			t.Fatalf("step %d (%s, %d events): status %d, want %d: %s", i, s.user, s.events, rec.Code, s.status, rec.Body)
+		}
+		if ra := rec.Header().Get("Retry-After"); ra != s.retryAfter {
+			t.Fatalf("step %d: Retry-After %q, want %q", i, ra, s.retryAfter)
+		}
+		if s.status == 429 && !strings.Contains(rec.Body.String(), `"rate_limited"`) {
+			t.Fatalf("step %d: 429 body %s", i, rec.Body)
+		}
+	}
+	// Management requests still have their own budget of 3 at once.
+	for i := range 4 {
+		want := 200
+		if i == 3 {
+			want = 429
+		}
+		if rec := limitedGet(t, node, "acme", "alice"); rec.Code != want {
+			t.Fatalf("GET %d: status %d, want %d", i, rec.Code, want)
+		}
 	}
 }

@@ -35,8 +35,8 @@ func (s *Server) routeTable() []*route {
 			Query: []param{{"start_date", "string", "date or RFC 3339 time (default: 30 days ago)"}, {"end_date", "string", "date or RFC 3339 time (default: now)"},
 				{"group_by", "string", "hour, day (default), week or month"}}, handler: h(s.webhookStats)},
 
-		{Method: "POST", Pattern: "/api/events", Summary: "Publish an event", Tag: "events", Auth: true, Scope: "events:publish", Status: 202, Body: "Publish", Result: "Published", handler: h(s.publishEvent)},
-		{Method: "POST", Pattern: "/api/events/batch", Summary: "Publish up to 500 events", Tag: "events", Auth: true, Scope: "events:publish", Status: 202, Body: "PublishBatch", Result: "PublishedBatch", handler: h(s.publishBatch)},
+		{Method: "POST", Pattern: "/api/events", Summary: "Publish an event", Tag: "events", Auth: true, Publishing: true, Scope: "events:publish", Status: 202, Body: "Publish", Result: "Published", handler: h(s.publishEvent)},
+		{Method: "POST", Pattern: "/api/events/batch", Summary: "Publish up to 500 events", Tag: "events", Auth: true, Publishing: true, Scope: "events:publish", Status: 202, Body: "PublishBatch", Result: "PublishedBatch", handler: h(s.publishBatch)},
 		{Method: "GET", Pattern: "/api/events/stream", Summary: "Stream the tenant's events live (NDJSON or Server-Sent Events), resuming after Last-Event-ID", Tag: "events", Auth: true, QueryToken: true, Status: 200, Produces: []string{"application/x-ndjson", "text/event-stream"},
 			Query: []param{{"events", "string", "comma-separated event types, wildcards such as order.* allowed (default: all)"}, {"format", "string", "json (NDJSON, the default) or sse"},
 				{"last_event_id", "string", "resume after this event id (the Last-Event-ID header wins)"}, {"access_token", "string", "the bearer token, for clients that cannot set headers (EventSource)"}}, handler: h(s.streamEvents)},

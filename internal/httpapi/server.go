@@ -6,6 +6,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"math"
 	"net/http"
 	"strconv"
 	"time"
@@ -35,11 +36,15 @@ type Deps struct {
 	// Now is the clock of rate limits and of default query windows.
 	Now     func() time.Time
 	Version string
-	// RateLimit and RateBurst bound API requests per user (0: unlimited).
+	// RateLimit and RateBurst bound API requests per user (0: unlimited),
+	// publishing excepted.
 	RateLimit float64
 	RateBurst int
-	// RateBuckets hold the users' buckets: on PostgreSQL the database's,
-	// shared by every node. nil: in memory, this node only.
+	// PublishRateLimit bounds the events a tenant publishes a second (0:
+	// unlimited), with bursts of a second's worth.
+	PublishRateLimit float64
+	// RateBuckets hold the users' and tenants' buckets: on PostgreSQL the
+	// database's, shared by every node. nil: in memory, this node only.
 	RateBuckets hookd.TokenBuckets
 	// Broker carries committed events to GET /api/events/stream/, tuned by
 	// Stream (zero values take the defaults). Without one, streams answer 500.
@@ -60,7 +65,8 @@ type Server struct {
 	registry     *prometheus.Registry
 	now          func() time.Time
 	version      string
-	limiter      *userLimiter
+	limiter      *rateLimiter // per user, the management API
+	publishing   *rateLimiter // per tenant, events published
 	keyFailures  *keyFailureLimiter
 	streamer     *stream.Streamer
 	metrics      apiMetrics
@@ -79,8 +85,12 @@ func NewServer(d Deps) *Server {
 		webhooks: d.Webhooks, eventTypes: d.EventTypes, events: d.Events, deliveries: d.Deliveries,
 		integrations: d.Integrations, readiness: d.Readiness,
 		verifier: d.Verifier, log: d.Logger, registry: d.Registry, now: d.Now, version: d.Version,
-		limiter: newUserLimiter(d.RateLimit, d.RateBurst, d.RateBuckets, d.Logger),
+		limiter: newRateLimiter("API", d.RateLimit, d.RateBurst, d.RateBuckets, d.Logger),
 	}
+	if d.RateBuckets == nil { // one set of buckets in memory for both limits
+		d.RateBuckets = s.limiter.buckets
+	}
+	s.publishing = newRateLimiter("publishing", d.PublishRateLimit, int(math.Ceil(d.PublishRateLimit)), d.RateBuckets, d.Logger)
 	if s.log == nil {
 		s.log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
@@ -143,6 +153,7 @@ type route struct {
 	Summary    string
 	Tag        string
 	Auth       bool     // needs a bearer token
+	Publishing bool     // counts against the tenant's publishing limit, not the user's API limit
 	Scope      string   // needs this scope too
 	QueryToken bool     // accepts ?access_token= (EventSource cannot set headers)
 	APIKey     bool     // authenticated by X-API-Key (Zapier) instead of a bearer token

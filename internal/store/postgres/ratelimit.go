@@ -14,19 +14,20 @@ import (
 )
 
 // takeToken refills key's bucket by the time since it was last seen ×
-// $3 tokens a second, capped at the burst $4, and takes a token when
-// there is one ($5 is hookd.TokenEpsilon), in one statement: the row lock
-// of ON CONFLICT DO UPDATE serializes the takers of one bucket on every
-// node. A new bucket starts full, less the token taken. The clock is the
-// caller's ($2), never moved back: a reading behind the row's refills
-// nothing, so no stretch of time counts twice however the nodes' clocks
-// differ. full_at says when the bucket is full again, for pruning.
+// $3 tokens a second, capped at the burst $4, and takes $7 tokens when
+// it holds $6 (min($7, burst); $5 is hookd.TokenEpsilon), in one
+// statement: the row lock of ON CONFLICT DO UPDATE serializes the takers
+// of one bucket on every node. A new bucket starts full, less the tokens
+// taken. The clock is the caller's ($2), never moved back: a reading
+// behind the row's refills nothing, so no stretch of time counts twice
+// however the nodes' clocks differ. full_at says when the bucket is full
+// again, for pruning.
 const takeToken = `INSERT INTO rate_buckets AS b (key, tokens, at, granted, full_at)
-	VALUES ($1, $4::float8 - 1, $2::timestamptz, true, $2::timestamptz + interval '1 second' / $3::float8)
+	VALUES ($1, $4::float8 - $7::float8, $2::timestamptz, true, $2::timestamptz + interval '1 second' * ($7::float8 / $3::float8))
 	ON CONFLICT (key) DO UPDATE SET (tokens, at, granted, full_at) = (
 		SELECT t.left, t.at, t.granted, t.at + interval '1 second' * (($4::float8 - t.left) / $3::float8)
-		FROM (SELECT r.at, r.granted, r.tokens - CASE WHEN r.granted THEN 1 ELSE 0 END AS left
-			FROM (SELECT f.at, f.tokens, f.tokens >= 1 - $5::float8 AS granted
+		FROM (SELECT r.at, r.granted, r.tokens - CASE WHEN r.granted THEN $7::float8 ELSE 0 END AS left
+			FROM (SELECT f.at, f.tokens, f.tokens >= $6::float8 - $5::float8 AS granted
 				FROM (SELECT GREATEST(b.at, $2::timestamptz) AS at,
 					LEAST($4::float8, b.tokens + GREATEST(0, extract(epoch FROM $2::timestamptz - b.at)::float8) * $3::float8) AS tokens) f) r) t)
 	RETURNING tokens, at, granted`
@@ -58,6 +59,11 @@ func (s *Store) Buckets() hookd.TokenBuckets { return &Buckets{pool: s.pool.Pool
 // the deliveries' due times and leases need already. A node ahead by d
 // can hand out at most d × perSecond tokens early, once.
 func (b *Buckets) Take(ctx context.Context, key string, perSecond float64, burst int, now time.Time) (time.Duration, error) {
+	return b.TakeN(ctx, key, 1, perSecond, burst, now)
+}
+
+// TakeN implements hookd.TokenBuckets, with Take's clock.
+func (b *Buckets) TakeN(ctx context.Context, key string, n int, perSecond float64, burst int, now time.Time) (time.Duration, error) {
 	if perSecond <= 0 {
 		return 0, nil
 	}
@@ -66,7 +72,9 @@ func (b *Buckets) Take(ctx context.Context, key string, perSecond float64, burst
 		at      time.Time
 		granted bool
 	)
-	err := b.pool.QueryRow(ctx, takeToken, key, now, perSecond, float64(max(burst, 1)), hookd.TokenEpsilon).Scan(&left, &at, &granted)
+	capacity, cost := float64(max(burst, 1)), float64(max(n, 1))
+	need := min(cost, capacity)
+	err := b.pool.QueryRow(ctx, takeToken, key, now, perSecond, capacity, hookd.TokenEpsilon, need, cost).Scan(&left, &at, &granted)
 	if err != nil {
 		return 0, fmt.Errorf("postgres: rate limit %s: %w", key, err)
 	}
@@ -76,7 +84,7 @@ func (b *Buckets) Take(ctx context.Context, key string, perSecond float64, burst
 	}
 	// at is later than now when another node's clock is ahead: the
 	// deficit refills from then.
-	return max(at.Sub(now), 0) + hookd.TokenWait(1-left, perSecond), nil
+	return max(at.Sub(now), 0) + hookd.TokenWait(need-left, perSecond), nil
 }
 
 // Peek implements hookd.TokenPeeker: one read, nothing taken.

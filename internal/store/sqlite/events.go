@@ -64,6 +64,7 @@ func (s *Store) PublishEvents(ctx context.Context, reqs []hookd.PublishRequest) 
 		leasing = leasing || r.Lease > 0
 	}
 	var leased []hookd.Claim
+	var created []createdDelivery
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		tenants, err := webhookTenants(ctx, tx, reqs)
 		if err != nil {
@@ -80,7 +81,7 @@ func (s *Store) PublishEvents(ctx context.Context, reqs []hookd.PublishRequest) 
 		if err := p.flush(ctx); err != nil {
 			return err
 		}
-		created, err := insertDeliveries(ctx, tx, p.deliveries, leasing)
+		created, err = insertDeliveries(ctx, tx, p.deliveries)
 		if err != nil {
 			return err
 		}
@@ -95,14 +96,37 @@ func (s *Store) PublishEvents(ctx context.Context, reqs []hookd.PublishRequest) 
 		return err
 	})
 	if err != nil {
-		s.releaseAll(leased) // the commit failed: nothing to lease
+		s.dropLeases(leased) // the commit failed: nothing to lease
 		return nil, err
 	}
+	s.queueCreated(created)
 	return results, nil
 }
 
+// queueCreated puts the deliveries a publish committed in the due queue,
+// but those it leased to the publisher (they come back when their lease
+// ends or is released).
+func (s *Store) queueCreated(created []createdDelivery) {
+	s.leases.mu.Lock()
+	defer s.leases.mu.Unlock()
+	for _, c := range created {
+		if _, held := s.leases.held[c.id]; !held {
+			s.queue.push(c.webhookID, c.id, c.due)
+		}
+	}
+}
+
+// dropLeases forgets leases of deliveries that were never committed.
+func (s *Store) dropLeases(claims []hookd.Claim) {
+	s.leases.mu.Lock()
+	defer s.leases.mu.Unlock()
+	for _, c := range claims {
+		s.leases.drop(c.Delivery.ID)
+	}
+}
+
 // createdDelivery is a delivery row a publish inserted.
-type createdDelivery struct{ id, webhookID, eventSeq int64 }
+type createdDelivery struct{ id, webhookID, eventSeq, due int64 }
 
 // leaseFresh leases the deliveries a publish is about to commit, of the
 // requests that asked for a Lease, and sets those results' Claims. It runs
@@ -136,7 +160,7 @@ func (s *Store) leaseFresh(reqs []hookd.PublishRequest, results []hookd.PublishR
 			Event: ev, LeaseToken: token,
 			LeaseUntil: ev.CreatedAt.Add(reqs[i].Lease).UTC().Truncate(time.Millisecond),
 		}
-		b.held[c.id] = heldLease{token: token, until: claim.LeaseUntil, due: ms(due)}
+		b.held[c.id] = heldLease{token: token, until: claim.LeaseUntil, due: ms(due), webhookID: c.webhookID}
 		results[i].Claims = append(results[i].Claims, claim)
 		all = append(all, claim)
 	}
@@ -370,26 +394,17 @@ const deliveryRowValues = 7
 // insertDeliveries queues the pending deliveries of a whole publish, with
 // multi-row INSERTs of deliveryRowsPerInsert rows; the full-size statement
 // is prepared once, so SQLite parses at most two statements however many
-// events the publish holds. With returning, it reports the rows it made.
-func insertDeliveries(ctx context.Context, tx *sql.Tx, values []any, returning bool) ([]createdDelivery, error) {
+// events the publish holds. It reports the rows it made, for the due
+// queue and the publisher's leases.
+func insertDeliveries(ctx context.Context, tx *sql.Tx, values []any) ([]createdDelivery, error) {
 	stmt := func(rows int) string {
 		row := "(?, ?, ?, ?, 'pending', ?, ?, ?)"
-		q := `INSERT INTO deliveries (tenant, webhook_id, event_seq, event_type, state,
-			next_attempt_at, created_at, updated_at) VALUES ` + strings.TrimSuffix(strings.Repeat(row+", ", rows), ", ")
-		if returning {
-			q += " RETURNING id, webhook_id, event_seq"
-		}
-		return q
+		return `INSERT INTO deliveries (tenant, webhook_id, event_seq, event_type, state,
+			next_attempt_at, created_at, updated_at) VALUES ` + strings.TrimSuffix(strings.Repeat(row+", ", rows), ", ") +
+			" RETURNING id, webhook_id, event_seq, next_attempt_at"
 	}
-	var created []createdDelivery
-	if returning {
-		created = make([]createdDelivery, 0, len(values)/deliveryRowValues)
-	}
+	created := make([]createdDelivery, 0, len(values)/deliveryRowValues)
 	run := func(st *sql.Stmt, values []any) error {
-		if !returning {
-			_, err := st.ExecContext(ctx, values...)
-			return err
-		}
 		rows, err := st.QueryContext(ctx, values...)
 		if err != nil {
 			return err
@@ -397,7 +412,7 @@ func insertDeliveries(ctx context.Context, tx *sql.Tx, values []any, returning b
 		defer rows.Close()
 		for rows.Next() {
 			var c createdDelivery
-			if err := rows.Scan(&c.id, &c.webhookID, &c.eventSeq); err != nil {
+			if err := rows.Scan(&c.id, &c.webhookID, &c.eventSeq, &c.due); err != nil {
 				return err
 			}
 			created = append(created, c)

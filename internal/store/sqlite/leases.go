@@ -13,9 +13,12 @@ import (
 // column: a held delivery is not claimed again until its lease ends or is
 // released; completing needs the lease's token.
 //
-// Ordering: a claim reads the queue while holding mu, and a completion
-// drops its lease only after its transaction committed, also under mu. So
-// a claim's snapshot includes every completion whose lease is already gone.
+// Ordering: a claim pops the due queue (dueQueue, also guarded by mu) and
+// reads the popped rows while holding mu; a completion drops its lease and
+// queues a retry only after its transaction committed, also under mu. So a
+// claim's read includes every completion whose lease is already gone. A
+// lease that ends unreleased puts its delivery back in the queue at the
+// next claim.
 type leaseBook struct {
 	mu   sync.Mutex
 	held map[int64]heldLease // by delivery id
@@ -23,23 +26,13 @@ type leaseBook struct {
 
 // heldLease is one claimed delivery's lease.
 type heldLease struct {
-	token string
-	until time.Time
-	due   int64 // next_attempt_at (ms) when it was claimed
+	token     string
+	until     time.Time
+	due       int64 // next_attempt_at (ms) when it was claimed
+	webhookID int64
 }
 
 func newLeaseBook() *leaseBook { return &leaseBook{held: map[int64]heldLease{}} }
-
-// heldAt reports whether a delivery's lease is still running at now;
-// an expired lease is forgotten.
-func (b *leaseBook) heldAt(id int64, now time.Time) bool {
-	l, ok := b.held[id]
-	if ok && !now.Before(l.until) {
-		delete(b.held, id)
-		return false
-	}
-	return ok
-}
 
 // owns reports whether token is the delivery's lease (expired or not: a
 // lease that ran out but was not taken again can still complete).

@@ -98,7 +98,9 @@ func statusCondition(status string) (string, error) {
 // ListDeliveries returns one page of a webhook's delivery logs, newest
 // first, the number of logs matching q, and the summary. The summary
 // counts the webhook's non-test deliveries matching q's event and time
-// window, whatever q.Status. A Limit of 0 or less means no limit.
+// window, whatever q.Status. A Limit of 0 or less means no limit. Counts
+// come from delivery_stats (see readGroups) plus the few test sends; only
+// the page reads deliveries.
 func (s *Store) ListDeliveries(ctx context.Context, owner hookd.Owner, webhookID int64, q hookd.DeliveryQuery) ([]*hookd.Delivery, int64, hookd.DeliverySummary, error) {
 	var sum hookd.DeliverySummary
 	status, err := statusCondition(q.Status)
@@ -110,13 +112,14 @@ func (s *Store) ListDeliveries(ctx context.Context, owner hookd.Owner, webhookID
 	cond, condArgs := eventCondition(q.Event)
 	where += cond
 	args = append(args, condArgs...)
-	if q.Start != nil {
+	start, end := msOpt(q.Start), msOpt(q.End)
+	if start != nil {
 		where += " AND d.created_at >= ?"
-		args = append(args, ms(*q.Start))
+		args = append(args, *start)
 	}
-	if q.End != nil {
+	if end != nil {
 		where += " AND d.created_at <= ?"
-		args = append(args, ms(*q.End))
+		args = append(args, *end)
 	}
 	var out []*hookd.Delivery
 	var total int64
@@ -124,14 +127,27 @@ func (s *Store) ListDeliveries(ctx context.Context, owner hookd.Owner, webhookID
 		if err := ownWebhook(ctx, tx, owner, webhookID); err != nil {
 			return err
 		}
-		err := tx.QueryRowContext(ctx, `SELECT COALESCE(SUM(`+status+`), 0),
-			COALESCE(SUM(d.test = 0 AND d.state = 'success'), 0),
-			COALESCE(SUM(d.test = 0 AND d.state = 'failed'), 0),
-			COALESCE(SUM(d.test = 0 AND d.state = 'pending' AND d.attempts > 0), 0)
-			FROM deliveries d`+where, args...).Scan(&total, &sum.Successful, &sum.Failed, &sum.PendingRetry)
+		groups, err := readGroups(ctx, tx, webhookID, start, end, cond, condArgs)
 		if err != nil {
 			return err
 		}
+		for _, g := range groups {
+			switch hookd.DeliveryState(g.state) {
+			case hookd.StateSuccess:
+				sum.Successful += g.deliveries
+			case hookd.StateFailed:
+				sum.Failed += g.deliveries
+			case hookd.StatePending:
+				sum.PendingRetry += g.attempted
+			}
+			total += statusCount(q.Status, g)
+		}
+		var tests int64
+		if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM deliveries d"+where+" AND d.test = 1 AND "+status,
+			args...).Scan(&tests); err != nil {
+			return err
+		}
+		total += tests
 		limit := q.Limit
 		if limit <= 0 {
 			limit = -1
@@ -144,6 +160,32 @@ func (s *Store) ListDeliveries(ctx context.Context, owner hookd.Owner, webhookID
 		return nil, 0, hookd.DeliverySummary{}, err
 	}
 	return out, total, sum, nil
+}
+
+// statusCount is how many deliveries of a group have an API status
+// ("" any, cancelled included).
+func statusCount(status string, g deliveryGroup) int64 {
+	pending := hookd.DeliveryState(g.state) == hookd.StatePending
+	switch status {
+	case "":
+		return g.deliveries
+	case "success":
+		if hookd.DeliveryState(g.state) == hookd.StateSuccess {
+			return g.deliveries
+		}
+	case "failed":
+		if hookd.DeliveryState(g.state) == hookd.StateFailed {
+			return g.deliveries
+		}
+		if pending {
+			return g.attempted
+		}
+	case "pending":
+		if pending {
+			return g.deliveries - g.attempted
+		}
+	}
+	return 0
 }
 
 // GetDelivery returns one of a webhook's deliveries with its attempts in
@@ -210,12 +252,7 @@ const requeue = `state = 'pending', next_attempt_at = ?1, lease_token = NULL, le
 // lease held on it is dropped. Test sends and cancelled deliveries answer
 // EConflict.
 func (s *Store) RetryDelivery(ctx context.Context, owner hookd.Owner, webhookID, deliveryID int64, now time.Time) error {
-	defer func() { // a lease held on it no longer counts
-		s.leases.mu.Lock()
-		s.leases.drop(deliveryID)
-		s.leases.mu.Unlock()
-	}()
-	return s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(tx *sql.Tx) error {
 		if err := ownWebhook(ctx, tx, owner, webhookID); err != nil {
 			return err
 		}
@@ -248,30 +285,50 @@ func (s *Store) RetryDelivery(ctx context.Context, owner hookd.Owner, webhookID,
 			" - 1, pending_count = pending_count + 1 WHERE webhook_id = ?", webhookID)
 		return err
 	})
+	s.leases.mu.Lock()
+	defer s.leases.mu.Unlock()
+	s.leases.drop(deliveryID) // a lease held on it no longer counts
+	if err == nil {
+		s.queue.push(webhookID, deliveryID, ms(now))
+	}
+	return err
 }
 
 // RecoverDeliveries makes due again at now every delivery of the webhook
 // that failed for good at or after since, and returns how many.
 func (s *Store) RecoverDeliveries(ctx context.Context, owner hookd.Owner, webhookID int64, since, now time.Time) (int64, error) {
+	var ids []int64
 	var n int64
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		if err := ownWebhook(ctx, tx, owner, webhookID); err != nil {
 			return err
 		}
-		res, err := tx.ExecContext(ctx, "UPDATE deliveries SET "+requeue+
-			" WHERE webhook_id = ?2 AND state = 'failed' AND test = 0 AND completed_at >= ?3",
+		rows, err := tx.QueryContext(ctx, "UPDATE deliveries SET "+requeue+
+			" WHERE webhook_id = ?2 AND state = 'failed' AND test = 0 AND completed_at >= ?3 RETURNING id",
 			ms(now), webhookID, ms(since))
 		if err != nil {
 			return err
 		}
-		if n, err = res.RowsAffected(); err != nil || n == 0 {
+		if ids, err = scanRows(rows, func(row interface{ Scan(...any) error }) (int64, error) {
+			var id int64
+			return id, row.Scan(&id)
+		}); err != nil || len(ids) == 0 {
 			return err
 		}
+		n = int64(len(ids))
 		_, err = tx.ExecContext(ctx, `UPDATE webhook_counters SET failure_count = failure_count - ?,
 			pending_count = pending_count + ? WHERE webhook_id = ?`, n, n, webhookID)
 		return err
 	})
-	return n, err
+	if err != nil {
+		return 0, err
+	}
+	s.leases.mu.Lock()
+	defer s.leases.mu.Unlock()
+	for _, id := range ids {
+		s.queue.push(webhookID, id, ms(now))
+	}
+	return n, nil
 }
 
 // RecordTestSend stores a test send in two steps (see hookd.LogStore).

@@ -15,10 +15,11 @@ import (
 // one of its owner's active webhooks or integrations subscribes to, with
 // one pending delivery to each. An event nobody takes is not stored.
 // They are stored like test sends (test = 1) as far as the tenant's
-// stream goes: they belong to one user, and streams are tenant-wide.
-func insertOperational(ctx context.Context, tx *sql.Tx, events []hookd.OperationalEvent) error {
+// stream goes: they belong to one user, and streams are tenant-wide. It
+// returns the new deliveries, for the due queue once committed.
+func insertOperational(ctx context.Context, tx *sql.Tx, events []hookd.OperationalEvent) ([]createdDelivery, error) {
 	if len(events) == 0 {
-		return nil
+		return nil, nil
 	}
 	candidates := map[hookd.Owner][]*hookd.Webhook{}
 	var deliveries []any
@@ -28,7 +29,7 @@ func insertOperational(ctx context.Context, tx *sql.Tx, events []hookd.Operation
 		if !ok {
 			var err error
 			if ws, err = subscribers(ctx, tx, ev.Owner); err != nil {
-				return err
+				return nil, err
 			}
 			candidates[ev.Owner] = ws
 		}
@@ -38,7 +39,7 @@ func insertOperational(ctx context.Context, tx *sql.Tx, events []hookd.Operation
 		}
 		id, err := hookd.NewEventID(ev.At, nil)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		var webhooks, integrations int
 		for _, w := range to {
@@ -55,22 +56,23 @@ func insertOperational(ctx context.Context, tx *sql.Tx, events []hookd.Operation
 			RETURNING seq`, id, ev.Owner.Tenant, hookd.OperationalPublisher, ev.Type, hookd.OperationalVersion,
 			rowcodec.EventPayload(ev.Data), webhooks, integrations, at).Scan(&seq)
 		if err != nil {
-			return fmt.Errorf("sqlite: operational event: %w", err)
+			return nil, fmt.Errorf("sqlite: operational event: %w", err)
 		}
 		for _, w := range to {
 			deliveries = append(deliveries, ev.Owner.Tenant, w.ID, seq, ev.Type, at, at, at)
 			pending[w.ID]++
 		}
 	}
-	if _, err := insertDeliveries(ctx, tx, deliveries, false); err != nil {
-		return err
+	created, err := insertDeliveries(ctx, tx, deliveries)
+	if err != nil {
+		return nil, err
 	}
 	for id, n := range pending {
 		if _, err := tx.ExecContext(ctx, "UPDATE webhook_counters SET pending_count = pending_count + ? WHERE webhook_id = ?", n, id); err != nil {
-			return err
+			return nil, err
 		}
 	}
-	return nil
+	return created, nil
 }
 
 // subscribers returns the owner's active webhooks and integrations with

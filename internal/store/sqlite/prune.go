@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/hookd/hookd/internal/hookd"
+	"github.com/hookd/hookd/internal/store/statstally"
 )
 
 // pruneChunk is how many rows one pruning transaction deletes, so the
@@ -45,6 +46,11 @@ func (s *Store) PruneDeliveries(ctx context.Context, before time.Time) (int64, e
 	keyCutoff := ms(before.Add(-hookd.IdempotencyWindow))
 	if _, err := s.pruneLoop(ctx, `DELETE FROM idempotency_keys WHERE (tenant, key) IN (
 		SELECT tenant, key FROM idempotency_keys WHERE created_at < ? LIMIT ?)`, keyCutoff); err != nil {
+		return deleted, err
+	}
+	// Rollup rows left at zero before the cutoff count nothing any more.
+	if _, err := s.writer.ExecContext(ctx, "DELETE FROM delivery_stats WHERE deliveries = 0 AND hour < ?",
+		cutoff/statstally.HourMs); err != nil {
 		return deleted, err
 	}
 	// Pruning runs periodically: a good time to refresh the planner's

@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -24,7 +23,9 @@ func newLeaseToken() (string, error) {
 
 // ClaimDeliveries leases up to limit pending deliveries due at now, oldest
 // due first, until now+lease. All claims of one call share a lease token.
-// Leases live in memory (see leaseBook): claiming is one read, no write.
+// Leases and the due queue live in memory (see leaseBook and dueQueue):
+// claiming pops the queue and reads the popped rows, no write and no walk
+// of an index.
 func (s *Store) ClaimDeliveries(ctx context.Context, now time.Time, limit int, lease time.Duration, exclude []int64) ([]hookd.Claim, error) {
 	if limit <= 0 {
 		return nil, nil
@@ -34,61 +35,40 @@ func (s *Store) ClaimDeliveries(ctx context.Context, now time.Time, limit int, l
 		return nil, err
 	}
 	until := now.Add(lease).UTC().Truncate(time.Millisecond)
-	notIn := ""
-	args := []any{ms(now)}
+	var excluded map[int64]bool
 	if len(exclude) > 0 {
-		notIn = " AND webhook_id NOT IN (" + placeholders(len(exclude)) + ")"
-		args = append(args, int64Args(exclude)...)
+		excluded = make(map[int64]bool, len(exclude))
+		for _, id := range exclude {
+			excluded[id] = true
+		}
 	}
 	b := s.leases
 	b.mu.Lock()
-	// First pick ids from the queue index alone, skipping held ones (they
-	// come back too: ask for enough more), then read those rows.
-	args = append(args, limit+len(b.held))
-	// Deliveries of a switched-off webhook wait, pending, until it is
-	// switched on again.
-	picked, err := s.pickDue(ctx, notIn, args, limit, now)
-	if err != nil {
-		b.mu.Unlock()
-		return nil, err
-	}
+	s.expireLeases(now)
 	var claims []hookd.Claim
 	var seqs []int64
-	var rows *sql.Rows
-	if len(picked) > 0 {
-		rows, err = s.reader.QueryContext(ctx, `SELECT id, tenant, webhook_id, event_seq, event_type, attempts,
-			next_attempt_at, created_at, updated_at FROM deliveries
-			WHERE id IN (`+placeholders(len(picked))+`) AND state = 'pending' ORDER BY next_attempt_at, id`, int64Args(picked)...)
+	for len(claims) < limit {
+		picked := s.queue.popDue(ms(now), limit-len(claims), excluded)
+		if len(picked) == 0 {
+			break
+		}
+		got, gotSeqs, err := s.claimPicked(ctx, picked, token, until)
 		if err != nil {
+			for _, p := range picked { // back as they were; the claims made go below
+				if _, held := b.held[p.id]; !held {
+					s.queue.push(p.webhookID, p.id, p.due)
+				}
+			}
 			b.mu.Unlock()
+			s.releaseAll(claims)
+			s.releaseAll(got)
 			return nil, err
 		}
-	}
-	for rows != nil && rows.Next() {
-		var c hookd.Claim
-		var seq, due, createdAt, updatedAt int64
-		if err := rows.Scan(&c.Delivery.ID, &c.Delivery.Tenant, &c.Delivery.WebhookID, &seq,
-			&c.Delivery.EventType, &c.Delivery.Attempts, &due, &createdAt, &updatedAt); err != nil {
-			rows.Close()
-			b.mu.Unlock()
-			return nil, err
-		}
-		dueAt := fromMs(due)
-		c.Delivery.State = hookd.StatePending
-		c.Delivery.NextAttemptAt = &dueAt
-		c.Delivery.CreatedAt, c.Delivery.UpdatedAt = fromMs(createdAt), fromMs(updatedAt)
-		c.LeaseToken, c.LeaseUntil = token, until
-		b.held[c.Delivery.ID] = heldLease{token: token, until: until, due: due}
-		claims = append(claims, c)
-		seqs = append(seqs, seq)
-	}
-	if rows != nil {
-		err = errors.Join(rows.Err(), rows.Close())
+		claims, seqs = append(claims, got...), append(seqs, gotSeqs...)
 	}
 	b.mu.Unlock()
-	if err != nil || len(claims) == 0 {
-		s.releaseAll(claims)
-		return nil, err
+	if len(claims) == 0 {
+		return nil, nil
 	}
 	events, err := s.eventsBySeq(ctx, seqs)
 	if err != nil {
@@ -107,37 +87,100 @@ func (s *Store) ClaimDeliveries(ctx context.Context, now time.Time, limit int, l
 	return claims, nil
 }
 
-// pickDue returns up to limit ids of due deliveries that hold no running
-// lease, read from the queue index only. The caller holds leases.mu.
-func (s *Store) pickDue(ctx context.Context, notIn string, args []any, limit int, now time.Time) ([]int64, error) {
-	rows, err := s.reader.QueryContext(ctx, `SELECT id FROM deliveries INDEXED BY deliveries_queue
-		WHERE state = 'pending' AND next_attempt_at <= ?`+notIn+`
-		AND webhook_id IN (SELECT id FROM webhooks WHERE is_active = 1)
-		ORDER BY next_attempt_at LIMIT ?`, args...) // ties in index order: no sort
+// claimPicked reads the rows of popped queue entries and leases those
+// still pending at the entry's due time on an active webhook. An entry of
+// a switched-off webhook goes back, its webhook parked; stale entries
+// (finished, cancelled, due again at another time, of a deleted webhook)
+// are dropped. The caller holds leases.mu.
+func (s *Store) claimPicked(ctx context.Context, picked []poppedEntry, token string, until time.Time) ([]hookd.Claim, []int64, error) {
+	ids := make([]int64, len(picked))
+	byID := make(map[int64][]poppedEntry, len(picked)) // a delivery may have stale entries beside its own
+	for i, p := range picked {
+		ids[i] = p.id
+		byID[p.id] = append(byID[p.id], p)
+	}
+	st, err := s.readStmt(ctx, `SELECT d.id, d.tenant, d.webhook_id, d.event_seq, d.event_type, d.attempts,
+		d.next_attempt_at, d.created_at, d.updated_at, d.state, w.is_active
+		FROM deliveries d LEFT JOIN webhooks w ON w.id = d.webhook_id
+		WHERE d.id IN (SELECT value FROM json_each(?)) ORDER BY d.next_attempt_at, d.id`)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
+	}
+	rows, err := st.QueryContext(ctx, jsonIDs(ids))
+	if err != nil {
+		return nil, nil, err
 	}
 	defer rows.Close()
-	var ids []int64
-	for rows.Next() && len(ids) < limit {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
+	var claims []hookd.Claim
+	var seqs []int64
+	for rows.Next() {
+		var c hookd.Claim
+		var seq, createdAt, updatedAt int64
+		var due sql.NullInt64
+		var state string
+		var active sql.NullBool
+		if err := rows.Scan(&c.Delivery.ID, &c.Delivery.Tenant, &c.Delivery.WebhookID, &seq,
+			&c.Delivery.EventType, &c.Delivery.Attempts, &due, &createdAt, &updatedAt, &state, &active); err != nil {
+			return claims, nil, err
 		}
-		if !s.leases.heldAt(id, now) {
-			ids = append(ids, id)
+		entries := byID[c.Delivery.ID]
+		p := entries[0]
+		for _, e := range entries[1:] {
+			if due.Valid && e.due == due.Int64 {
+				p = e
+			}
 		}
+		_, held := s.leases.held[p.id]
+		switch {
+		case held: // a second entry of a leased delivery: its lease puts it back when it ends
+			continue
+		case state != string(hookd.StatePending) || !due.Valid || due.Int64 != p.due || !active.Valid:
+			continue // stale: dropped
+		case !active.Bool:
+			s.queue.push(p.webhookID, p.id, p.due)
+			s.queue.park(p.webhookID)
+			continue
+		}
+		dueAt := fromMs(due.Int64)
+		c.Delivery.State = hookd.StatePending
+		c.Delivery.NextAttemptAt = &dueAt
+		c.Delivery.CreatedAt, c.Delivery.UpdatedAt = fromMs(createdAt), fromMs(updatedAt)
+		c.LeaseToken, c.LeaseUntil = token, until
+		s.leases.held[c.Delivery.ID] = heldLease{token: token, until: until, due: due.Int64, webhookID: p.webhookID}
+		claims = append(claims, c)
+		seqs = append(seqs, seq)
 	}
-	return ids, rows.Err()
+	return claims, seqs, rows.Err()
 }
 
-// releaseAll drops the leases of claims this store just made.
+// expireLeases queues again the deliveries whose lease ended by now. The
+// caller holds leases.mu.
+func (s *Store) expireLeases(now time.Time) {
+	for id, l := range s.leases.held {
+		if !now.Before(l.until) {
+			delete(s.leases.held, id)
+			s.queue.push(l.webhookID, id, l.due)
+		}
+	}
+}
+
+// requeueLease ends a lease and queues its delivery again at the time it was
+// due. The caller holds leases.mu.
+func (s *Store) requeueLease(id int64) {
+	if l, ok := s.leases.held[id]; ok {
+		delete(s.leases.held, id)
+		s.queue.push(l.webhookID, id, l.due)
+	}
+}
+
+// releaseAll ends the leases of claims still held, their deliveries due
+// again as before.
 func (s *Store) releaseAll(claims []hookd.Claim) {
 	s.leases.mu.Lock()
 	defer s.leases.mu.Unlock()
 	for _, c := range claims {
 		if s.leases.owns(c.Delivery.ID, c.LeaseToken) {
-			s.leases.drop(c.Delivery.ID)
+			s.requeueLease(c.Delivery.ID)
 		}
 	}
 }
@@ -208,12 +251,14 @@ func (s *Store) CompleteAttempts(ctx context.Context, results []hookd.AttemptRes
 		owned = append(owned, i)
 	}
 	b.mu.Unlock()
+	var created []createdDelivery // operational events' deliveries
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		operational, err := completeBatch(ctx, tx, results, owned, rules)
 		if err != nil {
 			return err
 		}
-		return insertOperational(ctx, tx, operational)
+		created, err = insertOperational(ctx, tx, operational)
+		return err
 	})
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -222,6 +267,16 @@ func (s *Store) CompleteAttempts(ctx context.Context, results []hookd.AttemptRes
 			b.held[id] = l // not recorded: the lease runs on as before
 		} else {
 			b.drop(id)
+		}
+	}
+	if err == nil {
+		for _, i := range owned { // retries are due again
+			if r := &results[i]; r.State() == hookd.StatePending {
+				s.queue.push(saved[r.DeliveryID].webhookID, r.DeliveryID, ms(*r.NextAttemptAt))
+			}
+		}
+		for _, c := range created {
+			s.queue.push(c.webhookID, c.id, c.due)
 		}
 	}
 	return err
@@ -236,16 +291,15 @@ func (s *Store) ReleaseClaims(ctx context.Context, claims []hookd.Claim) error {
 
 // NextDue returns when the earliest pending delivery of an active webhook
 // is due (for a leased one: when its lease ends), or nil when none is.
+// Both come from memory.
 func (s *Store) NextDue(ctx context.Context) (*time.Time, error) {
-	due, err := s.firstUnheldDue(ctx)
-	if err != nil {
-		return nil, err
-	}
 	s.leases.mu.Lock()
 	end := s.leases.earliestEnd()
+	first, ok := s.queue.first()
 	s.leases.mu.Unlock()
-	if end != 0 && (due == 0 || end < due) {
-		due = end
+	due := end
+	if ok && (due == 0 || first.due < due) {
+		due = first.due
 	}
 	if due == 0 {
 		return nil, nil
@@ -254,42 +308,22 @@ func (s *Store) NextDue(ctx context.Context) (*time.Time, error) {
 	return &t, nil
 }
 
-// firstUnheldDue returns the due time (ms) of the first pending delivery
-// of an active webhook that holds no lease, or 0.
-func (s *Store) firstUnheldDue(ctx context.Context) (int64, error) {
-	s.leases.mu.Lock()
-	defer s.leases.mu.Unlock()
-	rows, err := s.reader.QueryContext(ctx, `SELECT id, next_attempt_at FROM deliveries
-		WHERE state = 'pending' AND next_attempt_at IS NOT NULL
-		AND webhook_id IN (SELECT id FROM webhooks WHERE is_active = 1)
-		ORDER BY next_attempt_at, id LIMIT ?`, len(s.leases.held)+1)
-	if err != nil {
-		return 0, err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var id, due int64
-		if err := rows.Scan(&id, &due); err != nil {
-			return 0, err
-		}
-		if _, held := s.leases.held[id]; !held {
-			return due, nil
-		}
-	}
-	return 0, rows.Err()
-}
-
 // QueueDepth counts pending deliveries (leased ones included) and returns
-// the due time of the oldest unclaimed one that is due at now.
+// the due time of the oldest unclaimed one that is due at now. The count
+// is the webhooks' pending counters' sum (test sends are never pending;
+// a deleted webhook's deliveries are cancelled), so a backlog of millions
+// costs a row per webhook, not an index walk.
 func (s *Store) QueueDepth(ctx context.Context, now time.Time) (int64, *time.Time, error) {
 	var n int64
-	if err := s.reader.QueryRowContext(ctx, "SELECT COUNT(*) FROM deliveries WHERE state = 'pending'").Scan(&n); err != nil {
+	if err := s.reader.QueryRowContext(ctx, "SELECT COALESCE(SUM(pending_count), 0) FROM webhook_counters").Scan(&n); err != nil {
 		return 0, nil, err
 	}
-	due, err := s.firstUnheldDue(ctx)
-	if err != nil || due == 0 || due > ms(now) {
-		return n, nil, err
+	s.leases.mu.Lock()
+	first, ok := s.queue.first()
+	s.leases.mu.Unlock()
+	if !ok || first.due > ms(now) {
+		return n, nil, nil
 	}
-	t := fromMs(due)
+	t := fromMs(first.due)
 	return n, &t, nil
 }

@@ -27,9 +27,14 @@ func TestRekeyReSealsAuth(t *testing.T) {
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
-	got, err := mustOpen(t, db, newKey).GetWebhook(ctx, w.Owner, w.ID)
+	// One process owns the file at a time: open it in turn with each key.
+	s = mustOpen(t, db, newKey)
+	got, err := s.GetWebhook(ctx, w.Owner, w.ID)
 	if err != nil || !reflect.DeepEqual(got.Auth, w.Auth) {
 		t.Fatalf("after rekey = %+v, %v", got, err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
 	}
 	if _, err := mustOpen(t, db, oldKey).GetWebhook(ctx, w.Owner, w.ID); err == nil {
 		t.Error("the old key still opens the webhook")

@@ -105,6 +105,7 @@ func TestRekeyIsAllOrNothing(t *testing.T) {
 	if err := s.CreateWebhook(ctx, good); err != nil {
 		t.Fatal(err)
 	}
+	s.Close()
 	// A second row sealed with some other key: the current key cannot open it.
 	other := mustOpen(t, path, stranger)
 	bad := integrationRow()
@@ -112,6 +113,7 @@ func TestRekeyIsAllOrNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	other.Close()
+	s = mustOpen(t, path, oldKey)
 	if n, err := s.Rekey(ctx, newKey); err == nil || n != 0 {
 		t.Fatalf("Rekey over an unreadable row = %d, %v; want an error", n, err)
 	}

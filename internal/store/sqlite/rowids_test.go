@@ -59,10 +59,12 @@ func rewindRowIDs(t *testing.T, path string, old map[int64]int64, last int64) {
 		exec("UPDATE webhooks SET id = ? WHERE id = ?", -prev, cur)
 		exec("UPDATE webhook_counters SET webhook_id = ? WHERE webhook_id = ?", -prev, cur)
 		exec("UPDATE deliveries SET webhook_id = ? WHERE webhook_id = ?", -prev, cur)
+		exec("UPDATE delivery_stats SET webhook_id = ? WHERE webhook_id = ?", -prev, cur)
 	}
 	exec("UPDATE webhooks SET id = -id WHERE id < 0")
 	exec("UPDATE webhook_counters SET webhook_id = -webhook_id WHERE webhook_id < 0")
 	exec("UPDATE deliveries SET webhook_id = -webhook_id WHERE webhook_id < 0")
+	exec("UPDATE delivery_stats SET webhook_id = -webhook_id WHERE webhook_id < 0")
 	exec("UPDATE sqlite_sequence SET seq = ? WHERE name = 'webhooks'", last)
 	exec("DROP TABLE webhook_id_ranges")
 	exec("DROP TABLE webhook_id_moves")

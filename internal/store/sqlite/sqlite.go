@@ -50,7 +50,9 @@ type Store struct {
 	writer *sql.DB // one connection: every write
 	reader *sql.DB // query-only pool: reads
 	leases *leaseBook
-	stmts  sync.Map // query text -> *sql.Stmt on reader, prepared once (see readStmt)
+	queue  *dueQueue // pending deliveries by due time; guarded by leases.mu
+	lock   *dbLock   // this process's ownership of the file
+	stmts  sync.Map  // query text -> *sql.Stmt on reader, prepared once (see readStmt)
 
 	stopCheckpoints chan struct{} // closed by Close
 	checkpointsDone chan struct{} // closed when the checkpointer stopped
@@ -62,6 +64,8 @@ var _ hookd.Store = (*Store)(nil)
 
 // Open opens (creating when missing) the database file at path, applies
 // the embedded migrations that are not applied yet, and returns the store.
+// The store owns the file until Close: another Open of it, in this
+// process or another, fails (see lockDatabase).
 func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	if opts.Cipher == nil {
 		return nil, errors.New("sqlite: Options.Cipher is required")
@@ -69,6 +73,21 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	if path == "" {
 		return nil, errors.New("sqlite: empty database path")
 	}
+	lock, err := lockDatabase(path)
+	if err != nil {
+		return nil, err
+	}
+	s, err := open(ctx, path, opts)
+	if err != nil {
+		lock.release()
+		return nil, err
+	}
+	s.lock = lock
+	return s, nil
+}
+
+// open is Open once the file is locked.
+func open(ctx context.Context, path string, opts Options) (*Store, error) {
 	syncMode := strings.ToUpper(opts.Synchronous)
 	switch syncMode {
 	case "":
@@ -91,12 +110,16 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	writer.SetMaxIdleConns(1)
 	writer.SetConnMaxLifetime(0)
 	writer.SetConnMaxIdleTime(0)
-	s := &Store{path: path, cipher: opts.Cipher, writer: writer, leases: newLeaseBook()}
+	s := &Store{path: path, cipher: opts.Cipher, writer: writer, leases: newLeaseBook(), queue: newDueQueue()}
 	// The writer connects first: it switches the file to WAL, which the
 	// readers then find.
 	if err := s.migrate(ctx); err != nil {
 		writer.Close()
 		return nil, err
+	}
+	if err := s.loadDueQueue(ctx); err != nil {
+		writer.Close()
+		return nil, fmt.Errorf("sqlite: load the due queue: %w", err)
 	}
 	// Recommended for long-lived connections: analyzes what needs it.
 	if _, err := writer.ExecContext(ctx, "PRAGMA optimize=0x10002"); err != nil {
@@ -126,14 +149,22 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 // checkpointInterval is how often the WAL is copied back into the database.
 const checkpointInterval = time.Second
 
+// walTruncateSize is the WAL size past which a checkpoint truncates it.
+const walTruncateSize = 64 << 20
+
 // checkpointWait bounds how long a checkpoint waits for readers and writers.
 const checkpointWait = 20 * time.Millisecond
 
 // checkpointer copies the WAL into the database file every second on a
-// connection of its own. PASSIVE never blocks writers or readers; a WAL
-// past 64 MiB is truncated once readers allow. A TRUNCATE checkpoint holds
-// off new writers while it waits for readers, so this connection waits at
-// most checkpointWait: it tries again a second later rather than stall
+// connection of its own. PASSIVE never blocks writers or readers. When it
+// copied everything, a RESTART starts the WAL over at once: with readers
+// always about, the writer alone seldom finds the moment to, and under
+// load the WAL grew by tens of MiB a second until the TRUNCATE of a WAL
+// past walTruncateSize held every writer off for 90-120 ms while it copied
+// the rest (the tail of publish latency). A RESTART right after a full copy
+// holds them off for a few ms. RESTART and TRUNCATE hold off new writers
+// while they wait for readers, so this connection waits at most
+// checkpointWait: it tries again a second later rather than stall
 // publishing and recording.
 func (s *Store) checkpointer(path, common string) {
 	defer close(s.checkpointsDone)
@@ -155,10 +186,17 @@ func (s *Store) checkpointer(path, common string) {
 		case <-t.C:
 		}
 		mode := "PASSIVE"
-		if fi, err := os.Stat(path + "-wal"); err == nil && fi.Size() > 64<<20 {
+		if fi, err := os.Stat(path + "-wal"); err == nil && fi.Size() > walTruncateSize {
 			mode = "TRUNCATE"
 		}
-		_, _ = db.Exec("PRAGMA wal_checkpoint(" + mode + ")")
+		var busy, frames, copied int
+		err := db.QueryRow("PRAGMA wal_checkpoint("+mode+")").Scan(&busy, &frames, &copied)
+		if err == nil && mode == "PASSIVE" && busy == 0 && frames > 0 && copied == frames {
+			// Everything is in the database: start the WAL over now, while
+			// that costs no copying, or it grows until the TRUNCATE above,
+			// which holds writers off while it copies tens of MiB.
+			_, _ = db.Exec("PRAGMA wal_checkpoint(RESTART)")
+		}
 	}
 }
 
@@ -212,7 +250,7 @@ func (s *Store) Close() error {
 		if s.reader != nil {
 			errs = append(errs, s.reader.Close())
 		}
-		errs = append(errs, s.writer.Close())
+		errs = append(errs, s.writer.Close(), s.lock.release())
 		s.closeErr = errors.Join(errs...)
 	})
 	return s.closeErr

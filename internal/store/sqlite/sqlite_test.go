@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -203,4 +204,21 @@ func TestOpenOptions(t *testing.T) {
 	if _, err := s.reader.Exec("DELETE FROM webhooks"); err == nil {
 		t.Error("the read pool accepted a write")
 	}
+}
+
+// TestOneOwnerPerFile: while a store has the file open, another Open of
+// it fails with a message saying who holds it; after Close it succeeds.
+func TestOneOwnerPerFile(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "hookd.db")
+	box := newTestCipher(t)
+	s := mustOpen(t, path, box)
+	_, err := Open(t.Context(), path, Options{Cipher: box})
+	if err == nil || !strings.Contains(err.Error(), "in use by process") {
+		t.Fatalf("second Open = %v, want an in-use error", err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	mustOpen(t, path, box)
 }

@@ -107,7 +107,7 @@ func (s *Store) UpdateWebhook(ctx context.Context, w *hookd.Webhook) error {
 	if err != nil {
 		return err
 	}
-	return s.write(ctx, func(tx *sql.Tx) error {
+	err = s.write(ctx, func(tx *sql.Tx) error {
 		var wasActive bool
 		var createdAt int64
 		err := tx.QueryRowContext(ctx, "SELECT is_active, created_at FROM webhooks WHERE id = ? AND tenant = ? AND user_id = ?",
@@ -134,13 +134,19 @@ func (s *Store) UpdateWebhook(ctx context.Context, w *hookd.Webhook) error {
 		w.CreatedAt = fromMs(createdAt)
 		return nil
 	})
+	if err == nil && w.IsActive { // its deliveries may be claimed again
+		s.leases.mu.Lock()
+		s.queue.unpark(w.ID)
+		s.leases.mu.Unlock()
+	}
+	return err
 }
 
 // DeleteWebhook removes the owner's webhook and its counters, and cancels
 // its pending deliveries so they are never claimed. Its finished
 // deliveries stay until pruned.
 func (s *Store) DeleteWebhook(ctx context.Context, owner hookd.Owner, id int64) error {
-	return s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, "DELETE FROM webhooks WHERE id = ? AND tenant = ? AND user_id = ?",
 			id, owner.Tenant, owner.User)
 		if err != nil {
@@ -155,6 +161,12 @@ func (s *Store) DeleteWebhook(ctx context.Context, owner hookd.Owner, id int64) 
 			lease_until = NULL, next_attempt_at = NULL WHERE webhook_id = ? AND state = 'pending'`, id)
 		return err
 	})
+	if err == nil { // its cancelled deliveries leave the due queue at once
+		s.leases.mu.Lock()
+		s.queue.drop(id)
+		s.leases.mu.Unlock()
+	}
+	return err
 }
 
 // ListWebhooks returns one page of the owner's webhooks ordered by id and

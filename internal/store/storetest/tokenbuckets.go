@@ -79,6 +79,39 @@ var bucketScenarios = []struct {
 	}},
 }
 
+// takeN is one step of a TakeN scenario: take's fields and n tokens.
+type takeN struct {
+	node      int
+	advance   time.Duration
+	n         int
+	perSecond float64
+	burst     int
+	want      time.Duration
+}
+
+// bucketScenariosN are the behaviours of TakeN: requests that count as
+// several tokens, larger than the burst or not.
+var bucketScenariosN = []struct {
+	name  string
+	steps []takeN
+}{
+	{"several at once", []takeN{
+		{0, 0, 3, 10, 5, 0},
+		{0, 0, 3, 10, 5, 100 * time.Millisecond}, // 2 left, 3 needed
+		{1, 0, 2, 10, 5, 0},
+		{1, 0, 1, 10, 5, 100 * time.Millisecond},
+		{0, 100 * time.Millisecond, 1, 10, 5, 0},
+	}},
+	{"larger than the burst leaves a debt", []takeN{
+		{0, 0, 50, 10, 10, 0},                         // a full bucket lets it through: 10 - 50 = -40
+		{1, 0, 1, 10, 10, 4100 * time.Millisecond},    // back to 1 in 4.1 s
+		{0, 4 * time.Second, 20, 10, 10, time.Second}, // 0 now; 20 needs the full burst
+		{0, time.Second, 20, 10, 10, 0},
+		{0, 0, 0, 10, 10, 1100 * time.Millisecond}, // n below 1 counts as 1
+	}},
+	{"no limit", []takeN{{0, 0, 500, 0, 1, 0}, {1, 0, 500, 0, 1, 0}}},
+}
+
 // RunTokenBuckets checks a hookd.TokenBuckets: a bucket's burst, refill
 // and wait, and, when open gives two handles on the same buckets (two
 // nodes on one database; or the same value twice in one process), that
@@ -130,6 +163,22 @@ func RunTokenBuckets(t *testing.T, open func(t *testing.T) (node0, node1 hookd.T
 		now = now.Add(time.Second)
 		peek(pb, 0)
 	})
+	for i, sc := range bucketScenariosN {
+		now := day.Add(time.Duration(len(bucketScenarios)+2+i) * 24 * time.Hour)
+		key := fmt.Sprintf("test:%s:n:%d", t.Name(), i)
+		t.Run(sc.name, func(t *testing.T) {
+			for j, st := range sc.steps {
+				now = now.Add(st.advance)
+				got, err := nodes[st.node].TakeN(t.Context(), key, st.n, st.perSecond, st.burst, now)
+				if err != nil {
+					t.Fatalf("step %d: TakeN: %v", j, err)
+				}
+				if got != st.want {
+					t.Fatalf("step %d (node %d, %d of %v/s, burst %d): wait %v, want %v", j, st.node, st.n, st.perSecond, st.burst, got, st.want)
+				}
+			}
+		})
+	}
 	t.Run("keys are apart", func(t *testing.T) {
 		now := day.Add(time.Duration(len(bucketScenarios)) * 24 * time.Hour)
 		for i := range 3 {

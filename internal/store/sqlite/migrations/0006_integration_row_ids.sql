@@ -5,8 +5,8 @@
 -- inserted with their id; sqlite_sequence is no longer read).
 --
 -- Existing integration rows move into their range, with everything that
--- names them (counters, deliveries; attempts follow their delivery), in
--- this one transaction. The counters' foreign key is checked at commit.
+-- names them (counters, deliveries and their hourly rollup; attempts
+-- follow their delivery), in this one transaction. The counters' foreign key is checked at commit.
 PRAGMA defer_foreign_keys = ON;
 
 -- The last id handed out in each range: 'webhook' (kind '') and
@@ -32,6 +32,8 @@ WHERE id IN (SELECT old_id FROM webhook_id_moves);
 UPDATE webhook_counters SET webhook_id = (SELECT new_id FROM webhook_id_moves WHERE old_id = webhook_counters.webhook_id)
 WHERE webhook_id IN (SELECT old_id FROM webhook_id_moves);
 UPDATE deliveries SET webhook_id = (SELECT new_id FROM webhook_id_moves WHERE old_id = deliveries.webhook_id)
+WHERE webhook_id IN (SELECT old_id FROM webhook_id_moves);
+UPDATE delivery_stats SET webhook_id = (SELECT new_id FROM webhook_id_moves WHERE old_id = delivery_stats.webhook_id)
 WHERE webhook_id IN (SELECT old_id FROM webhook_id_moves);
 
 -- The next webhook id follows the highest user webhook, or the highest id
