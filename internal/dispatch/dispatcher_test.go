@@ -89,7 +89,7 @@ func createWebhook(tb testing.TB, st hookd.Store, url string, perSecond *int) *h
 }
 
 // TestSlowEndpointDoesNotHoldUpOthers: a webhook whose endpoint hangs
-// takes at most PerWebhook senders; another webhook's deliveries flow.
+// does not take every sender; another webhook's deliveries flow.
 func TestSlowEndpointDoesNotHoldUpOthers(t *testing.T) {
 	st := testStore(t)
 	release := make(chan struct{})
