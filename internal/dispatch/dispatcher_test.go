@@ -154,10 +154,16 @@ func TestDispatcherDeliversOnceEach(t *testing.T) {
 	}
 }
 
-// countingStore counts claim calls, to report the mean claim batch.
+// countingStore counts claim calls, to report the mean claim batch, and
+// webhook row reads.
 type countingStore struct {
 	hookd.Store
-	calls, claimed atomic.Int64
+	calls, claimed, lookups atomic.Int64
+}
+
+func (c *countingStore) LookupWebhooks(ctx context.Context, ids []int64) (map[int64]*hookd.Webhook, error) {
+	c.lookups.Add(1)
+	return c.Store.LookupWebhooks(ctx, ids)
 }
 
 func (c *countingStore) ClaimDeliveries(ctx context.Context, now time.Time, limit int, lease time.Duration, exclude []int64) ([]hookd.Claim, error) {
@@ -187,6 +193,7 @@ func BenchmarkDispatch(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "deliveries/s")
 	b.ReportMetric(float64(st.claimed.Load())/float64(max(1, st.calls.Load())), "claimed/call")
+	b.ReportMetric(float64(st.lookups.Load())/float64(b.N), "row-reads/delivery")
 }
 
 // endedSubscription answers every send as a REST hook whose subscription

@@ -3,6 +3,7 @@ package dispatch
 import (
 	"context"
 	"sync"
+	"time"
 
 	"github.com/hookd/hookd/internal/hookd"
 )
@@ -27,6 +28,9 @@ type rowCheck struct {
 	round     uint64           // reads begun
 	forgotten map[int64]uint64 // webhook → the last read begun before Forget
 }
+
+// gatherAsks is how long a read waits for more senders to ask.
+const gatherAsks = time.Millisecond
 
 // rowAnswer is one webhook's fresh row: nil when deleted or switched off.
 type rowAnswer struct {
@@ -67,6 +71,10 @@ func (r *rowCheck) forget(webhookID int64) {
 // read answers what was asked, one store read at a time, until nothing is.
 func (r *rowCheck) read() {
 	for {
+		// Let a few more senders ask: one read then answers them all. A
+		// millisecond is little beside a request, and saves most reads
+		// when many senders are busy.
+		time.Sleep(gatherAsks)
 		r.mu.Lock()
 		if len(r.asked) == 0 {
 			r.running = false
