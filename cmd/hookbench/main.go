@@ -6,6 +6,7 @@
 //
 //	go run ./cmd/hookbench [--events 20000] [--rate 500] [--duration 10s] [--json]
 //	go run ./cmd/hookbench --database postgres://… [--nodes 2]
+//	go run ./cmd/hookbench --phases isolation [--isolation-hanging 0,1,10,100]
 package main
 
 import (
@@ -55,13 +56,25 @@ type options struct {
 	StreamSubscribers int
 	StreamRate        float64
 	StreamFor         time.Duration
-	Phases            map[string]bool
-	LatencyCSV        string
-	JSON              bool
+	// IsolationHanging, IsolationRate, IsolationFor and IsolationTimeout
+	// shape the isolation phase.
+	IsolationHanging []int
+	IsolationRate    float64
+	IsolationFor     time.Duration
+	IsolationTimeout time.Duration
+	Phases           map[string]bool
+	LatencyCSV       string
+	JSON             bool
 }
 
 // phaseNames lists the phases in the order they run.
 func phaseNames() []string {
+	return append(defaultPhases(), "isolation")
+}
+
+// defaultPhases are the phases run when --phases is not given; the
+// isolation phase, minutes of hanging endpoints, runs only when named.
+func defaultPhases() []string {
 	return []string{"ceiling", "publish", "e2e", "latency", "fanout", "streams"}
 }
 
@@ -88,9 +101,17 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs.DurationVar(&o.StreamFor, "stream-duration", 5*time.Second, "length of the streams phase's publishing")
 	fs.StringVar(&o.LatencyCSV, "latency-csv", "", "write every latency-phase event (sent at, latency, 202 time) to this CSV file")
 	fs.BoolVar(&o.JSON, "json", false, "print the results as JSON too")
-	phases := fs.String("phases", strings.Join(phaseNames(), ","), "comma-separated phases to run")
+	hanging := fs.String("isolation-hanging", "0,1,10,100", "isolation phase: the counts of hanging endpoints, one hookd each")
+	fs.Float64Var(&o.IsolationRate, "isolation-rate", 20, "isolation phase: events/s published to each endpoint")
+	fs.DurationVar(&o.IsolationFor, "isolation-duration", 10*time.Second, "isolation phase: how long each count publishes")
+	fs.DurationVar(&o.IsolationTimeout, "isolation-timeout", 5*time.Second, "isolation phase: HOOKD_DELIVERY_TIMEOUT")
+	phases := fs.String("phases", strings.Join(defaultPhases(), ","), "comma-separated phases to run (known: "+strings.Join(phaseNames(), ",")+")")
 	if err := fs.Parse(args); err != nil {
 		return o, err
+	}
+	var err error
+	if o.IsolationHanging, err = parseCounts(*hanging); err != nil {
+		return o, fmt.Errorf("--isolation-hanging: %w", err)
 	}
 	o.Phases = map[string]bool{}
 	for _, p := range strings.Split(*phases, ",") {
@@ -114,6 +135,8 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 		return o, errors.New("the rates and the durations must be above zero")
 	case int(o.Rate*o.Duration.Seconds()) < 1:
 		return o, errors.New("--rate × --duration publishes no event")
+	case o.IsolationRate <= 0 || o.IsolationFor <= 0 || o.IsolationTimeout <= 0 || int(o.IsolationRate*o.IsolationFor.Seconds()) < 1:
+		return o, errors.New("--isolation-rate × --isolation-duration publishes no event, or --isolation-timeout is not above zero")
 	case int(o.StreamRate*o.StreamFor.Seconds()) < 1:
 		return o, errors.New("--stream-rate × --stream-duration publishes no event")
 	}
@@ -230,6 +253,11 @@ func (b *bench) runPhases(ctx context.Context, res *results) error {
 			}
 			return err
 		}},
+		{"isolation", func(ctx context.Context) error {
+			r, err := b.measureIsolation(ctx)
+			res.Isolation = r
+			return err
+		}},
 		// The ceiling again: a machine shared with other work can depress
 		// one measure, and the bars are ratios to the better of the two.
 		{"ceiling", func(ctx context.Context) error {
@@ -250,7 +278,11 @@ func (b *bench) runPhases(ctx context.Context, res *results) error {
 			continue
 		}
 		fmt.Fprintf(b.progress, "phase: %s\n", p.name)
-		pctx, cancel := context.WithTimeoutCause(ctx, b.opts.PhaseTimeout, fmt.Errorf("phase %s took over %v", p.name, b.opts.PhaseTimeout))
+		timeout := b.opts.PhaseTimeout
+		if p.name == "isolation" { // one hookd per count of hanging endpoints
+			timeout *= time.Duration(len(b.opts.IsolationHanging))
+		}
+		pctx, cancel := context.WithTimeoutCause(ctx, timeout, fmt.Errorf("phase %s took over %v", p.name, timeout))
 		start := b.now()
 		err := p.run(pctx)
 		cancel()

@@ -30,14 +30,15 @@ type results struct {
 	// of its own (it runs on this machine) rather than counting as other.
 	DatabaseCPUMeasured bool `json:"database_cpu_measured"`
 	// HookdSHA256 starts the SHA-256 of the hookd binary measured.
-	HookdSHA256 string          `json:"hookd_sha256"`
-	Ceiling     *ceilingResult  `json:"raw_http_ceiling,omitempty"`
-	Publish     *publishResult  `json:"publish,omitempty"`
-	EndToEnd    *deliveryResult `json:"end_to_end,omitempty"`
-	Latency     *latencyResult  `json:"latency,omitempty"`
-	FanOut      *deliveryResult `json:"fan_out,omitempty"`
-	Streams     *streamResult   `json:"streams,omitempty"`
-	Bars        []bar           `json:"bars"`
+	HookdSHA256 string            `json:"hookd_sha256"`
+	Ceiling     *ceilingResult    `json:"raw_http_ceiling,omitempty"`
+	Publish     *publishResult    `json:"publish,omitempty"`
+	EndToEnd    *deliveryResult   `json:"end_to_end,omitempty"`
+	Latency     *latencyResult    `json:"latency,omitempty"`
+	FanOut      *deliveryResult   `json:"fan_out,omitempty"`
+	Streams     *streamResult     `json:"streams,omitempty"`
+	Isolation   []isolationResult `json:"isolation,omitempty"`
+	Bars        []bar             `json:"bars"`
 }
 
 // bar is one target and whether the run met it.
@@ -145,6 +146,7 @@ func (r *results) writeTable(w io.Writer) error {
 		fmt.Fprintln(tw)
 		details = append(details, streamDetail(st))
 	}
+	details = append(details, isolationRows(tw, r.Isolation)...)
 	if err := tw.Flush(); err != nil {
 		return err
 	}
