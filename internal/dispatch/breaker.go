@@ -150,6 +150,14 @@ func (b *Breakers) bound(webhookID int64, now time.Time) int {
 	}
 }
 
+// failing reports whether a webhook's last attempt timed out or could not
+// connect (its circuit counting, open or half-open).
+func (b *Breakers) failing(webhookID int64) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.circuits[webhookID] != nil
+}
+
 // open lists the webhooks whose circuit is open at now, and the earliest
 // time one of them becomes half-open (zero when none is open).
 func (b *Breakers) open(now time.Time) (ids []int64, next time.Time) {

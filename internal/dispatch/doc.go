@@ -19,13 +19,19 @@
 //
 // Fair share. The senders (Config.Workers) are shared, work-conserving:
 // a free sender takes, among the webhooks with a claimed delivery
-// waiting, the one with the fewest requests in flight (the earliest
-// queued delivery breaking ties). So a webhook alone may use every
-// sender, and under contention each gets an equal share (senders ÷
-// webhooks with work). A webhook at or over its share only takes a
-// sender while more than an eighth of them stay idle: that eighth is
-// kept for webhooks under their share, so one that gets work finds a
-// sender at once even while others hold the rest waiting on timeouts.
+// waiting, the one with the fewest requests in flight (then one whose
+// endpoint is not failing, then the earliest queued delivery). So a
+// webhook alone may use every sender, and under contention each gets an
+// equal share of the senders. An eighth of the senders is headroom: a
+// webhook at or over its share (the other seven eighths ÷ webhooks with
+// work) takes a sender only while more than the headroom is idle, and
+// the headroom goes only to webhooks under their share whose endpoint is
+// not failing (its last attempt neither timed out nor failed to
+// connect). So a healthy endpoint that gets work finds a sender at once
+// even while failing ones hold every other sender waiting on timeouts.
+// Until an endpoint's first timeout nothing tells it from a healthy one:
+// with more hanging endpoints than senders, a healthy one can wait for
+// one delivery timeout at first.
 // Claims follow the same share: a webhook with its share of deliveries
 // already waiting is left out of the next claim, so the claimed backlog
 // of slow webhooks cannot fill the dispatcher's room. A webhook's

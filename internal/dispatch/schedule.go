@@ -18,14 +18,15 @@ type lane struct {
 	limit    int // the webhook's MaxConcurrency as last read; 0: none
 }
 
-// headroom is how many senders stay free for webhooks under their fair
-// share: a webhook at or over its share takes another sender only while
-// more than this many are idle.
+// headroom is how many senders are kept for webhooks under their fair
+// share whose endpoint is not failing: no other webhook takes one of the
+// last headroom idle senders.
 func (d *Dispatcher) headroom() int { return d.cfg.Workers / 8 }
 
-// shareLocked is every busy webhook's fair share of the senders.
+// shareLocked is every busy webhook's fair share of the senders outside
+// the headroom (at least one).
 func (d *Dispatcher) shareLocked() int {
-	return max(1, (d.cfg.Workers+len(d.lanes)-1)/max(1, len(d.lanes)))
+	return max(1, (d.cfg.Workers-d.headroom())/max(1, len(d.lanes)))
 }
 
 // boundLocked is how many requests a webhook may have in flight whatever
@@ -70,11 +71,14 @@ func (d *Dispatcher) queueLocked(jobs []job) {
 // flight; false when Run stops feeding senders.
 //
 // The choice: among webhooks with a job waiting and below their bound,
-// the one with the fewest requests in flight, the earliest queued job
-// breaking ties. A webhook at or over its fair share (senders ÷ webhooks
-// with work) is passed over unless more than headroom senders are idle,
-// so a webhook that has work now finds a sender at once even when others
-// keep every remaining sender waiting on timeouts.
+// the one with the fewest requests in flight; then one whose endpoint is
+// not failing (its last attempt did not time out or fail to connect);
+// then the earliest queued job. A webhook at or over its fair share takes
+// a sender only while more than headroom senders are idle; the last
+// headroom senders go only to webhooks under their share whose endpoint
+// is not failing, so a healthy endpoint that gets work finds a sender at
+// once even while failing ones keep every other sender waiting on
+// timeouts.
 func (d *Dispatcher) next() (job, bool) {
 	var expired []hookd.Claim
 	defer func() { d.release(expired) }()
@@ -86,8 +90,10 @@ func (d *Dispatcher) next() (job, bool) {
 		}
 		now := d.now()
 		share, idle := d.shareLocked(), d.cfg.Workers-d.busy
+		reserved := idle <= d.headroom() // a sender taken now is one of the headroom
 		var bestID int64
 		var best *lane
+		bestFailing := false
 		for id, l := range d.lanes {
 			if len(l.queue) == 0 {
 				continue
@@ -95,11 +101,13 @@ func (d *Dispatcher) next() (job, bool) {
 			if b := d.boundLocked(id, l, now); b >= 0 && l.inflight >= b {
 				continue
 			}
-			if l.inflight >= share && idle <= d.headroom() {
+			failing := d.breakers.failing(id)
+			if reserved && (l.inflight >= share || failing) {
 				continue
 			}
-			if best == nil || l.inflight < best.inflight || l.inflight == best.inflight && l.queue[0].seq < best.queue[0].seq {
-				bestID, best = id, l
+			if best == nil || l.inflight < best.inflight ||
+				l.inflight == best.inflight && (!failing && bestFailing || failing == bestFailing && l.queue[0].seq < best.queue[0].seq) {
+				bestID, best, bestFailing = id, l, failing
 			}
 		}
 		if best == nil {
