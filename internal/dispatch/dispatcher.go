@@ -268,6 +268,10 @@ func (d *Dispatcher) serve(ctx context.Context, results chan<- hookd.AttemptResu
 			d.skipped(j, err == nil)
 			continue
 		}
+		if d.breakers.bound(wh.ID, d.now()) == 0 {
+			d.skipped(j, false) // the circuit opened meanwhile
+			continue
+		}
 		j.webhook = wh
 		res := d.attempt(ctx, j)
 		d.done(j, res.Attempt.ErrorType) // frees the webhook's slot before recording
@@ -288,7 +292,7 @@ func (d *Dispatcher) claimLoop(ctx context.Context) {
 	var shortAt time.Time
 	for ctx.Err() == nil {
 		if offered := d.takeOffered(); len(offered) > 0 {
-			d.dispatch(ctx, offered)
+			d.dispatch(ctx, offered, true)
 			continue
 		}
 		d.mu.Lock()
@@ -337,7 +341,7 @@ func (d *Dispatcher) claimLoop(ctx context.Context) {
 			}
 			continue
 		}
-		d.dispatch(ctx, claims)
+		d.dispatch(ctx, claims, false)
 	}
 }
 
@@ -364,8 +368,10 @@ func (d *Dispatcher) unreserve(n int) {
 
 // dispatch queues claims, already counted in outstanding, for the
 // senders. Claims for a webhook over its rate limit, with its circuit
-// open, switched off or deleted are released.
-func (d *Dispatcher) dispatch(ctx context.Context, claims []hookd.Claim) {
+// open, switched off or deleted are released, and so are those beyond
+// what its lane may hold (laneFullLocked): offered tells claims Offer
+// handed over, which no exclusion kept from such a lane.
+func (d *Dispatcher) dispatch(ctx context.Context, claims []hookd.Claim, offered bool) {
 	ids := make([]int64, 0, len(claims))
 	for _, c := range claims {
 		ids = append(ids, c.Delivery.WebhookID)
@@ -406,7 +412,16 @@ func (d *Dispatcher) dispatch(ctx context.Context, claims []hookd.Claim) {
 	for id, wait := range paused {
 		d.pausedUntil[id] = d.now().Add(wait)
 	}
-	d.queueLocked(send)
+	queued := 0
+	for _, j := range send {
+		if l := d.lanes[j.webhook.ID]; l != nil && d.laneFullLocked(j.webhook.ID, l, offered) {
+			release = append(release, j.claim)
+			continue
+		}
+		d.queueLocked(j)
+		queued++
+	}
+	d.signalLocked(queued)
 	d.outstanding -= len(release)
 	d.cond.Broadcast()
 	d.mu.Unlock()

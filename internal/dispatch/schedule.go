@@ -42,29 +42,48 @@ func (d *Dispatcher) boundLocked(id int64, l *lane, now time.Time) int {
 	return bound
 }
 
-// queueLocked hands jobs to the senders through their webhooks' lanes.
-func (d *Dispatcher) queueLocked(jobs []job) {
-	for _, j := range jobs {
-		l := d.lanes[j.webhook.ID]
-		if l == nil {
-			l = &lane{}
-			d.lanes[j.webhook.ID] = l
-		}
-		l.limit = 0
-		if m := j.webhook.MaxConcurrency; m != nil && *m > 0 {
-			l.limit = *m
-		}
-		d.seq++
-		j.seq = d.seq
-		l.queue = append(l.queue, j)
+// queueLocked hands a job to the senders through its webhook's lane.
+func (d *Dispatcher) queueLocked(j job) {
+	l := d.lanes[j.webhook.ID]
+	if l == nil {
+		l = &lane{}
+		d.lanes[j.webhook.ID] = l
 	}
-	if len(jobs) >= d.cfg.Workers-d.busy {
+	l.limit = 0
+	if m := j.webhook.MaxConcurrency; m != nil && *m > 0 {
+		l.limit = *m
+	}
+	d.seq++
+	j.seq = d.seq
+	l.queue = append(l.queue, j)
+}
+
+// signalLocked wakes senders for n new jobs.
+func (d *Dispatcher) signalLocked(n int) {
+	if n >= d.cfg.Workers-d.busy {
 		d.ready.Broadcast()
 		return
 	}
-	for range jobs {
+	for range n {
 		d.ready.Signal()
 	}
+}
+
+// waitingLimitLocked is how many claimed deliveries a webhook may have
+// waiting for a sender before it is left out of claims: its share, and
+// at least two.
+func (d *Dispatcher) waitingLimitLocked() int { return max(2, d.shareLocked()) }
+
+// laneFullLocked reports whether a webhook's lane takes no more jobs: a
+// failing endpoint holds no more than its share, waiting and in flight
+// together, so deliveries it cannot send soon stay in the store rather
+// than take the dispatcher's room; and what Offer hands over stops at
+// the waiting limit that claims observe.
+func (d *Dispatcher) laneFullLocked(id int64, l *lane, offered bool) bool {
+	if d.breakers.failing(id) && len(l.queue)+l.inflight >= d.shareLocked() {
+		return true
+	}
+	return offered && len(l.queue) >= d.waitingLimitLocked()
 }
 
 // next waits for the job a free sender should take and counts it in
@@ -137,9 +156,33 @@ func (d *Dispatcher) next() (job, bool) {
 // (recording comes later, in batches) and lets the webhook's circuit
 // learn from the outcome (errorType "": it answered). When the circuit
 // opens, the webhook's waiting jobs are released: they stay queued, due as
-// they were, no attempt counted.
+// they were, no attempt counted. A failing endpoint keeps no more waiting
+// than its share allows.
 func (d *Dispatcher) done(j job, errorType string) {
-	d.finish(j, d.breakers.record(j.webhook.ID, errorType))
+	opened := d.breakers.record(j.webhook.ID, errorType)
+	d.finish(j, opened)
+	if !opened && counts(errorType) {
+		d.trim(j.webhook.ID)
+	}
+}
+
+// trim releases the waiting jobs of a failing webhook's lane beyond its
+// share, latest first.
+func (d *Dispatcher) trim(id int64) {
+	var over []hookd.Claim
+	d.mu.Lock()
+	if l := d.lanes[id]; l != nil {
+		keep := max(0, min(len(l.queue), d.shareLocked()-l.inflight))
+		for _, j := range l.queue[keep:] {
+			over = append(over, j.claim)
+		}
+		l.queue = l.queue[:keep:keep]
+		d.outstanding -= len(over)
+		d.forgetLaneLocked(id, l)
+		d.cond.Broadcast()
+	}
+	d.mu.Unlock()
+	d.release(over)
 }
 
 // skipped frees a sender whose job was not sent because the webhook is
@@ -185,15 +228,14 @@ func (d *Dispatcher) forgetLaneLocked(id int64, l *lane) {
 }
 
 // excludedLocked lists webhooks that must not be claimed for now: those
-// with their share of claims already waiting for a sender, those waiting
+// whose lane is full (laneFullLocked), those waiting
 // for their rate limit and those whose circuit is open (or half-open with
 // its probe already claimed).
 func (d *Dispatcher) excludedLocked() []int64 {
 	now := d.now()
-	waitFor := max(2, d.shareLocked())
 	ids, _ := d.breakers.open(now)
 	for id, l := range d.lanes {
-		if len(l.queue) >= waitFor || d.breakers.bound(id, now) == 1 && len(l.queue)+l.inflight > 0 {
+		if d.laneFullLocked(id, l, true) || d.breakers.bound(id, now) == 1 && len(l.queue)+l.inflight > 0 {
 			ids = append(ids, id)
 		}
 	}
