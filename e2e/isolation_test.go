@@ -45,8 +45,8 @@ func TestHangingEndpointsDoNotDelayAHealthyOne(t *testing.T) {
 	t.Parallel()
 	const timeout = 10 * time.Second
 	const bound = timeout / 2
+	hang := newHangingEndpoint(t) // closed after hookd stops
 	s := startServer(t, fmt.Sprintf("HOOKD_DELIVERY_TIMEOUT=%v", timeout))
-	hang := newHangingEndpoint(t)
 	noisy := []string{token(t, "noisy-a", "u", "events:publish"), token(t, "noisy-b", "u", "events:publish")}
 	for i := range 10 {
 		createHook(t, s, noisy[i%2], fmt.Sprintf(`{"name":"hanging %d","url":"%s/hang/%d","events":["order.created"]}`, i, hang.URL, i))
@@ -152,11 +152,11 @@ func TestNoRequestStartsAfterStop(t *testing.T) {
 			t.Parallel()
 			const workers = 4
 			env := []string{"HOOKD_WORKERS=" + fmt.Sprint(workers), "HOOKD_DELIVERY_TIMEOUT=1m"}
+			held := newHoldingEndpoint(t) // closed after hookd stops
 			nodes := []*server{startServer(t, env...)}
 			if onPostgres() {
 				nodes = append(nodes, startServerOn(t, nodes[0].DB, env...))
 			}
-			held := newHoldingEndpoint(t)
 			tok := token(t, "acme", "alice", "events:publish")
 			id, _ := createHook(t, nodes[0], tok, `{"name":"held","url":"`+held.URL+`","events":["order.created"]}`)
 			publishBatch(t, nodes[0], tok, 0, 40)
