@@ -56,6 +56,7 @@ type Breakers struct {
 	policy  BreakerPolicy
 	now     hookd.Clock
 	metrics *Metrics
+	changed func(webhookID int64, state string, openUntil *time.Time) // nil: nobody listens
 
 	mu       sync.Mutex
 	circuits map[int64]*circuit
@@ -72,6 +73,13 @@ type circuit struct {
 // newBreakers returns breakers with the policy's defaults filled in.
 func newBreakers(p BreakerPolicy, now hookd.Clock, m *Metrics) *Breakers {
 	return &Breakers{policy: p.withDefaults(), now: now.OrSystem(), metrics: m, circuits: map[int64]*circuit{}}
+}
+
+// OnChange sets what hears each circuit open (again, after a failed
+// probe) or close, e.g. to raise an operational event; it is called on
+// the sender that made the attempt, outside any lock. Set it before Run.
+func (b *Breakers) OnChange(f func(webhookID int64, state string, openUntil *time.Time)) {
+	b.changed = f
 }
 
 // State answers a webhook's circuit state (CircuitClosed, CircuitOpen or
@@ -100,17 +108,29 @@ func counts(errorType string) bool {
 // record takes an attempt's outcome ("" error type: it answered) and
 // reports whether the circuit opened because of it.
 func (b *Breakers) record(webhookID int64, errorType string) (opened bool) {
+	state, until := b.transition(webhookID, errorType)
+	if state != "" && b.changed != nil {
+		b.changed(webhookID, state, until)
+	}
+	return state == CircuitOpen
+}
+
+// transition applies an outcome and returns the state the circuit moved
+// to ("" when it did not move) and, when open, until when.
+func (b *Breakers) transition(webhookID int64, errorType string) (string, *time.Time) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	c := b.circuits[webhookID]
 	if !counts(errorType) {
-		if c != nil {
-			if c.openFor > 0 {
-				b.metrics.circuitClosed()
-			}
-			delete(b.circuits, webhookID)
+		if c == nil {
+			return "", nil
 		}
-		return false
+		delete(b.circuits, webhookID)
+		if c.openFor == 0 {
+			return "", nil
+		}
+		b.metrics.circuitClosed()
+		return CircuitClosed, nil
 	}
 	if c == nil {
 		c = &circuit{}
@@ -120,18 +140,19 @@ func (b *Breakers) record(webhookID int64, errorType string) (opened bool) {
 	switch {
 	case c.openFor == 0: // closed
 		if c.failures++; c.failures < b.policy.Failures {
-			return false
+			return "", nil
 		}
 		c.openFor = b.policy.Open
 		b.metrics.circuitOpened(true)
 	case now.Before(c.openUntil):
-		return false // sent before the circuit opened
+		return "", nil // sent before the circuit opened
 	default: // the probe failed
 		c.openFor = min(2*c.openFor, b.policy.MaxOpen)
 		b.metrics.circuitOpened(false)
 	}
 	c.openUntil = now.Add(c.openFor)
-	return true
+	until := c.openUntil
+	return CircuitOpen, &until
 }
 
 // bound is how many requests a webhook may have in flight because of its

@@ -1,6 +1,7 @@
 package dispatch
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -16,6 +17,8 @@ func TestBreakerStates(t *testing.T) {
 	clock := hookd.NewManualClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 	reg := prometheus.NewRegistry()
 	b := newBreakers(BreakerPolicy{}, clock.Now, NewMetrics(reg, testStore(t), clock.Now))
+	var heard []string
+	b.OnChange(func(id int64, state string, until *time.Time) { heard = append(heard, state) })
 	state := func(want string, until time.Duration) {
 		t.Helper()
 		got, at := b.State(7)
@@ -59,6 +62,9 @@ func TestBreakerStates(t *testing.T) {
 	clock.Advance(time.Minute)
 	b.record(7, "")
 	state(CircuitClosed, 0)
+	if got := fmt.Sprint(heard); got != "[open open closed]" {
+		t.Errorf("changes heard %s, want [open open closed]", got)
+	}
 	if got := metricValue(t, reg, "hookd_circuit_openings_total"); got != 2 {
 		t.Errorf("openings %v, want 2", got)
 	}

@@ -506,6 +506,7 @@ func (d *Dispatcher) unsubscribe(wh *hookd.Webhook) {
 		return
 	}
 	d.log.Info("removed a subscription whose target answered 410 Gone", "kind", wh.Kind, "row", wh.ID)
+	d.Forget(wh.ID)
 }
 
 // complete records results in batches: it gathers what arrives within a
