@@ -423,6 +423,9 @@ func (d *Dispatcher) dispatch(ctx context.Context, claims []hookd.Claim, offered
 	}
 	d.signalLocked(queued)
 	d.outstanding -= len(release)
+	for id, l := range d.lanes { // more webhooks with work: smaller shares
+		release = append(release, d.trimLocked(id, l)...)
+	}
 	d.cond.Broadcast()
 	d.mu.Unlock()
 	d.release(release)

@@ -62,18 +62,34 @@ func queue(tb testing.TB, st hookd.Store, webhookID int64, n int) {
 // runDispatcher starts a dispatcher against st and stops it at cleanup.
 func runDispatcher(tb testing.TB, st hookd.Store, cfg Config) *Dispatcher {
 	tb.Helper()
-	tr := outbound.NewTransport(&outbound.Guard{AllowPrivate: true}, 5*time.Second, 0)
-	sender := &outbound.Sender{Client: outbound.NewClient(tr, 5*time.Second), UserAgent: "hookd/test", Now: time.Now}
+	d := New(cfg, st, newTestSender(tb, cfg.AttemptTimeout), RetryPolicy{}, NewMetrics(prometheus.NewRegistry(), st, time.Now), discardLog())
+	start(tb, d)
+	return d
+}
+
+// newTestSender sends webhooks to loopback, giving up after the attempt
+// timeout (at least 5 s).
+func newTestSender(tb testing.TB, attemptTimeout time.Duration) Sender {
+	tb.Helper()
+	timeout := max(5*time.Second, attemptTimeout)
+	tr := outbound.NewTransport(&outbound.Guard{AllowPrivate: true}, timeout, 0)
+	sender := &outbound.Sender{Client: outbound.NewClient(tr, timeout), UserAgent: "hookd/test", Now: time.Now}
 	dests := destination.NewRegistry(time.Now)
 	if err := dests.Register(webhook.New(sender), webhook.Kind); err != nil {
 		tb.Fatal(err)
 	}
-	d := New(cfg, st, dests, RetryPolicy{}, NewMetrics(prometheus.NewRegistry(), st, time.Now), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	return dests
+}
+
+func discardLog() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+// start runs d until the test ends.
+func start(tb testing.TB, d *Dispatcher) {
+	tb.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); _ = d.Run(ctx) }()
 	tb.Cleanup(func() { cancel(); <-done })
-	return d
 }
 
 func createWebhook(tb testing.TB, st hookd.Store, url string, perSecond *int) *hookd.Webhook {

@@ -253,3 +253,46 @@ func TestStopMeansStop(t *testing.T) {
 		})
 	}
 }
+
+// TestHeadroomIsKeptFromFailingEndpoints: ten failing webhooks whose
+// requests hang for a minute, more than there are senders, leave the last
+// sender to a healthy webhook, whose deliveries all arrive while every
+// other sender still waits.
+func TestHeadroomIsKeptFromFailingEndpoints(t *testing.T) {
+	st := testStore(t)
+	var hanging []*endpoint
+	var ids []int64
+	for range 10 {
+		e := newEndpoint(t, 0, true)
+		wh := createWebhook(t, st, e.URL, nil)
+		queue(t, st, wh.ID, 5)
+		hanging = append(hanging, e)
+		ids = append(ids, wh.ID)
+	}
+	d := New(Config{Workers: 8, AttemptTimeout: time.Minute, Idle: 20 * time.Millisecond, Breaker: BreakerPolicy{Failures: 1000}},
+		st, newTestSender(t, time.Minute), RetryPolicy{}, nil, discardLog())
+	for _, id := range ids {
+		d.breakers.record(id, hookd.ErrTypeTimeout) // failing, circuit still closed
+	}
+	start(t, d)
+	t.Cleanup(func() { // before the dispatcher stops: it waits for requests in flight
+		for _, e := range hanging {
+			e.unblock()
+		}
+	})
+	waitFor(t, time.Minute, "the failing endpoints did not take their senders", func() bool {
+		held := 0
+		for _, e := range hanging {
+			n, _, _ := e.counts()
+			held += n
+		}
+		return held == 7
+	})
+	healthy := newEndpoint(t, 0, false)
+	wh := createWebhook(t, st, healthy.URL, nil)
+	queue(t, st, wh.ID, 20)
+	waitFor(t, 50*time.Second, "the healthy endpoint waited for the hanging requests (1 minute)", func() bool {
+		_, n, _ := healthy.counts()
+		return n == 20
+	})
+}

@@ -169,20 +169,32 @@ func (d *Dispatcher) done(j job, errorType string) {
 // trim releases the waiting jobs of a failing webhook's lane beyond its
 // share, latest first.
 func (d *Dispatcher) trim(id int64) {
-	var over []hookd.Claim
 	d.mu.Lock()
+	var over []hookd.Claim
 	if l := d.lanes[id]; l != nil {
-		keep := max(0, min(len(l.queue), d.shareLocked()-l.inflight))
-		for _, j := range l.queue[keep:] {
-			over = append(over, j.claim)
-		}
-		l.queue = l.queue[:keep:keep]
-		d.outstanding -= len(over)
-		d.forgetLaneLocked(id, l)
+		over = d.trimLocked(id, l)
 		d.cond.Broadcast()
 	}
 	d.mu.Unlock()
 	d.release(over)
+}
+
+// trimLocked takes out of a failing webhook's lane the waiting jobs
+// beyond its share (which shrinks as more webhooks have work) and
+// returns their claims, no longer counted as outstanding, to release.
+func (d *Dispatcher) trimLocked(id int64, l *lane) []hookd.Claim {
+	if !d.breakers.failing(id) {
+		return nil
+	}
+	keep := max(0, min(len(l.queue), d.shareLocked()-l.inflight))
+	var over []hookd.Claim
+	for _, j := range l.queue[keep:] {
+		over = append(over, j.claim)
+	}
+	l.queue = l.queue[:keep:keep]
+	d.outstanding -= len(over)
+	d.forgetLaneLocked(id, l)
+	return over
 }
 
 // skipped frees a sender whose job was not sent because the webhook is
