@@ -21,6 +21,8 @@ import (
 	"github.com/hookd/hookd/internal/destination/webhook"
 	"github.com/hookd/hookd/internal/hookd"
 	"github.com/hookd/hookd/internal/outbound"
+	"github.com/hookd/hookd/internal/pgtest"
+	"github.com/hookd/hookd/internal/store/postgres"
 	"github.com/hookd/hookd/internal/store/sqlite"
 )
 
@@ -192,7 +194,28 @@ func (c *countingStore) ClaimDeliveries(ctx context.Context, now time.Time, limi
 // BenchmarkDispatch measures deliveries/s through the dispatcher, the
 // SQLite store and a local receiver, without the API.
 func BenchmarkDispatch(b *testing.B) {
-	st := &countingStore{Store: testStore(b)}
+	benchDispatch(b, testStore(b))
+}
+
+// BenchmarkDispatchPostgres is BenchmarkDispatch on PostgreSQL
+// (HOOKD_TEST_POSTGRES_URL), where each webhook row read before a
+// request is a round trip.
+func BenchmarkDispatchPostgres(b *testing.B) {
+	box, err := crypto.New(make([]byte, 32))
+	if err != nil {
+		b.Fatal(err)
+	}
+	st, err := postgres.Open(context.Background(), pgtest.Schema(b, "hookd_dispatch_"), postgres.Options{Cipher: box})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { st.Close() })
+	benchDispatch(b, st)
+}
+
+// benchDispatch measures deliveries/s from store to a local receiver.
+func benchDispatch(b *testing.B, store hookd.Store) {
+	st := &countingStore{Store: store}
 	var got atomic.Int64
 	recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.Copy(io.Discard, r.Body)
