@@ -65,11 +65,11 @@ type Dispatcher struct {
 	newWork atomic.Bool   // Notify was called since the claim loop last looked
 
 	mu          sync.Mutex
-	cond        *sync.Cond // the claim loop waits here for capacity
-	ready       *sync.Cond // idle senders wait here for a job
-	running     bool       // Run is feeding senders
-	outstanding int        // claimed (or reserved for a claim) and not yet recorded
-	offered     []hookd.Claim
+	cond        *sync.Cond          // the claim loop waits here for capacity
+	ready       *sync.Cond          // idle senders wait here for a job
+	running     bool                // Run is feeding senders
+	outstanding int                 // claimed (or reserved for a claim) and not yet recorded
+	offered     []hookd.Claim       // handed over by Offer, counted in outstanding, not yet dispatched
 	lanes       map[int64]*lane     // per webhook with work claimed: its queue and requests in flight
 	busy        int                 // senders holding a job
 	seq         uint64              // jobs queued so far, for first-come order
