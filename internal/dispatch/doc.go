@@ -30,8 +30,9 @@
 // connect). So a healthy endpoint that gets work finds a sender at once
 // even while failing ones hold every other sender waiting on timeouts.
 // Until an endpoint's first timeout nothing tells it from a healthy one:
-// with more hanging endpoints than senders, a healthy one can wait for
-// one delivery timeout at first.
+// with more newly hanging endpoints than senders, a healthy one can wait
+// until each of them has timed out once, a delivery timeout per
+// senders' worth of them (hookbench's isolation phase with 100).
 // Claims follow the same share: a webhook with its share of deliveries
 // already waiting is left out of the next claim, so the claimed backlog
 // of slow webhooks cannot fill the dispatcher's room. A webhook's
