@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"runtime"
@@ -256,5 +258,30 @@ func TestReceiverDelay(t *testing.T) {
 	// Recorded on arrival: at least the delay before the answer came back.
 	if at, ok := rc.nthArrival(1); !ok || at.After(end.Add(-delay)) {
 		t.Fatalf("arrival recorded at +%v (ok %v), answer at +%v: want the delay between them", at.Sub(start), ok, end.Sub(start))
+	}
+}
+
+// TestIsolationOptions: the isolation phase runs only when named, with
+// the counts of hanging endpoints given.
+func TestIsolationOptions(t *testing.T) {
+	o, err := parseOptions(nil, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.Phases["isolation"] {
+		t.Fatal("the isolation phase runs by default")
+	}
+	o, err = parseOptions([]string{"--phases", "isolation", "--isolation-hanging", "0, 2,30"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !o.Phases["isolation"] || fmt.Sprint(o.IsolationHanging) != "[0 2 30]" || o.IsolationTimeout != 5*time.Second {
+		t.Fatalf("options %+v", o)
+	}
+	if _, err := parseOptions([]string{"--isolation-hanging", "1,x"}, io.Discard); err == nil {
+		t.Fatal("a bad count was accepted")
+	}
+	if _, err := phaseSchema("0123abcd", "isolation100"); err != nil {
+		t.Fatal(err)
 	}
 }

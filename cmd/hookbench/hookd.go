@@ -28,8 +28,9 @@ const jwtSecret = "hookbench-secret-0123456789abcdef"
 type hookdConfig struct {
 	Binary        string
 	DatabaseURL   string
-	EncryptionKey string // "" leaves hookd's default (a key file beside SQLite)
-	Workers       string // "" leaves hookd's default
+	EncryptionKey string   // "" leaves hookd's default (a key file beside SQLite)
+	Workers       string   // "" leaves hookd's default
+	Env           []string // more KEY=value settings
 }
 
 // hookdProcess is one running `hookd serve`.
@@ -119,6 +120,7 @@ func startHookd(ctx context.Context, cfg hookdConfig) (*hookdProcess, error) {
 	if cfg.Workers != "" {
 		env = append(env, "HOOKD_WORKERS="+cfg.Workers)
 	}
+	env = append(env, cfg.Env...)
 	p := &hookdProcess{URL: "http://" + addr, out: &tailBuffer{max: 32 << 10}, done: make(chan struct{})}
 	p.cmd = exec.Command(cfg.Binary, "serve")
 	p.cmd.Env = env

@@ -8,6 +8,7 @@
 //
 //	go run ./cmd/hookbench [--events 20000] [--rate 500] [--duration 10s] [--json]
 //	go run ./cmd/hookbench --database postgres://… [--nodes 2]
+//	go run ./cmd/hookbench --phases isolation [--isolation-hanging 0,1,10,100]
 package main
 
 import (
@@ -59,13 +60,26 @@ type options struct {
 	StreamSubscribers int
 	StreamRate        float64
 	StreamFor         time.Duration
-	Phases            map[string]bool
-	LatencyCSV        string
-	JSON              bool
+	// IsolationHanging, IsolationRate, IsolationFor and IsolationTimeout
+	// shape the isolation phase.
+	IsolationHanging []int
+	IsolationRate    float64
+	IsolationFor     time.Duration
+	IsolationTimeout time.Duration
+	Phases           map[string]bool
+	LatencyCSV       string
+	JSON             bool
 }
 
 // phaseNames lists the phases in the order they run.
 func phaseNames() []string {
+	return append(defaultPhases(), "isolation")
+}
+
+// defaultPhases are the phases run when --phases is not given: the HTTP
+// ones, then one per broker. The isolation phase, minutes of hanging
+// endpoints, runs only when named.
+func defaultPhases() []string {
 	names := []string{"ceiling", "publish", "e2e", "latency", "fanout", "streams"}
 	for _, p := range brokerPhases() {
 		names = append(names, p.name)
@@ -97,9 +111,17 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs.DurationVar(&o.StreamFor, "stream-duration", 5*time.Second, "length of the streams phase's publishing")
 	fs.StringVar(&o.LatencyCSV, "latency-csv", "", "write every latency-phase event (sent at, latency, 202 time) to this CSV file")
 	fs.BoolVar(&o.JSON, "json", false, "print the results as JSON too")
-	phases := fs.String("phases", strings.Join(phaseNames(), ","), "comma-separated phases to run")
+	hanging := fs.String("isolation-hanging", "0,1,10,100", "isolation phase: the counts of hanging endpoints, one hookd each")
+	fs.Float64Var(&o.IsolationRate, "isolation-rate", 20, "isolation phase: events/s published to each endpoint")
+	fs.DurationVar(&o.IsolationFor, "isolation-duration", 10*time.Second, "isolation phase: how long each count publishes")
+	fs.DurationVar(&o.IsolationTimeout, "isolation-timeout", 5*time.Second, "isolation phase: HOOKD_DELIVERY_TIMEOUT")
+	phases := fs.String("phases", strings.Join(defaultPhases(), ","), "comma-separated phases to run (known: "+strings.Join(phaseNames(), ",")+")")
 	if err := fs.Parse(args); err != nil {
 		return o, err
+	}
+	var err error
+	if o.IsolationHanging, err = parseCounts(*hanging); err != nil {
+		return o, fmt.Errorf("--isolation-hanging: %w", err)
 	}
 	o.Phases = map[string]bool{}
 	for _, p := range strings.Split(*phases, ",") {
@@ -123,6 +145,8 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 		return o, errors.New("the rates and the durations must be above zero")
 	case int(o.Rate*o.Duration.Seconds()) < 1:
 		return o, errors.New("--rate × --duration publishes no event")
+	case o.IsolationRate <= 0 || o.IsolationFor <= 0 || o.IsolationTimeout <= 0 || int(o.IsolationRate*o.IsolationFor.Seconds()) < 1:
+		return o, errors.New("--isolation-rate × --isolation-duration publishes no event, or --isolation-timeout is not above zero")
 	case int(o.StreamRate*o.StreamFor.Seconds()) < 1:
 		return o, errors.New("--stream-rate × --stream-duration publishes no event")
 	}
@@ -240,6 +264,11 @@ func (b *bench) runPhases(ctx context.Context, res *results) error {
 			}
 			return err
 		}},
+		{"isolation", func(ctx context.Context) error {
+			r, err := b.measureIsolation(ctx)
+			res.Isolation = r
+			return err
+		}},
 	}
 	for _, bp := range brokerPhases() {
 		phases = append(phases, phase{bp.name, func(ctx context.Context) error {
@@ -250,6 +279,25 @@ func (b *bench) runPhases(ctx context.Context, res *results) error {
 			return err
 		}})
 	}
+	// The ceiling again: a machine shared with other work can depress
+	// one measure, and the bars are ratios to the better of the two.
+	phases = append(phases, phase{"ceiling", func(ctx context.Context) error {
+		c, err := measureCeiling(ctx, b.now, b.opts.CeilingFor)
+		if err != nil {
+			return err
+		}
+		if res.Ceiling == nil {
+			res.Ceiling = &c
+			res.Ceiling.Runs = []float64{c.PerSecond}
+			return nil
+		}
+		runs := append(res.Ceiling.Runs, c.PerSecond)
+		if c.PerSecond > res.Ceiling.PerSecond {
+			res.Ceiling = &c
+		}
+		res.Ceiling.Runs = runs
+		return nil
+	}})
 	// The ceiling again: a machine shared with other work can depress
 	// one measure, and the bars are ratios to the better of the two.
 	phases = append(phases, phase{"ceiling", func(ctx context.Context) error {
@@ -269,7 +317,11 @@ func (b *bench) runPhases(ctx context.Context, res *results) error {
 			continue
 		}
 		fmt.Fprintf(b.progress, "phase: %s\n", p.name)
-		pctx, cancel := context.WithTimeoutCause(ctx, b.opts.PhaseTimeout, fmt.Errorf("phase %s took over %v", p.name, b.opts.PhaseTimeout))
+		timeout := b.opts.PhaseTimeout
+		if p.name == "isolation" { // one hookd per count of hanging endpoints
+			timeout *= time.Duration(len(b.opts.IsolationHanging))
+		}
+		pctx, cancel := context.WithTimeoutCause(ctx, timeout, fmt.Errorf("phase %s took over %v", p.name, timeout))
 		start := b.now()
 		err := p.run(pctx)
 		cancel()

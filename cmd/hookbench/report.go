@@ -30,13 +30,14 @@ type results struct {
 	// of its own (it runs on this machine) rather than counting as other.
 	DatabaseCPUMeasured bool `json:"database_cpu_measured"`
 	// HookdSHA256 starts the SHA-256 of the hookd binary measured.
-	HookdSHA256 string          `json:"hookd_sha256"`
-	Ceiling     *ceilingResult  `json:"raw_http_ceiling,omitempty"`
-	Publish     *publishResult  `json:"publish,omitempty"`
-	EndToEnd    *deliveryResult `json:"end_to_end,omitempty"`
-	Latency     *latencyResult  `json:"latency,omitempty"`
-	FanOut      *deliveryResult `json:"fan_out,omitempty"`
-	Streams     *streamResult   `json:"streams,omitempty"`
+	HookdSHA256 string            `json:"hookd_sha256"`
+	Ceiling     *ceilingResult    `json:"raw_http_ceiling,omitempty"`
+	Publish     *publishResult    `json:"publish,omitempty"`
+	EndToEnd    *deliveryResult   `json:"end_to_end,omitempty"`
+	Latency     *latencyResult    `json:"latency,omitempty"`
+	FanOut      *deliveryResult   `json:"fan_out,omitempty"`
+	Streams     *streamResult     `json:"streams,omitempty"`
+	Isolation   []isolationResult `json:"isolation,omitempty"`
 	// Brokers are the broker phases that ran, in order.
 	Brokers []brokerResult `json:"brokers,omitempty"`
 	Bars    []bar          `json:"bars"`
@@ -159,6 +160,7 @@ func (r *results) writeTable(w io.Writer) error {
 		details = append(details, fmt.Sprintf("to %s (%s): %d events read back by the broker's client in %.2fs; publishing took %.2fs; %d duplicates",
 			br.Broker, br.URL, br.Events, br.Seconds, br.PublishSeconds, br.Duplicates))
 	}
+	details = append(details, isolationRows(tw, r.Isolation)...)
 	if err := tw.Flush(); err != nil {
 		return err
 	}

@@ -154,7 +154,13 @@ func (b *bench) phaseDatabase(ctx context.Context, phase string) (dsn string, cl
 
 // openSession starts the phase's hookd nodes on a database of its own
 // and a receiver for them.
-func (b *bench) openSession(ctx context.Context, phase string) (_ *session, err error) {
+func (b *bench) openSession(ctx context.Context, phase string) (*session, error) {
+	return b.openSessionWith(ctx, phase, nil)
+}
+
+// openSessionWith is openSession with each node's configuration adjusted
+// by adjust (nil: none).
+func (b *bench) openSessionWith(ctx context.Context, phase string, adjust func(*hookdConfig)) (_ *session, err error) {
 	dsn, cleanup, err := b.phaseDatabase(ctx, phase)
 	if err != nil {
 		return nil, err
@@ -166,10 +172,14 @@ func (b *bench) openSession(ctx context.Context, phase string) (_ *session, err 
 		}
 	}()
 	for range b.opts.Nodes {
-		proc, err := startHookd(ctx, hookdConfig{
+		cfg := hookdConfig{
 			Binary: b.binary, DatabaseURL: dsn,
 			EncryptionKey: b.encryptionKey, Workers: b.opts.Workers,
-		})
+		}
+		if adjust != nil {
+			adjust(&cfg)
+		}
+		proc, err := startHookd(ctx, cfg)
 		if err != nil {
 			return nil, err
 		}

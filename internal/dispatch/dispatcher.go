@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -16,8 +15,10 @@ import (
 
 // Config tunes a Dispatcher.
 type Config struct {
-	Workers          int           // concurrent sends
-	PerWebhook       int           // concurrent sends to one webhook (default Workers/2)
+	Workers int // concurrent sends
+	// PerWebhook, when positive, caps the concurrent sends to any one
+	// webhook. 0: no fixed cap; the fair share decides (package doc).
+	PerWebhook       int
 	Lease            time.Duration // how long a claim is held before another sender may take it
 	AttemptTimeout   time.Duration // one attempt's limit
 	AutoDisableAfter int           // consecutive final failures that switch a webhook off
@@ -30,6 +31,8 @@ type Config struct {
 	// RateBuckets hold the webhooks' rate_limit buckets: on PostgreSQL
 	// the database's, shared by every node. nil: in memory, this node only.
 	RateBuckets hookd.TokenBuckets
+	// Breaker says when an endpoint that does not answer is backed off.
+	Breaker BreakerPolicy
 	// Unsubscribed removes a row whose service ended its subscription
 	// (outbound.Outcome.Unsubscribed), with what must follow its removal.
 	// nil: such a row is only switched off, as for any 410 Gone.
@@ -45,28 +48,32 @@ type Sender interface {
 }
 
 // Dispatcher claims due deliveries from the store, sends them with a bounded
-// pool of workers and records each outcome, scheduling retries. One slow
-// endpoint cannot take more than PerWebhook workers.
+// pool of senders shared fairly among webhooks (package doc) and records
+// each outcome, scheduling retries.
 type Dispatcher struct {
 	cfg      Config
 	store    hookd.Store
 	sender   Sender
 	policy   RetryPolicy
 	limiters *Limiters
+	breakers *Breakers
+	rows     *rowCheck
 	metrics  *Metrics
 	log      *slog.Logger
 	now      hookd.Clock
 
 	wake    chan struct{} // Notify or freed capacity: the claim loop may have work
 	newWork atomic.Bool   // Notify was called since the claim loop last looked
-	work    chan job      // to the senders; never blocks: its capacity is maxOutstanding
 
 	mu          sync.Mutex
-	cond        *sync.Cond
+	cond        *sync.Cond          // the claim loop waits here for capacity
+	ready       *sync.Cond          // idle senders wait here for a job
+	running     bool                // Run is feeding senders
 	outstanding int                 // claimed (or reserved for a claim) and not yet recorded
 	offered     []hookd.Claim       // handed over by Offer, counted in outstanding, not yet dispatched
-	inflight    map[int64]int       // per webhook: handed to a sender
-	waiting     map[int64][]job     // per webhook at its cap: claimed, held in order
+	lanes       map[int64]*lane     // per webhook with work claimed: its queue and requests in flight
+	busy        int                 // senders holding a job
+	seq         uint64              // jobs queued so far, for first-come order
 	pausedUntil map[int64]time.Time // rate-limited webhooks
 }
 
@@ -74,15 +81,13 @@ type Dispatcher struct {
 type job struct {
 	claim   hookd.Claim
 	webhook *hookd.Webhook
+	seq     uint64
 }
 
 // New returns a dispatcher sending through sender; call Run to start it.
 func New(cfg Config, store hookd.Store, sender Sender, policy RetryPolicy, metrics *Metrics, log *slog.Logger) *Dispatcher {
 	if cfg.Workers < 1 {
 		cfg.Workers = 1
-	}
-	if cfg.PerWebhook < 1 {
-		cfg.PerWebhook = max(1, cfg.Workers/2)
 	}
 	if cfg.AttemptTimeout <= 0 {
 		cfg.AttemptTimeout = 15 * time.Second
@@ -100,12 +105,17 @@ func New(cfg Config, store hookd.Store, sender Sender, policy RetryPolicy, metri
 	d := &Dispatcher{
 		cfg: cfg, store: store, sender: sender, policy: policy, metrics: metrics, log: log,
 		now: cfg.Now, limiters: &Limiters{Now: cfg.Now, Buckets: cfg.RateBuckets, Log: log},
-		wake: make(chan struct{}, 1), inflight: map[int64]int{}, waiting: map[int64][]job{},
-		pausedUntil: map[int64]time.Time{},
+		breakers: newBreakers(cfg.Breaker, cfg.Now, metrics), rows: newRowCheck(store),
+		wake: make(chan struct{}, 1), lanes: map[int64]*lane{}, pausedUntil: map[int64]time.Time{},
 	}
 	d.cond = sync.NewCond(&d.mu)
+	d.ready = sync.NewCond(&d.mu)
 	return d
 }
+
+// Breakers are the webhooks' circuit breakers on this node, to show their
+// state.
+func (d *Dispatcher) Breakers() *Breakers { return d.breakers }
 
 // Notify tells the dispatcher that new deliveries may be due now.
 func (d *Dispatcher) Notify() {
@@ -135,7 +145,7 @@ func (d *Dispatcher) Lease() time.Duration { return d.cfg.Lease }
 func (d *Dispatcher) Room() (int, time.Duration) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if d.work == nil {
+	if !d.running {
 		return 0, 0
 	}
 	return d.roomLocked(), d.cfg.Lease
@@ -158,7 +168,7 @@ func (d *Dispatcher) Offer(claims []hookd.Claim) {
 	}
 	d.mu.Lock()
 	n := 0
-	if d.work != nil { // running
+	if d.running {
 		n = min(len(claims), d.roomLocked())
 		d.outstanding += n
 		d.offered = append(d.offered, claims[:n]...)
@@ -186,8 +196,7 @@ func (d *Dispatcher) takeOffered() []hookd.Claim {
 // ShutdownGrace), records them, releases claims not started and returns.
 func (d *Dispatcher) Run(ctx context.Context) error {
 	d.mu.Lock()
-	d.work = make(chan job, d.maxOutstanding())
-	work := d.work
+	d.running = true
 	d.mu.Unlock()
 	results := make(chan hookd.AttemptResult, d.maxOutstanding())
 	sendCtx, cancelSends := context.WithCancel(context.Background())
@@ -198,11 +207,7 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 		workers.Add(1)
 		go func() {
 			defer workers.Done()
-			for j := range work {
-				res := d.attempt(sendCtx, j)
-				d.sent(j.webhook.ID) // frees the webhook's slot before recording
-				results <- res
-			}
+			d.serve(sendCtx, results)
 		}()
 	}
 	go func() { // wake a claim loop waiting for capacity
@@ -221,20 +226,17 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 
 	// Shutdown: stop feeding senders; claims not started are released.
 	d.mu.Lock()
+	d.running = false
 	unsent := d.offered
 	d.offered = nil
-	for id, js := range d.waiting {
-		for _, j := range js {
+	for _, l := range d.lanes {
+		for _, j := range l.queue {
 			unsent = append(unsent, j.claim)
 		}
-		delete(d.waiting, id)
+		l.queue = nil
 	}
-	close(work) // under mu: record never sends on it after this
-	d.work = nil
+	d.ready.Broadcast()
 	d.mu.Unlock()
-	for j := range work {
-		unsent = append(unsent, j.claim)
-	}
 	d.release(unsent)
 	waited := make(chan struct{})
 	go func() { workers.Wait(); close(waited) }()
@@ -250,6 +252,34 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 	return nil
 }
 
+// serve is one sender: it takes the next job the fair share allows,
+// checks that its webhook is still there and switched on, sends it and
+// hands the result to the recorder, until Run stops feeding senders.
+func (d *Dispatcher) serve(ctx context.Context, results chan<- hookd.AttemptResult) {
+	for {
+		j, ok := d.next()
+		if !ok {
+			return
+		}
+		wh, err := d.rows.active(ctx, j.webhook.ID)
+		if err != nil || wh == nil {
+			if err != nil && ctx.Err() == nil {
+				d.log.Warn("check a webhook before sending; the delivery waits", "webhook", j.webhook.ID, "err", err)
+			}
+			d.skipped(j, err == nil)
+			continue
+		}
+		if d.breakers.bound(wh.ID, d.now()) == 0 {
+			d.skipped(j, false) // the circuit opened meanwhile
+			continue
+		}
+		j.webhook = wh
+		res := d.attempt(ctx, j)
+		d.done(j, res.Attempt.ErrorType) // frees the webhook's slot before recording
+		results <- res
+	}
+}
+
 // claimLoop claims work while ctx lasts. When a claim came back short
 // while some webhooks were excluded, it does not claim again with the same
 // exclusions for a tick, or for shortNewWork when new work is announced:
@@ -263,7 +293,7 @@ func (d *Dispatcher) claimLoop(ctx context.Context) {
 	var shortAt time.Time
 	for ctx.Err() == nil {
 		if offered := d.takeOffered(); len(offered) > 0 {
-			d.dispatch(ctx, offered)
+			d.dispatch(ctx, offered, true)
 			continue
 		}
 		d.mu.Lock()
@@ -304,7 +334,7 @@ func (d *Dispatcher) claimLoop(ctx context.Context) {
 		}
 		shortWith = ""
 		if len(claims) < limit && len(exclude) > 0 {
-			shortWith, shortAt = key, d.now()
+			shortWith, shortAt = key, time.Now()
 		}
 		if len(claims) == 0 {
 			if len(exclude) == 0 {
@@ -312,7 +342,7 @@ func (d *Dispatcher) claimLoop(ctx context.Context) {
 			}
 			continue
 		}
-		d.dispatch(ctx, claims)
+		d.dispatch(ctx, claims, false)
 	}
 }
 
@@ -337,33 +367,12 @@ func (d *Dispatcher) unreserve(n int) {
 	d.mu.Unlock()
 }
 
-// excludedLocked lists webhooks that must not be claimed for now: those
-// with a full queue of claims waiting for a sender, and those waiting for
-// their rate limit.
-func (d *Dispatcher) excludedLocked() []int64 {
-	var ids []int64
-	now := d.now()
-	for id, q := range d.waiting {
-		if len(q) >= d.cfg.PerWebhook {
-			ids = append(ids, id)
-		}
-	}
-	for id, until := range d.pausedUntil {
-		if now.Before(until) {
-			ids = append(ids, id)
-		} else {
-			delete(d.pausedUntil, id)
-		}
-	}
-	slices.Sort(ids)
-	return ids
-}
-
-// dispatch hands claims, already counted in outstanding, to senders. A
-// webhook at its cap keeps its claims waiting, in order, for its next free
-// sender; claims for a webhook over its rate limit, switched off or
-// deleted are released.
-func (d *Dispatcher) dispatch(ctx context.Context, claims []hookd.Claim) {
+// dispatch queues claims, already counted in outstanding, for the
+// senders. Claims for a webhook over its rate limit, with its circuit
+// open, switched off or deleted are released, and so are those beyond
+// what its lane may hold (laneFullLocked): offered tells claims Offer
+// handed over, which no exclusion kept from such a lane.
+func (d *Dispatcher) dispatch(ctx context.Context, claims []hookd.Claim, offered bool) {
 	ids := make([]int64, 0, len(claims))
 	for _, c := range claims {
 		ids = append(ids, c.Delivery.WebhookID)
@@ -380,10 +389,11 @@ func (d *Dispatcher) dispatch(ctx context.Context, claims []hookd.Claim) {
 	var release []hookd.Claim
 	send := make([]job, 0, len(claims))
 	paused := map[int64]time.Duration{}
+	now := d.now()
 	for _, c := range claims {
 		wh := hooks[c.Delivery.WebhookID]
-		if wh == nil || !wh.IsActive {
-			release = append(release, c) // deleted or switched off meanwhile
+		if wh == nil || !wh.IsActive || d.breakers.bound(wh.ID, now) == 0 {
+			release = append(release, c) // deleted, switched off or backed off meanwhile
 			continue
 		}
 		if wh.RateLimit != nil && *wh.RateLimit > 0 {
@@ -403,52 +413,23 @@ func (d *Dispatcher) dispatch(ctx context.Context, claims []hookd.Claim) {
 	for id, wait := range paused {
 		d.pausedUntil[id] = d.now().Add(wait)
 	}
+	queued := 0
 	for _, j := range send {
-		id := j.webhook.ID
-		if d.inflight[id] < d.cfg.PerWebhook && len(d.waiting[id]) == 0 {
-			d.inflight[id]++
-			d.work <- j
-		} else {
-			d.waiting[id] = append(d.waiting[id], j)
+		if l := d.lanes[j.webhook.ID]; l != nil && d.laneFullLocked(j.webhook.ID, l, offered) {
+			release = append(release, j.claim)
+			continue
 		}
+		d.queueLocked(j)
+		queued++
 	}
+	d.signalLocked(queued)
 	d.outstanding -= len(release)
+	for id, l := range d.lanes { // more webhooks with work: smaller shares
+		release = append(release, d.trimLocked(id, l)...)
+	}
 	d.cond.Broadcast()
 	d.mu.Unlock()
 	d.release(release)
-}
-
-// sent frees a webhook's sender slot once its attempt is over (recording
-// comes later, in batches) and hands the webhook's next waiting claim to a
-// sender. Waiting claims whose lease is too close to its end to be sent
-// safely are released instead.
-func (d *Dispatcher) sent(webhookID int64) {
-	var expired []hookd.Claim
-	d.mu.Lock()
-	if d.inflight[webhookID]--; d.inflight[webhookID] <= 0 {
-		delete(d.inflight, webhookID)
-	}
-	for len(d.waiting[webhookID]) > 0 && d.work != nil {
-		q := d.waiting[webhookID]
-		j := q[0]
-		if len(q) == 1 {
-			delete(d.waiting, webhookID)
-		} else {
-			d.waiting[webhookID] = q[1:]
-		}
-		if d.now().Add(d.cfg.AttemptTimeout + time.Second).After(j.claim.LeaseUntil) {
-			d.outstanding--
-			expired = append(expired, j.claim)
-			continue
-		}
-		d.inflight[webhookID]++
-		d.work <- j
-		break
-	}
-	d.cond.Broadcast()
-	d.mu.Unlock()
-	d.release(expired)
-	d.poke() // the webhook may have left the exclusion list
 }
 
 // release frees claims so they can be claimed again.
@@ -476,6 +457,9 @@ func (d *Dispatcher) idle(ctx context.Context) {
 		wait = min(wait, 50*time.Millisecond) // paused webhooks resume on their own
 	}
 	d.mu.Unlock()
+	if _, probe := d.breakers.open(d.now()); !probe.IsZero() {
+		wait = min(wait, max(probe.Sub(d.now()), time.Millisecond)) // a circuit turns half-open
+	}
 	d.sleep(ctx, wait)
 }
 
@@ -527,6 +511,7 @@ func (d *Dispatcher) unsubscribe(wh *hookd.Webhook) {
 		return
 	}
 	d.log.Info("removed a subscription whose target answered 410 Gone", "kind", wh.Kind, "row", wh.ID)
+	d.Forget(wh.ID)
 }
 
 // complete records results in batches: it gathers what arrives within a

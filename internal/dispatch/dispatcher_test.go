@@ -21,6 +21,8 @@ import (
 	"github.com/hookd/hookd/internal/destination/webhook"
 	"github.com/hookd/hookd/internal/hookd"
 	"github.com/hookd/hookd/internal/outbound"
+	"github.com/hookd/hookd/internal/pgtest"
+	"github.com/hookd/hookd/internal/store/postgres"
 	"github.com/hookd/hookd/internal/store/sqlite"
 )
 
@@ -62,18 +64,34 @@ func queue(tb testing.TB, st hookd.Store, webhookID int64, n int) {
 // runDispatcher starts a dispatcher against st and stops it at cleanup.
 func runDispatcher(tb testing.TB, st hookd.Store, cfg Config) *Dispatcher {
 	tb.Helper()
-	tr := outbound.NewTransport(&outbound.Guard{AllowPrivate: true}, 5*time.Second, 0)
-	sender := &outbound.Sender{Client: outbound.NewClient(tr, 5*time.Second), UserAgent: "hookd/test", Now: time.Now}
+	d := New(cfg, st, newTestSender(tb, cfg.AttemptTimeout), RetryPolicy{}, NewMetrics(prometheus.NewRegistry(), st, time.Now), discardLog())
+	start(tb, d)
+	return d
+}
+
+// newTestSender sends webhooks to loopback, giving up after the attempt
+// timeout (at least 5 s).
+func newTestSender(tb testing.TB, attemptTimeout time.Duration) Sender {
+	tb.Helper()
+	timeout := max(5*time.Second, attemptTimeout)
+	tr := outbound.NewTransport(&outbound.Guard{AllowPrivate: true}, timeout, 0)
+	sender := &outbound.Sender{Client: outbound.NewClient(tr, timeout), UserAgent: "hookd/test", Now: time.Now}
 	dests := destination.NewRegistry(time.Now)
 	if err := dests.Register(webhook.New(sender), webhook.Kind); err != nil {
 		tb.Fatal(err)
 	}
-	d := New(cfg, st, dests, RetryPolicy{}, NewMetrics(prometheus.NewRegistry(), st, time.Now), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	return dests
+}
+
+func discardLog() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+// start runs d until the test ends.
+func start(tb testing.TB, d *Dispatcher) {
+	tb.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); _ = d.Run(ctx) }()
 	tb.Cleanup(func() { cancel(); <-done })
-	return d
 }
 
 func createWebhook(tb testing.TB, st hookd.Store, url string, perSecond *int) *hookd.Webhook {
@@ -89,7 +107,7 @@ func createWebhook(tb testing.TB, st hookd.Store, url string, perSecond *int) *h
 }
 
 // TestSlowEndpointDoesNotHoldUpOthers: a webhook whose endpoint hangs
-// takes at most PerWebhook senders; another webhook's deliveries flow.
+// does not take every sender; another webhook's deliveries flow.
 func TestSlowEndpointDoesNotHoldUpOthers(t *testing.T) {
 	st := testStore(t)
 	release := make(chan struct{})
@@ -154,10 +172,16 @@ func TestDispatcherDeliversOnceEach(t *testing.T) {
 	}
 }
 
-// countingStore counts claim calls, to report the mean claim batch.
+// countingStore counts claim calls, to report the mean claim batch, and
+// webhook row reads.
 type countingStore struct {
 	hookd.Store
-	calls, claimed atomic.Int64
+	calls, claimed, lookups atomic.Int64
+}
+
+func (c *countingStore) LookupWebhooks(ctx context.Context, ids []int64) (map[int64]*hookd.Webhook, error) {
+	c.lookups.Add(1)
+	return c.Store.LookupWebhooks(ctx, ids)
 }
 
 func (c *countingStore) ClaimDeliveries(ctx context.Context, now time.Time, limit int, lease time.Duration, exclude []int64) ([]hookd.Claim, error) {
@@ -170,7 +194,28 @@ func (c *countingStore) ClaimDeliveries(ctx context.Context, now time.Time, limi
 // BenchmarkDispatch measures deliveries/s through the dispatcher, the
 // SQLite store and a local receiver, without the API.
 func BenchmarkDispatch(b *testing.B) {
-	st := &countingStore{Store: testStore(b)}
+	benchDispatch(b, testStore(b))
+}
+
+// BenchmarkDispatchPostgres is BenchmarkDispatch on PostgreSQL
+// (HOOKD_TEST_POSTGRES_URL), where each webhook row read before a
+// request is a round trip.
+func BenchmarkDispatchPostgres(b *testing.B) {
+	box, err := crypto.New(make([]byte, 32))
+	if err != nil {
+		b.Fatal(err)
+	}
+	st, err := postgres.Open(context.Background(), pgtest.Schema(b, "hookd_dispatch_"), postgres.Options{Cipher: box})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { st.Close() })
+	benchDispatch(b, st)
+}
+
+// benchDispatch measures deliveries/s from store to a local receiver.
+func benchDispatch(b *testing.B, store hookd.Store) {
+	st := &countingStore{Store: store}
 	var got atomic.Int64
 	recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.Copy(io.Discard, r.Body)
@@ -187,6 +232,7 @@ func BenchmarkDispatch(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "deliveries/s")
 	b.ReportMetric(float64(st.claimed.Load())/float64(max(1, st.calls.Load())), "claimed/call")
+	b.ReportMetric(float64(st.lookups.Load())/float64(b.N), "row-reads/delivery")
 }
 
 // endedSubscription answers every send as a REST hook whose subscription

@@ -11,8 +11,10 @@ import (
 
 // Metrics are the delivery engine's Prometheus metrics.
 type Metrics struct {
-	deliveries *prometheus.CounterVec
-	latency    prometheus.Histogram
+	deliveries      *prometheus.CounterVec
+	latency         prometheus.Histogram
+	circuitsOpen    prometheus.Gauge
+	circuitOpenings prometheus.Counter
 }
 
 // NewMetrics registers the delivery metrics, including queue gauges read
@@ -28,6 +30,14 @@ func NewMetrics(reg prometheus.Registerer, store hookd.QueueStore, now hookd.Clo
 			Help:    "Time from sending a delivery to reading its response.",
 			Buckets: prometheus.ExponentialBuckets(0.001, 2, 16),
 		}),
+		circuitsOpen: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "hookd_circuits_open",
+			Help: "Webhooks whose circuit breaker is open or half-open on this node: their deliveries wait.",
+		}),
+		circuitOpenings: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "hookd_circuit_openings_total",
+			Help: "Times a webhook's circuit breaker opened on this node (a failed probe reopening it included).",
+		}),
 	}
 	depth := func() (int64, *time.Time) {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
@@ -38,7 +48,7 @@ func NewMetrics(reg prometheus.Registerer, store hookd.QueueStore, now hookd.Clo
 		}
 		return n, oldest
 	}
-	reg.MustRegister(m.deliveries, m.latency,
+	reg.MustRegister(m.deliveries, m.latency, m.circuitsOpen, m.circuitOpenings,
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "hookd_queue_depth", Help: "Deliveries waiting to be sent (due or scheduled for retry).",
 		}, func() float64 { n, _ := depth(); return float64(n) }),
@@ -64,4 +74,24 @@ func (m *Metrics) observeAttempt(outcome string, ms int64) {
 	}
 	m.deliveries.WithLabelValues(outcome).Inc()
 	m.latency.Observe(float64(ms) / 1000)
+}
+
+// circuitOpened counts an opening; fresh is false when a failed probe
+// reopened a circuit that was already counted as open.
+func (m *Metrics) circuitOpened(fresh bool) {
+	if m == nil {
+		return
+	}
+	m.circuitOpenings.Inc()
+	if fresh {
+		m.circuitsOpen.Inc()
+	}
+}
+
+// circuitClosed counts a circuit that closed or was forgotten.
+func (m *Metrics) circuitClosed() {
+	if m == nil {
+		return
+	}
+	m.circuitsOpen.Dec()
 }

@@ -48,8 +48,12 @@ type Webhook struct {
 	Filters                 json.RawMessage // the filters object as the user sent it; "{}" when none
 	RateLimit               *int            // deliveries per second; nil means unlimited
 	Auth                    *EndpointAuth   // how to authenticate to the endpoint; nil: no auth
-	CreatedAt               time.Time
-	UpdatedAt               time.Time
+	// MaxConcurrency bounds the requests in flight to this webhook at
+	// once, for endpoints that cannot take many in parallel; nil leaves
+	// it to the dispatcher's fair share of senders.
+	MaxConcurrency *int
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
 
 	// Kind is "" for a user's webhook. Integrations reuse webhooks for
 	// their settings and destinations, so they share the queue, retries
