@@ -39,6 +39,7 @@ type webhookJSON struct {
 	RetryConfig    *hookd.RetryConfig `json:"retry_config,omitempty"`
 	Filters        json.RawMessage    `json:"filters,omitempty"`
 	RateLimit      *int               `json:"rate_limit"`
+	MaxConcurrency *int               `json:"max_concurrency"`
 	Auth           any                `json:"auth,omitempty"` // secrets masked; absent when none
 	DeliveryStats  *deliveryStatsJSON `json:"delivery_stats,omitempty"`
 
@@ -69,6 +70,7 @@ func newWebhookJSON(w *hookd.Webhook, st hookd.WebhookStats, view webhookView) w
 		IsActive: w.IsActive, CreatedAt: apiTime(w.CreatedAt), UpdatedAt: apiTime(w.UpdatedAt),
 		LastTriggered: apiTimePtr(st.LastTriggered), SuccessCount: st.SuccessCount, FailureCount: st.FailureCount,
 		SuccessRate: hookd.SuccessRate(st.SuccessCount, st.FailureCount), RateLimit: w.RateLimit,
+		MaxConcurrency: w.MaxConcurrency,
 	}
 	if w.DisabledReason != "" {
 		r := w.DisabledReason
