@@ -43,6 +43,12 @@ type Forgetter interface {
 	Forget(webhookID int64)
 }
 
+// Circuits answer this node's circuit breaker state of a webhook:
+// closed, open (and until when) or half_open (dispatch.Breakers).
+type Circuits interface {
+	State(webhookID int64) (state string, openUntil *time.Time)
+}
+
 // Destinations make one attempt of a delivery to a row of any kind (a
 // user's webhook or an integration's row): the same path the dispatcher
 // sends through, here for test sends (destination.Registry).
@@ -69,6 +75,7 @@ type Deps struct {
 	Publisher    Publisher
 	Notifier     Notifier
 	Forgetter    Forgetter
+	Circuits     Circuits
 	Destinations Destinations
 	// URLKinds accept broker URLs for webhooks; nil accepts http(s) only.
 	URLKinds URLKinds

@@ -180,6 +180,10 @@ func openAPISchemas() obj {
 		"last_triggered": nullable("string"), "success_count": integer, "failure_count": integer,
 		"success_rate": nullable("number"), "retry_config": retry, "filters": obj{"type": "object"}, "rate_limit": nullable("integer"),
 		"max_concurrency": nullable("integer"), "auth": endpointAuth,
+		"circuit": obj{"type": "object", "description": "this node's circuit breaker for the endpoint", "properties": obj{
+			"state":      obj{"type": "string", "enum": []string{"closed", "open", "half_open"}},
+			"open_until": obj{"type": "string", "format": "date-time", "description": "while open: when the next probe may go"},
+		}},
 		"delivery_stats": obj{"type": "object", "properties": obj{
 			"total_deliveries": integer, "successful_deliveries": integer, "failed_deliveries": integer,
 			"pending_deliveries": integer, "avg_response_time": integer, "last_response_time": nullable("integer"),
