@@ -210,7 +210,7 @@ func TestWebhookChangesInvalidateOnce(t *testing.T) {
 	}
 }
 
-// TestStopMeansStop checks the rule of CONTRACT §16: a webhook deleted or
+// TestStopMeansStop checks the rule of docs/api.md §6: a webhook deleted or
 // switched off is forgotten by the delivery engine once the store has the
 // change and before the service answers; other changes forget nothing.
 func TestStopMeansStop(t *testing.T) {
