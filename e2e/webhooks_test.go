@@ -126,8 +126,42 @@ func TestWebhookDefaults(t *testing.T) {
 	if wh["description"] != "" || wh["is_active"] != true || len(wh["headers"].(map[string]any)) != 0 || len(wh["filters"].(map[string]any)) != 0 {
 		t.Fatalf("defaults: %s", r.Raw)
 	}
-	if wh["rate_limit"] != nil {
-		t.Fatalf("rate_limit default %v", wh["rate_limit"])
+	if wh["rate_limit"] != nil || wh["max_concurrency"] != nil {
+		t.Fatalf("rate_limit, max_concurrency defaults %v, %v", wh["rate_limit"], wh["max_concurrency"])
+	}
+	if _, has := wh["max_concurrency"]; !has {
+		t.Fatalf("max_concurrency absent: %s", r.Raw)
+	}
+	d := s.do("GET", "/api/webhooks/"+webhookID(t, r)+"/", tok, nil).must(t, 200).data()["webhook"].(map[string]any)
+	if c, _ := d["circuit"].(map[string]any); c["state"] != "closed" || len(c) != 1 {
+		t.Fatalf("a new webhook's circuit: %v", d["circuit"])
+	}
+}
+
+// TestWebhookMaxConcurrency: max_concurrency is stored, kept by an update
+// that does not name it, cleared by null, and at least 1 (docs/api.md §4).
+func TestWebhookMaxConcurrency(t *testing.T) {
+	t.Parallel()
+	s := startServer(t)
+	tok := token(t, "acme", "alice")
+	const body = `{"name":"n","url":"http://example.com/h","events":["order.*"],"max_concurrency":%s}`
+	bad := s.do("POST", "/api/webhooks/", tok, fmt.Sprintf(body, "0")).must(t, 422)
+	if !strings.Contains(string(bad.Raw), `"field":"max_concurrency"`) {
+		t.Fatalf("max_concurrency 0: %s", bad.Raw)
+	}
+	id := webhookID(t, s.do("POST", "/api/webhooks/", tok, fmt.Sprintf(body, "2")).must(t, 201))
+	limit := func(r *response) any { return r.data()["webhook"].(map[string]any)["max_concurrency"] }
+	if v := limit(s.do("GET", "/api/webhooks/"+id+"/", tok, nil).must(t, 200)); v != 2.0 {
+		t.Fatalf("stored max_concurrency %v, want 2", v)
+	}
+	if v := limit(s.do("PUT", "/api/webhooks/"+id+"/", tok, `{"name":"m"}`).must(t, 200)); v != 2.0 {
+		t.Fatalf("kept max_concurrency %v, want 2", v)
+	}
+	if v := limit(s.do("PUT", "/api/webhooks/"+id+"/", tok, `{"max_concurrency":null}`).must(t, 200)); v != nil {
+		t.Fatalf("cleared max_concurrency %v, want null", v)
+	}
+	if v := limit(s.do("GET", "/api/webhooks/"+id+"/", tok, nil).must(t, 200)); v != nil {
+		t.Fatalf("stored after clearing: %v, want null", v)
 	}
 }
 

@@ -140,7 +140,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	publisher := publish.New(publishTo, fanout, dispatcher, clock, rand.Reader)
 	services = app.New(app.Deps{
 		Store: store, Catalog: cat, Integrations: providers,
-		Publisher: app.EnginePublisher{P: publisher}, Notifier: dispatcher, Destinations: dests, URLKinds: dests, Targets: guard,
+		Publisher: app.EnginePublisher{P: publisher}, Notifier: dispatcher, Forgetter: dispatcher, Circuits: dispatcher.Breakers(),
+		Destinations: dests, URLKinds: dests, Targets: guard,
 		AttemptTimeout: cfg.DeliveryTimeout, Now: clock, Random: rand.Reader,
 	})
 	api := httpapi.NewServer(httpapi.Deps{

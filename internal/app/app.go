@@ -36,6 +36,19 @@ type Notifier interface {
 	Notify()
 }
 
+// Forgetter drops at once what the delivery engine holds for a webhook
+// (claimed deliveries, its circuit, its limits), so no new request to it
+// starts once its deletion or switch-off has answered (dispatch.Dispatcher).
+type Forgetter interface {
+	Forget(webhookID int64)
+}
+
+// Circuits answer this node's circuit breaker state of a webhook:
+// closed, open (and until when) or half_open (dispatch.Breakers).
+type Circuits interface {
+	State(webhookID int64) (state string, openUntil *time.Time)
+}
+
 // Destinations make one attempt of a delivery to a row of any kind (a
 // user's webhook or an integration's row): the same path the dispatcher
 // sends through, here for test sends (destination.Registry).
@@ -61,6 +74,8 @@ type Deps struct {
 	Integrations *integrations.Registry
 	Publisher    Publisher
 	Notifier     Notifier
+	Forgetter    Forgetter
+	Circuits     Circuits
 	Destinations Destinations
 	// URLKinds accept broker URLs for webhooks; nil accepts http(s) only.
 	URLKinds URLKinds
@@ -170,6 +185,9 @@ func (c *core) updateRow(ctx context.Context, row *hookd.Webhook, wasActive bool
 		return err
 	}
 	c.webhooksChanged(row.Owner.Tenant)
+	if wasActive && !row.IsActive {
+		c.stopSending(row.ID)
+	}
 	if reactivated {
 		c.deliveriesDue()
 	}
@@ -182,7 +200,17 @@ func (c *core) deleteRow(ctx context.Context, owner hookd.Owner, id int64) error
 		return err
 	}
 	c.webhooksChanged(owner.Tenant)
+	c.stopSending(id)
 	return nil
+}
+
+// stopSending is the side effect of a row deleted or switched off, once
+// the store has it: what this process holds for the row is dropped
+// before the change answers, so no new request to it starts after.
+func (c *core) stopSending(id int64) {
+	if c.Forgetter != nil {
+		c.Forgetter.Forget(id)
+	}
 }
 
 // saveEventType stores a tenant's new (created) or changed event type.

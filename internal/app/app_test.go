@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/json"
+	"fmt"
 	"path/filepath"
 	"slices"
 	"sync"
@@ -54,11 +55,41 @@ func (e *engine) effects() (invalidated []string, notified int) {
 	return invalidated, notified
 }
 
+// forgetter records which webhooks the services told the delivery engine
+// to forget, and what the store held for each at that moment.
+type forgetter struct {
+	store *sqlite.Store
+	mu    sync.Mutex
+	seen  []string // "<id> gone", "<id> off" or "<id> on"
+}
+
+func (r *forgetter) Forget(id int64) {
+	state := "gone"
+	if wh, err := r.store.GetWebhook(context.Background(), alice, id); err == nil {
+		state = "off"
+		if wh.IsActive {
+			state = "on"
+		}
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.seen = append(r.seen, fmt.Sprintf("%d %s", id, state))
+}
+
+func (r *forgetter) take() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := r.seen
+	r.seen = nil
+	return out
+}
+
 // fixture is the services over a real SQLite file.
 type fixture struct {
 	*Services
 	store  *sqlite.Store
 	engine *engine
+	forgot *forgetter
 }
 
 func setup(t *testing.T) *fixture {
@@ -78,8 +109,9 @@ func setup(t *testing.T) *fixture {
 	t.Cleanup(func() { st.Close() })
 	eng := &engine{}
 	reg := builtin.Registry(integrations.Deps{Now: time.Now})
-	svc := New(Deps{Store: st, Catalog: catalog.MustBuiltin(), Integrations: reg, Publisher: eng, Notifier: eng})
-	return &fixture{Services: svc, store: st, engine: eng}
+	forgot := &forgetter{store: st}
+	svc := New(Deps{Store: st, Catalog: catalog.MustBuiltin(), Integrations: reg, Publisher: eng, Notifier: eng, Forgetter: forgot})
+	return &fixture{Services: svc, store: st, engine: eng, forgot: forgot}
 }
 
 var alice = hookd.Owner{Tenant: "acme", User: "alice"}
@@ -175,6 +207,44 @@ func TestWebhookChangesInvalidateOnce(t *testing.T) {
 	}
 	if _, _, err := f.Webhooks.FindWebhookByID(ctx, alice, wh.ID); !hookd.IsNotFound(err) {
 		t.Fatalf("deleted webhook: %v", err)
+	}
+}
+
+// TestStopMeansStop checks the rule of docs/api.md §6: a webhook deleted or
+// switched off is forgotten by the delivery engine once the store has the
+// change and before the service answers; other changes forget nothing.
+func TestStopMeansStop(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	ctx := t.Context()
+	wh := f.MustCreateWebhook(t, "order.*")
+	id := fmt.Sprint(wh.ID)
+	if _, _, err := f.Webhooks.UpdateWebhook(ctx, alice, wh.ID, &hookd.WebhookInput{Name: ptr("renamed")}); err != nil {
+		t.Fatal(err)
+	}
+	if got := f.forgot.take(); len(got) != 0 {
+		t.Fatalf("a rename forgot %v", got)
+	}
+	if _, _, err := f.Webhooks.UpdateWebhook(ctx, alice, wh.ID, &hookd.WebhookInput{IsActive: ptr(false)}); err != nil {
+		t.Fatal(err)
+	}
+	if got := f.forgot.take(); !slices.Equal(got, []string{id + " off"}) {
+		t.Fatalf("switch-off forgot %v, want [%s off]", got, id)
+	}
+	if _, _, err := f.Webhooks.UpdateWebhook(ctx, alice, wh.ID, &hookd.WebhookInput{Description: ptr("still off")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := f.Webhooks.UpdateWebhook(ctx, alice, wh.ID, &hookd.WebhookInput{IsActive: ptr(true)}); err != nil {
+		t.Fatal(err)
+	}
+	if got := f.forgot.take(); len(got) != 0 {
+		t.Fatalf("updates of a row off, then on again, forgot %v", got)
+	}
+	if err := f.Webhooks.DeleteWebhook(ctx, alice, wh.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got := f.forgot.take(); !slices.Equal(got, []string{id + " gone"}) {
+		t.Fatalf("delete forgot %v, want [%s gone]", got, id)
 	}
 }
 

@@ -28,7 +28,18 @@ func (s *WebhookService) withStats(ctx context.Context, wh *hookd.Webhook) (*hoo
 	if err != nil {
 		return nil, hookd.WebhookStats{}, err
 	}
-	return wh, stats[wh.ID], nil
+	st := stats[wh.ID]
+	st.Circuit = s.circuit(wh.ID)
+	return wh, st, nil
+}
+
+// circuit is this node's circuit breaker state of webhook id.
+func (c *core) circuit(id int64) hookd.Circuit {
+	if c.Circuits == nil {
+		return hookd.Circuit{}
+	}
+	state, until := c.Circuits.State(id)
+	return hookd.Circuit{State: state, OpenUntil: until}
 }
 
 // FindWebhooks returns one page of the owner's webhooks with their
@@ -46,6 +57,16 @@ func (s *WebhookService) FindWebhooks(ctx context.Context, owner hookd.Owner, q 
 	stats, err := s.Store.WebhookStats(ctx, ids)
 	if err != nil {
 		return nil, err
+	}
+	if s.Circuits != nil {
+		if stats == nil {
+			stats = make(map[int64]hookd.WebhookStats, len(ids))
+		}
+		for _, id := range ids {
+			st := stats[id]
+			st.Circuit = s.circuit(id)
+			stats[id] = st
+		}
 	}
 	sum, err := s.Store.SummarizeWebhooks(ctx, owner)
 	if err != nil {

@@ -127,6 +127,17 @@ func applyWebhookInput(wh *hookd.Webhook, in *hookd.WebhookInput, stored map[str
 			wh.RateLimit = &v
 		}
 	}
+	if in.MaxConcurrency.Set {
+		switch {
+		case in.MaxConcurrency.Null:
+			wh.MaxConcurrency = nil
+		case in.MaxConcurrency.Value < 1:
+			bad("max_concurrency", "must be null or at least 1 request in flight")
+		default:
+			v := in.MaxConcurrency.Value
+			wh.MaxConcurrency = &v
+		}
+	}
 	if in.Filters != nil {
 		wh.Filters = in.Filters
 		if string(in.Filters) == "null" {

@@ -45,6 +45,9 @@ type WebhookInput struct {
 	RetryConfig *RetryConfigInput `json:"retry_config"`
 	Filters     json.RawMessage   `json:"filters"`
 	RateLimit   OptionalInt       `json:"rate_limit"`
+	// MaxConcurrency bounds the requests in flight to the webhook at
+	// once; null removes the bound.
+	MaxConcurrency OptionalInt `json:"max_concurrency"`
 	// Auth is the auth object as sent: nil when absent, "null" to remove.
 	Auth json.RawMessage `json:"auth"`
 

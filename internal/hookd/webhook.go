@@ -82,6 +82,17 @@ type WebhookStats struct {
 	AvgResponseTime    float64    // ms, over finished attempts
 	LastResponseTime   *int64     // ms, of the latest attempt
 	ConsecutiveFailure int64      // deliveries failed for good in a row
+	// Circuit is this node's circuit breaker for the webhook's endpoint;
+	// zero when no delivery engine answers.
+	Circuit Circuit
+}
+
+// Circuit is the state of a webhook's circuit breaker on one node:
+// "closed" (deliveries go), "open" (they wait until OpenUntil, when one
+// probe goes) or "half_open" (the probe is under way).
+type Circuit struct {
+	State     string
+	OpenUntil *time.Time // while open
 }
 
 // WebhookQuery selects webhooks in a list.

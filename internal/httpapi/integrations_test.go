@@ -41,6 +41,13 @@ type integrationEnv struct {
 
 func setupIntegrations(t *testing.T) *integrationEnv {
 	t.Helper()
+	return setupIntegrationsWith(t, nil)
+}
+
+// setupIntegrationsWith is setupIntegrations with the services' deps
+// changed by with (when not nil).
+func setupIntegrationsWith(t *testing.T, with func(*app.Deps)) *integrationEnv {
+	t.Helper()
 	key := make([]byte, 32)
 	if _, err := rand.Read(key); err != nil {
 		t.Fatal(err)
@@ -61,8 +68,11 @@ func setupIntegrations(t *testing.T) *integrationEnv {
 	client := outbound.NewClient(outbound.NewTransport(&outbound.Guard{AllowPrivate: true}, 5*time.Second, 0), 5*time.Second)
 	providers := builtin.Registry(integrations.Deps{Client: client, UserAgent: "hookd/test", Now: time.Now})
 	dests := destinations.Registry(&outbound.Sender{Client: client, UserAgent: "hookd/test", Now: time.Now}, providers, broker.Options{})
-	api := NewServer(withServices(Deps{Verifier: verifier, Version: "test"}, app.Deps{Store: st, Catalog: catalog.MustBuiltin(),
-		Integrations: providers, Destinations: dests}))
+	deps := app.Deps{Store: st, Catalog: catalog.MustBuiltin(), Integrations: providers, Destinations: dests}
+	if with != nil {
+		with(&deps)
+	}
+	api := NewServer(withServices(Deps{Verifier: verifier, Version: "test"}, deps))
 	srv := httptest.NewServer(api)
 	t.Cleanup(srv.Close)
 	return &integrationEnv{t: t, srv: srv, store: st}

@@ -165,6 +165,8 @@ func openAPISchemas() obj {
 			"retry_config": retry, "filters": obj{"type": "object"}, "rate_limit": obj{"type": []string{"integer", "null"}, "minimum": 1},
 			"auth": obj{"oneOf": []obj{endpointAuth, {"type": "null"}}},
 		}}
+		o["properties"].(obj)["max_concurrency"] = obj{"type": []string{"integer", "null"}, "minimum": 1,
+			"description": "most requests in flight to the endpoint at once; null: no bound of its own"}
 		o["properties"].(obj)["sensitive_headers"] = obj{"type": "array", "maxItems": 50, "items": str,
 			"description": "more header names whose values are masked in answers and logs"}
 		if len(required) > 0 {
@@ -177,7 +179,11 @@ func openAPISchemas() obj {
 		"sensitive_headers": strArr, "is_active": boolean, "disabled_reason": nullable("string"), "created_at": str, "updated_at": str,
 		"last_triggered": nullable("string"), "success_count": integer, "failure_count": integer,
 		"success_rate": nullable("number"), "retry_config": retry, "filters": obj{"type": "object"}, "rate_limit": nullable("integer"),
-		"auth": endpointAuth,
+		"max_concurrency": nullable("integer"), "auth": endpointAuth,
+		"circuit": obj{"type": "object", "description": "this node's circuit breaker for the endpoint", "properties": obj{
+			"state":      obj{"type": "string", "enum": []string{"closed", "open", "half_open"}},
+			"open_until": obj{"type": "string", "format": "date-time", "description": "while open: when the next probe may go"},
+		}},
 		"delivery_stats": obj{"type": "object", "properties": obj{
 			"total_deliveries": integer, "successful_deliveries": integer, "failed_deliveries": integer,
 			"pending_deliveries": integer, "avg_response_time": integer, "last_response_time": nullable("integer"),

@@ -39,8 +39,10 @@ type webhookJSON struct {
 	RetryConfig    *hookd.RetryConfig `json:"retry_config,omitempty"`
 	Filters        json.RawMessage    `json:"filters,omitempty"`
 	RateLimit      *int               `json:"rate_limit"`
+	MaxConcurrency *int               `json:"max_concurrency"`
 	Auth           any                `json:"auth,omitempty"` // secrets masked; absent when none
 	DeliveryStats  *deliveryStatsJSON `json:"delivery_stats,omitempty"`
+	Circuit        *circuitJSON       `json:"circuit,omitempty"` // this node's view
 
 	SensitiveHeaders any `json:"sensitive_headers,omitempty"` // []string; absent from lists
 }
@@ -52,6 +54,12 @@ type deliveryStatsJSON struct {
 	PendingDeliveries    int64  `json:"pending_deliveries"`
 	AvgResponseTime      int64  `json:"avg_response_time"`
 	LastResponseTime     *int64 `json:"last_response_time"`
+}
+
+// circuitJSON is a webhook's circuit breaker as this node sees it.
+type circuitJSON struct {
+	State     string  `json:"state"`
+	OpenUntil *string `json:"open_until,omitempty"`
 }
 
 // webhookView says how much of a webhook an answer shows.
@@ -69,6 +77,10 @@ func newWebhookJSON(w *hookd.Webhook, st hookd.WebhookStats, view webhookView) w
 		IsActive: w.IsActive, CreatedAt: apiTime(w.CreatedAt), UpdatedAt: apiTime(w.UpdatedAt),
 		LastTriggered: apiTimePtr(st.LastTriggered), SuccessCount: st.SuccessCount, FailureCount: st.FailureCount,
 		SuccessRate: hookd.SuccessRate(st.SuccessCount, st.FailureCount), RateLimit: w.RateLimit,
+		MaxConcurrency: w.MaxConcurrency,
+	}
+	if st.Circuit.State != "" {
+		out.Circuit = &circuitJSON{State: st.Circuit.State, OpenUntil: apiTimePtr(st.Circuit.OpenUntil)}
 	}
 	if w.DisabledReason != "" {
 		r := w.DisabledReason

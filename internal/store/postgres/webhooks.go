@@ -14,7 +14,7 @@ import (
 // webhookColumns are the columns scanWebhook reads, in its order.
 const webhookColumns = `w.id, w.tenant, w.user_id, w.name, w.description, w.url, w.events,
 	w.headers, w.secret, w.previous_secret, w.previous_secret_expires_at, w.is_active,
-	w.disabled_reason, w.retry_config, w.filters, w.rate_limit, w.created_at, w.updated_at,
+	w.disabled_reason, w.retry_config, w.filters, w.rate_limit, w.max_concurrency, w.created_at, w.updated_at,
 	w.kind, w.config, w.lookup_key, w.auth`
 
 // sealWebhook encodes and seals the columns of w that are not plain values.
@@ -32,7 +32,7 @@ func (s *Store) scanWebhook(row pgx.Row) (*hookd.Webhook, error) {
 	var r rowcodec.Webhook
 	err := row.Scan(&w.ID, &w.Owner.Tenant, &w.Owner.User, &w.Name, &w.Description, &r.URL, &r.Events,
 		&r.Headers, &r.Secret, &r.PreviousSecret, &w.PreviousSecretExpiresAt, &w.IsActive,
-		&w.DisabledReason, &r.RetryConfig, &r.Filters, &r.RateLimit, &w.CreatedAt, &w.UpdatedAt,
+		&w.DisabledReason, &r.RetryConfig, &r.Filters, &r.RateLimit, &r.MaxConcurrency, &w.CreatedAt, &w.UpdatedAt,
 		&w.Kind, &r.Config, &w.LookupKey, &r.Auth)
 	if err != nil {
 		return nil, err
@@ -65,13 +65,13 @@ func (s *Store) CreateWebhook(ctx context.Context, w *hookd.Webhook) error {
 		// (hookd.FirstIntegrationRowID), each from its own sequence.
 		err := tx.QueryRow(ctx, `INSERT INTO webhooks (id, tenant, user_id, name, description, url,
 			events, headers, secret, previous_secret, previous_secret_expires_at, is_active,
-			disabled_reason, retry_config, filters, rate_limit, created_at, updated_at, kind, config, lookup_key, auth)
-			VALUES (CASE WHEN $18 = '' THEN nextval('webhooks_id_seq') ELSE nextval('webhooks_integration_id_seq') END,
-			$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14::json, $15, $16, $17, $18, $19, $20, $21)
+			disabled_reason, retry_config, filters, rate_limit, max_concurrency, created_at, updated_at, kind, config, lookup_key, auth)
+			VALUES (CASE WHEN $19 = '' THEN nextval('webhooks_id_seq') ELSE nextval('webhooks_integration_id_seq') END,
+			$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14::json, $15, $16, $17, $18, $19, $20, $21, $22)
 			RETURNING id`,
 			w.Owner.Tenant, w.Owner.User, w.Name, w.Description, r.URL,
 			r.Events, r.Headers, r.Secret, r.PreviousSecret, w.PreviousSecretExpiresAt, w.IsActive,
-			w.DisabledReason, r.RetryConfig, r.Filters, r.RateLimit, w.CreatedAt, w.UpdatedAt,
+			w.DisabledReason, r.RetryConfig, r.Filters, r.RateLimit, r.MaxConcurrency, w.CreatedAt, w.UpdatedAt,
 			w.Kind, r.Config, w.LookupKey, r.Auth,
 		).Scan(&w.ID)
 		if err != nil {
@@ -115,11 +115,11 @@ func (s *Store) UpdateWebhook(ctx context.Context, w *hookd.Webhook) error {
 		_, err = tx.Exec(ctx, `UPDATE webhooks SET name = $1, description = $2, url = $3, events = $4,
 			headers = $5, secret = $6, previous_secret = $7, previous_secret_expires_at = $8, is_active = $9,
 			disabled_reason = $10, retry_config = $11, filters = $12::json, rate_limit = $13, updated_at = $14,
-			config = $15, lookup_key = $16, auth = $17
+			config = $15, lookup_key = $16, auth = $17, max_concurrency = $19
 			WHERE id = $18`,
 			w.Name, w.Description, r.URL, r.Events, r.Headers, r.Secret, r.PreviousSecret,
 			w.PreviousSecretExpiresAt, w.IsActive, w.DisabledReason, r.RetryConfig, r.Filters,
-			r.RateLimit, w.UpdatedAt, r.Config, w.LookupKey, r.Auth, w.ID)
+			r.RateLimit, w.UpdatedAt, r.Config, w.LookupKey, r.Auth, w.ID, r.MaxConcurrency)
 		if err != nil {
 			return err
 		}

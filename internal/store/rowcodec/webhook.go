@@ -28,6 +28,7 @@ type Webhook struct {
 	RetryConfig    string   // JSON
 	Filters        string   // JSON as the user sent it, "{}" when none
 	RateLimit      *int
+	MaxConcurrency *int
 	Config         *string // sealed JSON (an integration's settings); nil when none
 	Auth           *string // sealed JSON (the endpoint's authentication); nil when none
 }
@@ -51,7 +52,7 @@ const sealedHeadersVersion = 2
 // SealWebhook encodes w's columns, sealing its secrets, header values, URL
 // query and integration settings with c.
 func SealWebhook(c hookd.Cipher, w *hookd.Webhook) (Webhook, error) {
-	r := Webhook{Events: w.Events, Filters: "{}", RateLimit: w.RateLimit}
+	r := Webhook{Events: w.Events, Filters: "{}", RateLimit: w.RateLimit, MaxConcurrency: w.MaxConcurrency}
 	if r.Events == nil {
 		r.Events = []string{}
 	}
@@ -135,6 +136,7 @@ func (r Webhook) Open(c hookd.Cipher, w *hookd.Webhook) error {
 	}
 	w.Filters = json.RawMessage(r.Filters)
 	w.RateLimit = r.RateLimit
+	w.MaxConcurrency = r.MaxConcurrency
 	if r.Config != nil {
 		if plain, err = c.Open(*r.Config); err != nil {
 			return fmt.Errorf("config: %w", err)

@@ -13,7 +13,7 @@ import (
 // webhookColumns are the columns scanWebhook reads, in its order.
 const webhookColumns = `w.id, w.tenant, w.user_id, w.name, w.description, w.url, w.events,
 	w.headers, w.secret, w.previous_secret, w.previous_secret_expires_at, w.is_active,
-	w.disabled_reason, w.retry_config, w.filters, w.rate_limit, w.created_at, w.updated_at,
+	w.disabled_reason, w.retry_config, w.filters, w.rate_limit, w.max_concurrency, w.created_at, w.updated_at,
 	w.kind, w.config, w.lookup_key, w.auth`
 
 // sealWebhook encodes and seals the columns of w that are not plain
@@ -36,7 +36,7 @@ func (s *Store) scanWebhook(row interface{ Scan(...any) error }) (*hookd.Webhook
 	var createdAt, updatedAt int64
 	err := row.Scan(&w.ID, &w.Owner.Tenant, &w.Owner.User, &w.Name, &w.Description, &r.URL, &events,
 		&r.Headers, &r.Secret, &r.PreviousSecret, &prevExpires, &w.IsActive,
-		&w.DisabledReason, &r.RetryConfig, &r.Filters, &r.RateLimit, &createdAt, &updatedAt,
+		&w.DisabledReason, &r.RetryConfig, &r.Filters, &r.RateLimit, &r.MaxConcurrency, &createdAt, &updatedAt,
 		&w.Kind, &r.Config, &w.LookupKey, &r.Auth)
 	if err != nil {
 		return nil, err
@@ -73,11 +73,11 @@ func (s *Store) CreateWebhook(ctx context.Context, w *hookd.Webhook) error {
 		}
 		err = tx.QueryRowContext(ctx, `INSERT INTO webhooks (id, tenant, user_id, name, description, url,
 			events, headers, secret, previous_secret, previous_secret_expires_at, is_active,
-			disabled_reason, retry_config, filters, rate_limit, created_at, updated_at, kind, config, lookup_key, auth)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+			disabled_reason, retry_config, filters, rate_limit, max_concurrency, created_at, updated_at, kind, config, lookup_key, auth)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 			id, w.Owner.Tenant, w.Owner.User, w.Name, w.Description, r.URL,
 			events, r.Headers, r.Secret, r.PreviousSecret, msPtr(w.PreviousSecretExpiresAt), w.IsActive,
-			w.DisabledReason, r.RetryConfig, r.Filters, r.RateLimit, ms(w.CreatedAt), ms(w.UpdatedAt),
+			w.DisabledReason, r.RetryConfig, r.Filters, r.RateLimit, r.MaxConcurrency, ms(w.CreatedAt), ms(w.UpdatedAt),
 			w.Kind, r.Config, w.LookupKey, r.Auth,
 		).Scan(&w.ID)
 		if err != nil {
@@ -118,11 +118,11 @@ func (s *Store) UpdateWebhook(ctx context.Context, w *hookd.Webhook) error {
 		_, err = tx.ExecContext(ctx, `UPDATE webhooks SET name = ?, description = ?, url = ?, events = ?,
 			headers = ?, secret = ?, previous_secret = ?, previous_secret_expires_at = ?, is_active = ?,
 			disabled_reason = ?, retry_config = ?, filters = ?, rate_limit = ?, updated_at = ?,
-			config = ?, lookup_key = ?, auth = ?
+			config = ?, lookup_key = ?, auth = ?, max_concurrency = ?
 			WHERE id = ?`,
 			w.Name, w.Description, r.URL, events, r.Headers, r.Secret, r.PreviousSecret,
 			msPtr(w.PreviousSecretExpiresAt), w.IsActive, w.DisabledReason, r.RetryConfig, r.Filters,
-			r.RateLimit, ms(w.UpdatedAt), r.Config, w.LookupKey, r.Auth, w.ID)
+			r.RateLimit, ms(w.UpdatedAt), r.Config, w.LookupKey, r.Auth, r.MaxConcurrency, w.ID)
 		if err != nil {
 			return err
 		}

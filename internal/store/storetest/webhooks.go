@@ -85,6 +85,7 @@ func fullWebhook(owner hookd.Owner) *hookd.Webhook {
 	w.RetryConfig = hookd.RetryConfig{MaxRetries: 5, RetryDelay: 1500, BackoffMultiplier: 1.5}
 	w.Filters = json.RawMessage(`{"min_amount":100,"order_status":["confirmed","shipped"]}`)
 	w.RateLimit = ptr(25)
+	w.MaxConcurrency = ptr(4)
 	w.CreatedAt = base.Add(123 * time.Millisecond)
 	w.UpdatedAt = base.Add(456 * time.Millisecond)
 	return w
@@ -145,6 +146,7 @@ func testWebhookCRUD(t *testing.T, f *fixture) {
 	upd.RetryConfig = hookd.RetryConfig{MaxRetries: 0, RetryDelay: 100, BackoffMultiplier: 1}
 	upd.Filters = json.RawMessage(`{}`)
 	upd.RateLimit = nil
+	upd.MaxConcurrency = ptr(2)
 	upd.CreatedAt = base.Add(time.Hour) // not stored: creation time stays
 	upd.UpdatedAt = base.Add(2 * time.Hour)
 	if err := f.s.UpdateWebhook(f.ctx, &upd); err != nil {
@@ -190,8 +192,8 @@ func testWebhookDefaults(t *testing.T, f *fixture) {
 	if string(got.Filters) != "{}" {
 		t.Errorf("Filters = %q, want {}", got.Filters)
 	}
-	if got.RateLimit != nil || got.PreviousSecret != "" || got.PreviousSecretExpiresAt != nil || got.DisabledReason != "" {
-		t.Errorf("optional fields = %v %q %v %q, want unset", got.RateLimit, got.PreviousSecret, got.PreviousSecretExpiresAt, got.DisabledReason)
+	if got.RateLimit != nil || got.MaxConcurrency != nil || got.PreviousSecret != "" || got.PreviousSecretExpiresAt != nil || got.DisabledReason != "" {
+		t.Errorf("optional fields = %v %v %q %v %q, want unset", got.RateLimit, got.MaxConcurrency, got.PreviousSecret, got.PreviousSecretExpiresAt, got.DisabledReason)
 	}
 	if got.Secret != w.Secret || !got.IsActive || got.RetryConfig != hookd.DefaultRetryConfig {
 		t.Errorf("got %+v", got)

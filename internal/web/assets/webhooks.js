@@ -85,11 +85,23 @@ export async function webhookPage(id) {
 
 function statusLine(w) {
   const d = w.delivery_stats || {};
-  return h('div', { class: 'tiles' },
-    tile('Status', w.is_active ? 'active' : 'disabled' + (w.disabled_reason ? `: ${w.disabled_reason}` : '')),
-    tile('Success rate', rate(w.success_rate)), tile('Deliveries', d.total_deliveries ?? '—'),
-    tile('Avg response', d.avg_response_time != null ? `${d.avg_response_time} ms` : '—'),
-    tile('Authentication', authLabel(w.auth)));
+  return h('div', {},
+    h('div', { class: 'tiles' },
+      tile('Status', w.is_active ? 'active' : 'disabled' + (w.disabled_reason ? `: ${w.disabled_reason}` : '')),
+      tile('Success rate', rate(w.success_rate)), tile('Deliveries', d.total_deliveries ?? '—'),
+      tile('Avg response', d.avg_response_time != null ? `${d.avg_response_time} ms` : '—'),
+      tile('Authentication', authLabel(w.auth))),
+    circuitLine(w.circuit));
+}
+
+// circuitLine says when the endpoint's circuit breaker holds its
+// deliveries back (docs/api.md §6), as the server that answered sees it.
+function circuitLine(c) {
+  if (!c || c.state === 'closed') return '';
+  const text = c.state === 'open'
+    ? ['Circuit open until ', timeEl(c.open_until), ': the endpoint timed out or refused connections; its deliveries wait, then one probe goes.']
+    : ['Circuit half open: a probe is under way; deliveries wait for its answer.'];
+  return h('p', { class: 'alert alert-bad', role: 'status', id: 'circuit' }, ...text);
 }
 
 function readonlyView(w) {
