@@ -11,6 +11,7 @@ import (
 
 	"github.com/hookd/hookd/internal/hookd"
 	"github.com/hookd/hookd/internal/store/rowcodec"
+	"github.com/hookd/hookd/internal/store/statstally"
 )
 
 // deliveryColumns are the columns scanDelivery reads, in its order; they
@@ -148,7 +149,7 @@ func (s *Store) ListDeliveries(ctx context.Context, owner hookd.Owner, webhookID
 			case hookd.StatePending:
 				sum.PendingRetry += g.attempted
 			}
-			total += statusCount(q.Status, g)
+			total += statstally.StatusCount(q.Status, hookd.DeliveryState(g.state), g.deliveries, g.attempted)
 		}
 		var tests int64
 		if err := tx.QueryRow(ctx, "SELECT count(*) FROM deliveries d"+where+" AND d.test AND "+status, args...).Scan(&tests); err != nil {
@@ -165,32 +166,6 @@ func (s *Store) ListDeliveries(ctx context.Context, owner hookd.Owner, webhookID
 		return nil, 0, hookd.DeliverySummary{}, err
 	}
 	return out, total, sum, nil
-}
-
-// statusCount is how many deliveries of a group have an API status
-// ("" any).
-func statusCount(status string, g deliveryGroup) int64 {
-	pending := hookd.DeliveryState(g.state) == hookd.StatePending
-	switch status {
-	case "":
-		return g.deliveries
-	case "success":
-		if hookd.DeliveryState(g.state) == hookd.StateSuccess {
-			return g.deliveries
-		}
-	case "failed":
-		if hookd.DeliveryState(g.state) == hookd.StateFailed {
-			return g.deliveries
-		}
-		if pending {
-			return g.attempted
-		}
-	case "pending":
-		if pending {
-			return g.deliveries - g.attempted
-		}
-	}
-	return 0
 }
 
 // GetDelivery returns one of a webhook's deliveries with its attempts in

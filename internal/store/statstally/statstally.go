@@ -148,3 +148,30 @@ func (t *Tally) Report() *hookd.WebhookStatsReport {
 	})
 	return r
 }
+
+// StatusCount is how many of n deliveries in state, attempted of them at
+// least once, have the logs' API status ("" any, "success", "failed",
+// "pending"): a pending delivery that was attempted is failing, so it
+// counts as failed until it succeeds.
+func StatusCount(status string, state hookd.DeliveryState, n, attempted int64) int64 {
+	switch status {
+	case "":
+		return n
+	case "success":
+		if state == hookd.StateSuccess {
+			return n
+		}
+	case "failed":
+		if state == hookd.StateFailed {
+			return n
+		}
+		if state == hookd.StatePending {
+			return attempted
+		}
+	case "pending":
+		if state == hookd.StatePending {
+			return n - attempted
+		}
+	}
+	return 0
+}
