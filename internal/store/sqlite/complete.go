@@ -148,9 +148,21 @@ func completeBatch(ctx context.Context, tx *sql.Tx, results []hookd.AttemptResul
 	if err := insertAttempts(ctx, tx, attempts); err != nil {
 		return nil, err
 	}
+	// The counters of every webhook of the batch are read and written
+	// with the same two statements: prepared once, not once a webhook.
+	read, err := tx.PrepareContext(ctx, readCounters)
+	if err != nil {
+		return nil, err
+	}
+	defer read.Close()
+	write, err := tx.PrepareContext(ctx, writeCounters)
+	if err != nil {
+		return nil, err
+	}
+	defer write.Close()
 	var operational []hookd.OperationalEvent
 	for _, id := range order {
-		evs, err := applyCounters(ctx, tx, deltas[id], rules)
+		evs, err := applyCounters(ctx, tx, read, write, deltas[id], rules)
 		if err != nil {
 			return nil, err
 		}
@@ -158,6 +170,24 @@ func completeBatch(ctx context.Context, tx *sql.Tx, results []hookd.AttemptResul
 	}
 	return operational, nil
 }
+
+// readCounters reads a webhook's failure streak and what its operational
+// events name (applyCounters).
+const readCounters = `SELECT c.consecutive_failures, c.failed_attempts, c.failing_since,
+	w.tenant, w.user_id, w.name, w.url, w.kind, w.is_active
+	FROM webhook_counters c JOIN webhooks w ON w.id = c.webhook_id WHERE c.webhook_id = ?`
+
+// writeCounters adds a batch's outcomes to a webhook's counters
+// (applyCounters). SET expressions see the row as it was, so both CASEs
+// compare with the previous last_attempt_at.
+const writeCounters = `UPDATE webhook_counters SET
+	success_count = success_count + ?1, failure_count = failure_count + ?2,
+	pending_count = pending_count - ?1 - ?2,
+	response_time_total_ms = response_time_total_ms + ?3, response_samples = response_samples + ?4,
+	last_response_ms = CASE WHEN last_attempt_at IS NULL OR ?5 >= last_attempt_at THEN ?6 ELSE last_response_ms END,
+	last_attempt_at = CASE WHEN last_attempt_at IS NULL OR ?5 >= last_attempt_at THEN ?5 ELSE last_attempt_at END,
+	consecutive_failures = ?7, failed_attempts = ?9, failing_since = ?10
+	WHERE webhook_id = ?8`
 
 // completeRowValues is the number of values per delivery in completeBatch's
 // UPDATE: id, state, next_attempt_at, response_code, response_time_ms,
@@ -191,15 +221,12 @@ func insertAttempts(ctx context.Context, tx *sql.Tx, values []any) error {
 // when a result says so or its consecutive final failures reach the limit;
 // its health (hookd.WebhookHealth) says which operational events the
 // results cause, and those are returned.
-func applyCounters(ctx context.Context, tx *sql.Tx, d *counterDelta, rules hookd.DeliveryRules) ([]hookd.OperationalEvent, error) {
+func applyCounters(ctx context.Context, tx *sql.Tx, read, write *sql.Stmt, d *counterDelta, rules hookd.DeliveryRules) ([]hookd.OperationalEvent, error) {
 	var health hookd.WebhookHealth
 	var failingSince sql.NullInt64
 	w := hookd.Webhook{ID: d.webhookID}
-	err := tx.QueryRowContext(ctx, `SELECT c.consecutive_failures, c.failed_attempts, c.failing_since,
-		w.tenant, w.user_id, w.name, w.url, w.kind, w.is_active
-		FROM webhook_counters c JOIN webhooks w ON w.id = c.webhook_id WHERE c.webhook_id = ?`, d.webhookID).
-		Scan(&health.Consecutive, &health.FailedAttempts, &failingSince,
-			&w.Owner.Tenant, &w.Owner.User, &w.Name, &w.URL, &w.Kind, &w.IsActive)
+	err := read.QueryRowContext(ctx, d.webhookID).Scan(&health.Consecutive, &health.FailedAttempts, &failingSince,
+		&w.Owner.Tenant, &w.Owner.User, &w.Name, &w.URL, &w.Kind, &w.IsActive)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil // the webhook was deleted meanwhile
 	}
@@ -211,16 +238,7 @@ func applyCounters(ctx context.Context, tx *sql.Tx, d *counterDelta, rules hookd
 	for _, r := range d.results {
 		operational = append(operational, health.Record(&w, r, rules)...)
 	}
-	// SET expressions see the row as it was, so both CASEs compare with
-	// the previous last_attempt_at.
-	_, err = tx.ExecContext(ctx, `UPDATE webhook_counters SET
-		success_count = success_count + ?1, failure_count = failure_count + ?2,
-		pending_count = pending_count - ?1 - ?2,
-		response_time_total_ms = response_time_total_ms + ?3, response_samples = response_samples + ?4,
-		last_response_ms = CASE WHEN last_attempt_at IS NULL OR ?5 >= last_attempt_at THEN ?6 ELSE last_response_ms END,
-		last_attempt_at = CASE WHEN last_attempt_at IS NULL OR ?5 >= last_attempt_at THEN ?5 ELSE last_attempt_at END,
-		consecutive_failures = ?7, failed_attempts = ?9, failing_since = ?10
-		WHERE webhook_id = ?8`,
+	_, err = write.ExecContext(ctx,
 		d.success, d.failure, d.rtTotal, d.samples, d.lastAt, d.lastMs, health.Consecutive, d.webhookID,
 		health.FailedAttempts, msPtr(health.FailingSince))
 	if err != nil || health.DisableReason == "" {
