@@ -28,6 +28,11 @@ func FuzzWebhookInput(f *testing.F) {
 		`{"rate_limit":null}`, "{\"name\":\"\\u0000\"}",
 		`{"name":"n","url":"https://e.com/h?a=1#f","events":["*"],"headers":{"X-A":"v\u000b","X-B":"\t\u00e9"}}`,
 		`{"name":"n","url":"http://[::1]:8080/h","events":["*"],"headers":{"X-A":"a\u007fb"}}`,
+		`{"name":"n","url":"https://e.com/h","events":["*"],"auth":{"type":"basic","username":"u","password":""}}`,
+		`{"name":"n","url":"https://e.com/h","events":["*"],"auth":{"type":"bearer","token":"t"}}`,
+		`{"name":"n","url":"https://e.com/h","events":["*"],"auth":{"type":"oauth2","token_url":"https://id.e.com/t","client_id":"c","client_secret":"s","scope":"a b"}}`,
+		`{"name":"n","url":"https://e.com/h","events":["*"],"auth":{"type":"mtls","client_certificate":"-----BEGIN CERTIFICATE-----\nAA==\n-----END CERTIFICATE-----","client_key":"x"}}`,
+		`{"auth":null}`, `{"auth":{"type":"basic","username":"a:b","password":"********"}}`,
 	}
 	for _, s := range seeds {
 		f.Add([]byte(s))
