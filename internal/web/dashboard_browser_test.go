@@ -77,6 +77,8 @@ func TestDashboard(t *testing.T) {
 	screenshot(t, ctx, "webhook-form-error")
 	run(t, ctx,
 		chromedp.SetValue(chromedp.CSS(`input[name="max_retries"]`), "3"),
+		chromedp.SendKeys(chromedp.CSS(`input[name="max_concurrency"]`), "4"),
+		chromedp.SendKeys(chromedp.CSS(`input[name="sensitive_headers"]`), "X-Partner-Ref, x-ledger"),
 		chromedp.Click(chromedp.CSS(`form button[type="submit"]`)),
 		waitText("dialog", "whsec_"),
 		chromedp.Click(chromedp.CSS(`dialog button`)),
@@ -84,6 +86,11 @@ func TestDashboard(t *testing.T) {
 	id := eval[int](t, ctx, `Number(location.hash.split('/')[2])`)
 	if id == 0 {
 		t.Fatal("no webhook id in the address after create")
+	}
+	created := srv.mustCall(t, admin, http.MethodGet, fmt.Sprintf("/api/webhooks/%d/", id), nil)["webhook"].(map[string]any)
+	if created["max_concurrency"] != float64(4) || fmt.Sprint(created["sensitive_headers"]) != "[X-Partner-Ref x-ledger]" {
+		t.Fatalf("the form saved max_concurrency %v and sensitive_headers %v, want 4 and [X-Partner-Ref x-ledger]",
+			created["max_concurrency"], created["sensitive_headers"])
 	}
 
 	// Send a test and see the answer; rotate the secret and see the new one once.

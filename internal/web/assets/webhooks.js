@@ -114,6 +114,7 @@ function readonlyView(w) {
       row('Events', w.events.join(', ')), row('Headers', pre(w.headers || {}, 'Headers')),
       row('Retries', `${w.retry_config.max_retries} retries, ${w.retry_config.retry_delay} ms × ${w.retry_config.backoff_multiplier}`),
       row('Filters', pre(w.filters || {}, 'Filters')), row('Authentication', authLabel(w.auth)), row('Rate limit', w.rate_limit ? `${w.rate_limit}/s` : 'none'),
+      row('Max concurrency', w.max_concurrency ? String(w.max_concurrency) : 'fair share only'),
       row('Created', timeEl(w.created_at)), row('Last delivery', timeEl(w.last_triggered)))),
   ];
 }
@@ -134,6 +135,8 @@ function webhookForm(w, cat) {
   const filters = h('textarea', { name: 'filters', rows: '4', spellcheck: 'false', class: 'mono' });
   filters.value = w && w.filters && Object.keys(w.filters).length ? JSON.stringify(w.filters, null, 2) : '';
   const rateLimit = h('input', { name: 'rate_limit', type: 'number', min: '1', placeholder: 'no limit', value: w && w.rate_limit ? String(w.rate_limit) : '' });
+  const maxConcurrency = h('input', { name: 'max_concurrency', type: 'number', min: '1', placeholder: 'fair share only', value: w && w.max_concurrency ? String(w.max_concurrency) : '' });
+  const sensitive = h('input', { name: 'sensitive_headers', placeholder: 'X-Tenant-Ref, X-Partner-Id', value: w && w.sensitive_headers ? w.sensitive_headers.join(', ') : '' });
   const active = h('input', { name: 'is_active', type: 'checkbox', checked: w ? w.is_active : true, id: uid('active') });
   const summary = h('div', { class: 'alert alert-bad', role: 'alert', tabindex: '-1', hidden: true });
   const save = h('button', { type: 'submit', class: 'btn btn-primary', dataset: { write: '' } }, isNew ? 'Create webhook' : 'Save changes');
@@ -150,6 +153,8 @@ function webhookForm(w, cat) {
         retry_config: { max_retries: num(maxRetries.value), retry_delay: num(retryDelay.value), backoff_multiplier: num(backoff.value) },
         filters: parseJSON(filters.value, 'filters') || {},
         rate_limit: rateLimit.value === '' ? null : num(rateLimit.value),
+        max_concurrency: maxConcurrency.value === '' ? null : num(maxConcurrency.value),
+        sensitive_headers: sensitive.value.split(',').map((s) => s.trim()).filter(Boolean),
         auth: auth.value(),
       };
       if (secret && secret.value) body.secret = secret.value;
@@ -180,6 +185,7 @@ function webhookForm(w, cat) {
     field('Description', description, { name: 'description', wide: true })),
   h('div', { class: 'field wide', dataset: { field: 'events' } }, picker.el, h('p', { class: 'field-error', id: uid('events-err'), hidden: true })),
   h('div', { class: 'field wide', dataset: { field: 'headers' } }, headers.el, h('p', { class: 'field-error', id: uid('headers-err'), hidden: true })),
+  field('More sensitive header names', sensitive, { name: 'sensitive_headers', wide: true, hint: 'Comma-separated; their values are masked like the built-in rule\'s.' }),
   auth.el,
   secret && field('Signing secret (optional)', secret, { name: 'secret', hint: 'Leave empty to have one generated (whsec_…); 16–128 characters.' }),
   h('fieldset', { class: 'grid' }, h('legend', {}, 'Retries'),
@@ -189,6 +195,7 @@ function webhookForm(w, cat) {
   field('Filters (JSON)', filters, { name: 'filters', wide: true, hint: 'e.g. {"order_status": ["confirmed"], "min_amount": 100} or {"amount": {"$gte": 100}}' }),
   h('div', { class: 'grid' },
     field('Rate limit (deliveries a second)', rateLimit, { name: 'rate_limit' }),
+    field('Max concurrency (requests in flight)', maxConcurrency, { name: 'max_concurrency' }),
     h('div', { class: 'field check', dataset: { field: 'is_active' } }, active, h('label', { for: active.id }, 'Active'), h('p', { class: 'field-error', id: uid('act-err'), hidden: true }))),
   h('div', { class: 'actions' }, save, h('a', { class: 'btn', href: isNew ? '#/webhooks' : `#/webhooks/${w.id}` }, 'Cancel')));
   return form;
@@ -247,7 +254,7 @@ function headerRows(headers) {
   };
   for (const [k, v] of Object.entries(headers)) add(k, v);
   const el = h('fieldset', {}, h('legend', {}, 'Headers'),
-    h('p', { class: 'hint' }, 'Sent with every delivery. Values of sensitive names (Authorization, …token, …secret, …key) are masked; leave ******** to keep the stored value.'),
+    h('p', { class: 'hint' }, 'Sent with every delivery. Values of sensitive names (Authorization, Cookie, and names with token, secret, key, password, auth, signature, hmac, credential, session, jwt, bearer, csrf…) are masked; leave ******** to keep the stored value.'),
     list, h('button', { type: 'button', class: 'btn', onclick: () => add('', '').focus() }, 'Add header'));
   return {
     el,
