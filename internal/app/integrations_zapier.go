@@ -157,6 +157,19 @@ func (s *IntegrationService) UnsubscribeZapier(ctx context.Context, apiKey strin
 	if err == nil && hook.Kind != zapier.HookKind {
 		err = hookd.Errorf(hookd.ENotFound, "subscription not found")
 	}
+	if hookd.IsNotFound(err) && !hookd.IsIntegrationRowID(id) {
+		// Zapier keeps the id it was given at subscribe time: one from
+		// before integration rows took ids of their own names its row
+		// by the id it had then.
+		if moved, merr := s.Store.MovedWebhookID(ctx, id); merr == nil {
+			if hook, err = s.Store.GetWebhook(ctx, settings.Owner, moved); err == nil && hook.Kind != zapier.HookKind {
+				err = hookd.Errorf(hookd.ENotFound, "subscription not found")
+			}
+			id = moved
+		} else if !hookd.IsNotFound(merr) {
+			return merr
+		}
+	}
 	if err == nil {
 		err = s.deleteRow(ctx, settings.Owner, id)
 	}

@@ -36,6 +36,11 @@ type WebhookStore interface {
 	// CreateWebhook inserts w and sets w.ID.
 	CreateWebhook(ctx context.Context, w *Webhook) error
 	GetWebhook(ctx context.Context, owner Owner, id int64) (*Webhook, error)
+	// MovedWebhookID returns the id an integration row took when
+	// integration rows moved to their own id range (FirstIntegrationRowID),
+	// for callers that still know it by its old id; ENotFound when oldID
+	// never moved.
+	MovedWebhookID(ctx context.Context, oldID int64) (int64, error)
 	// UpdateWebhook replaces the stored webhook w.ID of w.Owner with w.
 	UpdateWebhook(ctx context.Context, w *Webhook) error
 	// DeleteWebhook removes the webhook and cancels its pending deliveries.

@@ -37,6 +37,7 @@ type integrationEnv struct {
 	t     *testing.T
 	srv   *httptest.Server
 	store *sqlite.Store
+	path  string // the store's file
 }
 
 func setupIntegrations(t *testing.T) *integrationEnv {
@@ -56,7 +57,8 @@ func setupIntegrationsWith(t *testing.T, with func(*app.Deps)) *integrationEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "hookd.db"), sqlite.Options{Cipher: box})
+	path := filepath.Join(t.TempDir(), "hookd.db")
+	st, err := sqlite.Open(t.Context(), path, sqlite.Options{Cipher: box})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,7 +77,7 @@ func setupIntegrationsWith(t *testing.T, with func(*app.Deps)) *integrationEnv {
 	api := NewServer(withServices(Deps{Verifier: verifier, Version: "test"}, deps))
 	srv := httptest.NewServer(api)
 	t.Cleanup(srv.Close)
-	return &integrationEnv{t: t, srv: srv, store: st}
+	return &integrationEnv{t: t, srv: srv, store: st, path: path}
 }
 
 func (e *integrationEnv) token(tenant, user string) string {

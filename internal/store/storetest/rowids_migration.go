@@ -90,6 +90,14 @@ func RowIDMigration(t *testing.T, open Opener, rewind Rewind) {
 		[]int64{hookd.FirstIntegrationRowID, hookd.FirstIntegrationRowID + 1, hookd.FirstIntegrationRowID + 2}) {
 		t.Errorf("integration row ids = %v, want %d up in their old order", got, hookd.FirstIntegrationRowID)
 	}
+	// The old id of a moved row still finds it; a user's webhook never moved.
+	zapID := f.listKind(alice, "zapier")
+	if got, err := f.s.MovedWebhookID(f.ctx, old[zap.ID]); err != nil || got != zapID {
+		t.Errorf("MovedWebhookID(%d) = %d, %v; want %d", old[zap.ID], got, err, zapID)
+	}
+	if got, err := f.s.MovedWebhookID(f.ctx, old[a.ID]); !hookd.IsNotFound(err) {
+		t.Errorf("MovedWebhookID(%d) of a webhook that kept its id = %d, %v; want not found", old[a.ID], got, err)
+	}
 	_, ds, err := f.s.GetEvent(f.ctx, alice.Tenant, goneEv.ID)
 	if err != nil {
 		t.Fatal(err)
