@@ -232,11 +232,12 @@ func (b *bench) measureLatency(ctx context.Context, rate float64) (latencyResult
 }
 
 // latencyPublishers is how many publishers send the latency measure's
-// events at rate: at least latencyWorkers, and enough that one taking
-// 25 ms to be answered does not hold the next events back, so the
-// schedule stays open-loop as independent backends' publishes are.
+// events at rate: at least latencyWorkers, and enough that answers
+// taking 60 ms on average (a busy hookd) do not hold the next events
+// back, so the schedule stays open-loop as independent backends'
+// publishes are, and a late event is hookd's doing.
 func latencyPublishers(rate float64) int {
-	return max(latencyWorkers, int(math.Ceil(rate/40)))
+	return max(latencyWorkers, int(math.Ceil(rate/16)))
 }
 
 // latencyPhase names the session of the latency measure at rate, e.g.
