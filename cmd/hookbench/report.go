@@ -368,11 +368,7 @@ func backlogRows(w io.Writer, bl *backlogPhaseResult, e2e *deliveryResult) []str
 		if b == nil {
 			continue
 		}
-		share := ""
-		if b == bl.Backlog && bl.Reference != nil {
-			share = fmt.Sprintf("%.0f%% of empty", 100*bl.ratio())
-		}
-		row(w, fmt.Sprintf("backlog of %s pending, drain after restart", num(float64(b.Events))), b.DrainPerSecond, "deliveries/s", share, b.Usage, true)
+		row(w, fmt.Sprintf("backlog of %s pending, drain after restart", num(float64(b.Events))), b.DrainPerSecond, "deliveries/s", "", b.Usage, true)
 		d := fmt.Sprintf("backlog of %s: built in %.1fs (%s events/s, hookd peak RSS %.0f MB), circuit %s, webhook active %v; at rest with the backlog loaded hookd RSS %.0f MB",
 			num(float64(b.Events)), b.BuildSeconds, num(b.BuildPerSecond), float64(b.BuildPeakRSS)/bytesPerMB, b.CircuitAtRest, b.Active, float64(b.RestRSS)/bytesPerMB)
 		if b.DatabaseBytes > 0 {
@@ -380,8 +376,11 @@ func backlogRows(w io.Writer, bl *backlogPhaseResult, e2e *deliveryResult) []str
 		}
 		d += fmt.Sprintf("; restart: healthy after %.2fs, first arrival after %.2fs, %s drained in %.2fs (%d failed before the circuit opened left out, %d of them arrived anyway); %d duplicates; peak RSS while draining %.0f MB",
 			b.StartSeconds, b.FirstArrivalSeconds, num(float64(b.Drained)), b.DrainSeconds, b.Excluded, b.ExcludedArrived, b.Duplicates, float64(b.Usage.PeakRSSBytes)/bytesPerMB)
+		if b == bl.Backlog && bl.Reference != nil {
+			d += fmt.Sprintf("; drain rate %.2f x the empty-queue drain's", bl.ratio())
+		}
 		if b == bl.Backlog && e2e != nil && e2e.PerSecond > 0 {
-			d += fmt.Sprintf("; %.2f x the end-to-end phase's rate", b.DrainPerSecond/e2e.PerSecond)
+			d += fmt.Sprintf(", %.2f x the end-to-end phase's rate", b.DrainPerSecond/e2e.PerSecond)
 		}
 		details = append(details, d)
 	}
