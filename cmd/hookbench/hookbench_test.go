@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -62,6 +63,12 @@ func TestNum(t *testing.T) {
 func TestJudge(t *testing.T) {
 	t.Parallel()
 	ceiling := &ceilingResult{rateResult: rateResult{PerSecond: 10000}}
+	backlog := func(refRate, rate float64, rss int64) *backlogPhaseResult {
+		return &backlogPhaseResult{
+			Reference: &backlogResult{Events: 20000, DrainPerSecond: refRate},
+			Backlog:   &backlogResult{Events: 1000000, DrainPerSecond: rate, Usage: usage{PeakRSSBytes: rss}},
+		}
+	}
 	cases := []struct {
 		name string
 		res  results
@@ -69,19 +76,46 @@ func TestJudge(t *testing.T) {
 	}{
 		{"all met", results{
 			Ceiling:  ceiling,
-			EndToEnd: &deliveryResult{PerSecond: 2000, Usage: usage{PeakRSSBytes: 90e6}},
-			FanOut:   &deliveryResult{PerSecond: 2500},
-			Latency:  &latencyResult{TargetRate: 500, P99Ms: 99.9},
-		}, map[string]bool{"end-to-end": true, "fan-out": true, "p99": true, "hookd peak RSS": true}},
+			EndToEnd: &deliveryResult{PerSecond: 3000, Usage: usage{PeakRSSBytes: 64e6}},
+			Single:   &singleResult{PerSecond: 1500},
+			FanOut:   &deliveryResult{PerSecond: 3500},
+			Latency: []latencyResult{
+				{TargetRate: 500, Events: 5000, P99Ms: 4, P99FromScheduleMs: 15},
+				{TargetRate: 2000, Events: 20000, P99Ms: 9, P99FromScheduleMs: 50},
+			},
+			Backlog:  backlog(10000, 8000, 128e6),
+			Postgres: &postgresResult{EndToEnd: &deliveryResult{PerSecond: 2100}},
+		}, map[string]bool{
+			"end-to-end": true, "single-event publishes,": true, "single-event publishes refused": true, "fan-out": true,
+			"p99 publish->arrival at 500": true, "publishes refused or unanswered at 500": true,
+			"p99 publish->arrival at 2,000": true, "publishes refused or unanswered at 2,000": true,
+			"hookd peak RSS during": true, "backlog of 1,000,000": true, "hookd peak RSS draining": true, "PostgreSQL": true,
+		}},
 		{"all missed", results{
 			Ceiling:  ceiling,
-			EndToEnd: &deliveryResult{PerSecond: 1999},
-			FanOut:   &deliveryResult{PerSecond: 100, Usage: usage{PeakRSSBytes: 151e6}},
-			Latency:  &latencyResult{TargetRate: 500, P99Ms: 100},
-		}, map[string]bool{"end-to-end": false, "fan-out": false, "p99": false, "hookd peak RSS": false}},
+			EndToEnd: &deliveryResult{PerSecond: 2999, Usage: usage{PeakRSSBytes: 64e6 + 1}},
+			Single:   &singleResult{PerSecond: 1499, Refused: 1, RefusedBy: map[string]int{"429": 1}},
+			FanOut:   &deliveryResult{PerSecond: 3499},
+			Latency: []latencyResult{
+				// From the schedule counts: a late generator fails the bar
+				// even when the POST-to-arrival p99 is low.
+				{TargetRate: 500, Events: 5000, P99Ms: 4, P99FromScheduleMs: 15.1},
+				{TargetRate: 2000, Events: 20000, P99Ms: 9, P99FromScheduleMs: 20, Errors: 3, Refused: 3},
+			},
+			Backlog:  backlog(10000, 7999, 128e6+1),
+			Postgres: &postgresResult{EndToEnd: &deliveryResult{PerSecond: 2099}},
+		}, map[string]bool{
+			"end-to-end": false, "single-event publishes,": false, "single-event publishes refused": false, "fan-out": false,
+			"p99 publish->arrival at 500": false, "publishes refused or unanswered at 500": true,
+			"p99 publish->arrival at 2,000": true, "publishes refused or unanswered at 2,000": false,
+			"hookd peak RSS during": false, "backlog of 1,000,000": false, "hookd peak RSS draining": false, "PostgreSQL": false,
+		}},
 		{"no ceiling: no ratio bars", results{
 			EndToEnd: &deliveryResult{PerSecond: 1999, Usage: usage{PeakRSSBytes: 10e6}},
-		}, map[string]bool{"hookd peak RSS": true}},
+			Single:   &singleResult{PerSecond: 1000},
+			Latency:  []latencyResult{{TargetRate: 1000, Events: 10}}, // no bar at that rate
+			Postgres: &postgresResult{Skipped: "PostgreSQL is not answering"},
+		}, map[string]bool{"hookd peak RSS during": true, "single-event publishes refused": true, "publishes refused or unanswered at 1,000": true}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -103,17 +137,24 @@ func TestJudge(t *testing.T) {
 			if !strings.Contains(out.String(), "bars") {
 				t.Fatalf("table without bars:\n%s", out.String())
 			}
+			if c.res.Postgres != nil && c.res.Postgres.Skipped != "" && !strings.Contains(out.String(), "skipped, "+c.res.Postgres.Skipped) {
+				t.Fatalf("table does not say why PostgreSQL was skipped:\n%s", out.String())
+			}
 		})
 	}
 }
 
+// lookupPrefix finds the entry whose key starts name; the longest wins,
+// so that "single-event publishes refused" is not taken for
+// "single-event publishes,".
 func lookupPrefix(m map[string]bool, name string) (bool, bool) {
+	best, met := "", false
 	for k, v := range m {
-		if strings.HasPrefix(name, k) {
-			return v, true
+		if strings.HasPrefix(name, k) && len(k) > len(best) {
+			best, met = k, v
 		}
 	}
-	return false, false
+	return met, best != ""
 }
 
 func TestReceiverCountsDistinctDeliveries(t *testing.T) {
@@ -185,7 +226,14 @@ func TestParseOptions(t *testing.T) {
 		{nil, true},
 		{[]string{"--events", "100", "--rate", "50", "--duration", "2s", "--phases", "e2e,latency", "--json"}, true},
 		{[]string{"--phases", "e2e,nope"}, false},
-		{[]string{"--rate", "0"}, false},
+		{[]string{"--rate", "-1"}, false},
+		{[]string{"--rates", "500,0"}, false},
+		{[]string{"--rates", "500,x"}, false},
+		{[]string{"--rates", "100, 400", "--duration", "1s"}, true},
+		{[]string{"--single-events", "0"}, false},
+		{[]string{"--backlog-events", "0"}, false},
+		{[]string{"--postgres", "mysql://x"}, false},
+		{[]string{"--postgres", ""}, true},
 		{[]string{"--events", "0"}, false},
 		{[]string{"extra"}, false},
 		{[]string{"--phases", "ceiling,streams", "--stream-subscribers", "3", "--stream-rate", "10", "--stream-duration", "1s"}, true},
@@ -283,5 +331,213 @@ func TestIsolationOptions(t *testing.T) {
 	}
 	if _, err := phaseSchema("0123abcd", "isolation100"); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestDefaultPhasesMeasureEveryBar: the default run has a phase for every
+// row of the bars, and the latency phase measures both rates.
+func TestDefaultPhasesMeasureEveryBar(t *testing.T) {
+	t.Parallel()
+	o, err := parseOptions(nil, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{"ceiling", "e2e", "single", "latency", "fanout", "postgres", "backlog"} {
+		if !o.Phases[p] {
+			t.Errorf("phase %s is not in the default run", p)
+		}
+	}
+	if fmt.Sprint(o.Rates) != "[500 2000]" || o.BacklogEvents != 1_000_000 || o.BacklogReference != 20000 || o.SingleEvents != 10000 {
+		t.Fatalf("options %+v", o)
+	}
+	if o, err = parseOptions([]string{"--rate", "300"}, io.Discard); err != nil || fmt.Sprint(o.Rates) != "[300]" {
+		t.Fatalf("--rate 300: rates %v, %v", o.Rates, err)
+	}
+	for _, rate := range o.Rates {
+		if _, err := phaseSchema("0123abcd", latencyPhase(rate)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, phase := range []string{"single", "postgres", "backlog", "backlogref", latencyPhase(2000)} {
+		if _, err := phaseSchema("0123abcd", phase); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestLatencyHelpers(t *testing.T) {
+	t.Parallel()
+	if got := latencyPhase(2000); got != "latency2000" {
+		t.Errorf("latencyPhase(2000) = %q", got)
+	}
+	if got := latencyCSVPath("/tmp/lat.csv", 2000, 2); got != "/tmp/lat-2000.csv" {
+		t.Errorf("latencyCSVPath = %q", got)
+	}
+	if got := latencyCSVPath("/tmp/lat.csv", 500, 1); got != "/tmp/lat.csv" {
+		t.Errorf("latencyCSVPath with one rate = %q", got)
+	}
+	if latencyPublishers(500) != latencyWorkers || latencyPublishers(2000) < 2000/40 {
+		t.Errorf("publishers %d at 500/s, %d at 2,000/s", latencyPublishers(500), latencyPublishers(2000))
+	}
+	start := time.Unix(1000, 0)
+	if got := dueAt(start, 2000, 3); got != start.Add(1500*time.Microsecond) {
+		t.Errorf("dueAt(3rd at 2,000/s) = +%v", got.Sub(start))
+	}
+	for rate, want := range map[float64]float64{500: 15, 2000: 50} {
+		if got, ok := latencyBar(rate); !ok || got != want {
+			t.Errorf("latencyBar(%v) = %v, %v", rate, got, ok)
+		}
+	}
+	if _, ok := latencyBar(1000); ok {
+		t.Error("a bar at 1,000 events/s")
+	}
+}
+
+// TestPace: every sequence number comes out once, in order, none before
+// it is due.
+func TestPace(t *testing.T) {
+	t.Parallel()
+	const rate, total = 5000, 50
+	jobs := make(chan int, total)
+	start := time.Now()
+	pace(context.Background(), time.Now, start, rate, total, jobs)
+	next := 0
+	for seq := range jobs {
+		if seq != next {
+			t.Fatalf("got %d, want %d", seq, next)
+		}
+		next++
+	}
+	if next != total {
+		t.Fatalf("%d of %d issued", next, total)
+	}
+	if took := time.Since(start); took < dueAt(start, rate, total-1).Sub(start) {
+		t.Fatalf("%d events issued in %v, before the last was due", total, took)
+	}
+}
+
+func TestPublishTally(t *testing.T) {
+	t.Parallel()
+	var tally publishTally
+	tally.add(202, 3*time.Millisecond, nil)
+	tally.add(429, time.Millisecond, errors.New("status 429"))
+	tally.add(429, time.Millisecond, errors.New("status 429 again"))
+	tally.add(503, time.Millisecond, errors.New("status 503"))
+	tally.add(0, time.Millisecond, errors.New("connection refused"))
+	n, by := tally.refused()
+	if tally.accepted != 1 || tally.failed != 1 || n != 3 || by["429"] != 2 || by["503"] != 1 || tally.firstErr != "status 429" || len(tally.answers) != 1 {
+		t.Fatalf("tally accepted %d, failed %d, first %q, refused %d %v", tally.accepted, tally.failed, tally.firstErr, n, by)
+	}
+	if got := describeRefused(by); got != "429 x2, 503 x1" {
+		t.Fatalf("describeRefused = %q", got)
+	}
+	var none publishTally
+	if n, by := none.refused(); n != 0 || by != nil {
+		t.Fatalf("empty tally refused %d %v", n, by)
+	}
+}
+
+func TestNthExcept(t *testing.T) {
+	t.Parallel()
+	base := time.Unix(0, 0)
+	at := func(i int) time.Time { return base.Add(time.Duration(i) * time.Second) }
+	arrived := []time.Time{at(1), at(2), at(3), at(4), at(5)}
+	keys := []string{"/b a", "/b x", "/b c", "/b y", "/b e"}
+	excluded := map[string]bool{"/b x": true, "/b y": true}
+	if count, nth, ok := nthExcept(arrived, keys, excluded, 3, 0); !ok || count != 3 || !nth.Equal(at(5)) {
+		t.Fatalf("3rd not excluded: %d %v %v", count, nth, ok)
+	}
+	if count, _, ok := nthExcept(arrived, keys, excluded, 4, 0); ok || count != 3 {
+		t.Fatalf("4th not excluded found: %d %v", count, ok)
+	}
+	// Walked in two pieces, with the count carried over.
+	count, _, ok := nthExcept(arrived[:2], keys[:2], excluded, 2, 0)
+	if ok || count != 1 {
+		t.Fatalf("first piece: %d %v", count, ok)
+	}
+	if count, nth, ok := nthExcept(arrived[2:], keys[2:], excluded, 2, count); !ok || count != 2 || !nth.Equal(at(3)) {
+		t.Fatalf("second piece: %d %v %v", count, nth, ok)
+	}
+}
+
+// TestReceiverWaitExcept: deliveries left out do not count, however
+// many of them arrive.
+func TestReceiverWaitExcept(t *testing.T) {
+	t.Parallel()
+	addr, err := freeAddr()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc, err := startReceiverAt(time.Now, 0, addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = rc.close() })
+	if rc.URL != "http://"+addr {
+		t.Fatalf("receiver at %s, want %s", rc.URL, addr)
+	}
+	client := newLoadClient()
+	for _, id := range []string{"evt_failed", "evt_1", "evt_failed", "evt_2"} {
+		req, _ := http.NewRequest(http.MethodPost, rc.URL+"/backlog", strings.NewReader(`{}`))
+		req.Header.Set("webhook-id", id)
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = drain(resp)
+	}
+	excluded := map[string]bool{deliveryKey("/backlog", "evt_failed"): true}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	last, err := rc.waitExcept(ctx, excluded, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if at, _ := rc.firstArrival("/backlog", "evt_2"); !last.Equal(at) {
+		t.Fatalf("2nd counted arrival %v, want evt_2's %v", last, at)
+	}
+	short, cancelShort := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancelShort()
+	if _, err := rc.waitExcept(short, excluded, 3); err == nil {
+		t.Fatal("waitExcept(3) returned with 2 counted deliveries")
+	}
+}
+
+func TestBacklogRatioAndTimeout(t *testing.T) {
+	t.Parallel()
+	var none *backlogPhaseResult
+	if none.ratio() != 0 || (&backlogPhaseResult{Backlog: &backlogResult{DrainPerSecond: 5}}).ratio() != 0 {
+		t.Fatal("a ratio without both drains")
+	}
+	if got := backlog2(8000, 10000).ratio(); got != 0.8 {
+		t.Fatalf("ratio %v", got)
+	}
+	if got := backlogTimeout(2*time.Minute, 1_020_000); got != 2*time.Minute+1020*time.Second {
+		t.Fatalf("backlogTimeout = %v", got)
+	}
+}
+
+func backlog2(rate, refRate float64) *backlogPhaseResult {
+	return &backlogPhaseResult{Reference: &backlogResult{DrainPerSecond: refRate}, Backlog: &backlogResult{DrainPerSecond: rate}}
+}
+
+func TestRemoveSQLite(t *testing.T) {
+	t.Parallel()
+	path := t.TempDir() + "/phase.db"
+	for _, suffix := range []string{"", "-wal", "-shm"} {
+		if err := os.WriteFile(path+suffix, []byte("x"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := removeSQLite(path); err != nil {
+		t.Fatal(err)
+	}
+	for _, suffix := range []string{"", "-wal", "-shm"} {
+		if _, err := os.Stat(path + suffix); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("%s left: %v", path+suffix, err)
+		}
+	}
+	if err := removeSQLite(path); err != nil {
+		t.Fatalf("removing again: %v", err)
 	}
 }

@@ -31,11 +31,19 @@ type hookdConfig struct {
 	EncryptionKey string   // "" leaves hookd's default (a key file beside SQLite)
 	Workers       string   // "" leaves hookd's default
 	Env           []string // more KEY=value settings
+	// Addr is the loopback address to listen on ("": a free port), so
+	// that a restarted node keeps its clients' URL.
+	Addr string
+	// DefaultLimits leaves hookd's own API rate limit in force rather
+	// than switching it off, for the phases that check what a default
+	// deployment answers.
+	DefaultLimits bool
 }
 
 // hookdProcess is one running `hookd serve`.
 type hookdProcess struct {
 	URL  string
+	cfg  hookdConfig // as started, for a restart
 	cmd  *exec.Cmd
 	out  *tailBuffer
 	done chan struct{}
@@ -100,9 +108,12 @@ func freeAddr() (string, error) {
 // startHookd runs hookd serve on a free loopback port and waits until
 // /healthz answers 200.
 func startHookd(ctx context.Context, cfg hookdConfig) (*hookdProcess, error) {
-	addr, err := freeAddr()
-	if err != nil {
-		return nil, err
+	addr := cfg.Addr
+	if addr == "" {
+		var err error
+		if addr, err = freeAddr(); err != nil {
+			return nil, err
+		}
 	}
 	env := []string{
 		"PATH=" + os.Getenv("PATH"),
@@ -111,8 +122,10 @@ func startHookd(ctx context.Context, cfg hookdConfig) (*hookdProcess, error) {
 		"HOOKD_DATABASE_URL=" + cfg.DatabaseURL,
 		"HOOKD_JWT_SECRET=" + jwtSecret,
 		"HOOKD_ALLOW_PRIVATE_TARGETS=true",
-		"HOOKD_RATE_LIMIT=0",
 		"HOOKD_SHUTDOWN_TIMEOUT=5s",
+	}
+	if !cfg.DefaultLimits {
+		env = append(env, "HOOKD_RATE_LIMIT=0")
 	}
 	if cfg.EncryptionKey != "" {
 		env = append(env, "HOOKD_ENCRYPTION_KEY="+cfg.EncryptionKey)
@@ -121,7 +134,7 @@ func startHookd(ctx context.Context, cfg hookdConfig) (*hookdProcess, error) {
 		env = append(env, "HOOKD_WORKERS="+cfg.Workers)
 	}
 	env = append(env, cfg.Env...)
-	p := &hookdProcess{URL: "http://" + addr, out: &tailBuffer{max: 32 << 10}, done: make(chan struct{})}
+	p := &hookdProcess{URL: "http://" + addr, cfg: cfg, out: &tailBuffer{max: 32 << 10}, done: make(chan struct{})}
 	p.cmd = exec.Command(cfg.Binary, "serve")
 	p.cmd.Env = env
 	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out

@@ -6,7 +6,8 @@
 // the machine's RabbitMQ, NATS, Redis and Mosquitto instead and count what
 // each broker's own client reads back (brokers.go).
 //
-//	go run ./cmd/hookbench [--events 20000] [--rate 500] [--duration 10s] [--json]
+//	go run ./cmd/hookbench [--events 20000] [--rates 500,2000] [--duration 10s] [--json]
+//	go run ./cmd/hookbench --phases ceiling,single,latency,backlog --backlog-events 100000
 //	go run ./cmd/hookbench --database postgres://… [--nodes 2]
 //	go run ./cmd/hookbench --phases isolation [--isolation-hanging 0,1,10,100]
 package main
@@ -19,11 +20,13 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"net/url"
 	"os"
 	"os/signal"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -49,11 +52,22 @@ type options struct {
 	BrokerEvents   int
 	FanoutWebhooks int
 	FanoutEvents   int
-	Rate           float64
-	Duration       time.Duration
-	CeilingFor     time.Duration
-	PublishFor     time.Duration
-	PhaseTimeout   time.Duration
+	// SingleEvents is how many single-event publishes the single phase
+	// sends.
+	SingleEvents int
+	// Rates are the steady publish rates of the latency phase, one
+	// measure (and one hookd) each.
+	Rates []float64
+	// BacklogEvents and BacklogReference are the backlog phase's pending
+	// deliveries and its empty-queue reference's.
+	BacklogEvents    int
+	BacklogReference int
+	// Postgres is the database of the postgres phase.
+	Postgres     string
+	Duration     time.Duration
+	CeilingFor   time.Duration
+	PublishFor   time.Duration
+	PhaseTimeout time.Duration
 	// ReceiverDelay is how long the receiver takes to answer each delivery.
 	ReceiverDelay time.Duration
 	// StreamSubscribers, StreamRate and StreamFor shape the streams phase.
@@ -80,11 +94,11 @@ func phaseNames() []string {
 // ones, then one per broker. The isolation phase, minutes of hanging
 // endpoints, runs only when named.
 func defaultPhases() []string {
-	names := []string{"ceiling", "publish", "e2e", "latency", "fanout", "streams"}
+	names := []string{"ceiling", "publish", "e2e", "single", "latency", "fanout", "streams"}
 	for _, p := range brokerPhases() {
 		names = append(names, p.name)
 	}
-	return names
+	return append(names, "postgres", "backlog")
 }
 
 // parseOptions reads the flags.
@@ -100,8 +114,13 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.BrokerEvents, "broker-events", 5000, "events published to one webhook in each broker phase (rabbitmq, nats, redis, mqtt; a broker not answering on its usual port is skipped)")
 	fs.IntVar(&o.FanoutWebhooks, "fanout-webhooks", 100, "webhooks in the fan-out phase")
 	fs.IntVar(&o.FanoutEvents, "fanout-events", 200, "events in the fan-out phase")
-	fs.Float64Var(&o.Rate, "rate", 500, "steady publish rate (events/s) of the latency phase")
-	fs.DurationVar(&o.Duration, "duration", 10*time.Second, "length of the latency phase")
+	fs.IntVar(&o.SingleEvents, "single-events", 10000, "single-event publishes (one POST each, "+strconv.Itoa(singlePublishers)+" publishers) in the single phase")
+	rates := fs.String("rates", "500,2000", "steady publish rates (single events/s) of the latency phase, one measure each")
+	rate := fs.Float64("rate", 0, "one steady publish rate for the latency phase instead of --rates")
+	fs.DurationVar(&o.Duration, "duration", 10*time.Second, "length of each latency measure")
+	fs.IntVar(&o.BacklogEvents, "backlog-events", 1_000_000, "backlog phase: pending deliveries built up while the endpoint is down, drained once it is up")
+	fs.IntVar(&o.BacklogReference, "backlog-reference", 20000, "backlog phase: pending deliveries of the empty-queue reference, drained the same way")
+	fs.StringVar(&o.Postgres, "postgres", defaultPostgres(), "postgres phase: the PostgreSQL database (a fresh schema in it) of the end-to-end measure compared with SQLite's; the phase is skipped when it does not answer")
 	fs.DurationVar(&o.CeilingFor, "ceiling-duration", 5*time.Second, "length of the raw HTTP ceiling measure")
 	fs.DurationVar(&o.PublishFor, "publish-duration", 3*time.Second, "length of each publish-rate measure (single, batch)")
 	fs.DurationVar(&o.PhaseTimeout, "phase-timeout", 2*time.Minute, "a phase that takes longer fails the run")
@@ -123,6 +142,12 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	if o.IsolationHanging, err = parseCounts(*hanging); err != nil {
 		return o, fmt.Errorf("--isolation-hanging: %w", err)
 	}
+	if o.Rates, err = parseRates(*rates); err != nil {
+		return o, fmt.Errorf("--rates: %w", err)
+	}
+	if *rate != 0 {
+		o.Rates = []float64{*rate}
+	}
 	o.Phases = map[string]bool{}
 	for _, p := range strings.Split(*phases, ",") {
 		if !slices.Contains(phaseNames(), p) {
@@ -141,10 +166,14 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 		return o, errors.New("--database: give PostgreSQL as a postgres:// URL")
 	case o.Events < 1 || o.BrokerEvents < 1 || o.FanoutWebhooks < 1 || o.FanoutEvents < 1 || o.StreamSubscribers < 1:
 		return o, errors.New("--events, --fanout-webhooks, --fanout-events and --stream-subscribers must be at least 1")
-	case o.Rate <= 0 || o.Duration <= 0 || o.CeilingFor <= 0 || o.PublishFor <= 0 || o.PhaseTimeout <= 0 || o.StreamRate <= 0 || o.StreamFor <= 0:
+	case o.SingleEvents < 1 || o.BacklogEvents < 1 || o.BacklogReference < 1:
+		return o, errors.New("--single-events, --backlog-events and --backlog-reference must be at least 1")
+	case o.Postgres != "" && !isPostgres(o.Postgres):
+		return o, errors.New("--postgres: give PostgreSQL as a postgres:// URL")
+	case slices.Min(o.Rates) <= 0 || o.Duration <= 0 || o.CeilingFor <= 0 || o.PublishFor <= 0 || o.PhaseTimeout <= 0 || o.StreamRate <= 0 || o.StreamFor <= 0:
 		return o, errors.New("the rates and the durations must be above zero")
-	case int(o.Rate*o.Duration.Seconds()) < 1:
-		return o, errors.New("--rate × --duration publishes no event")
+	case int(slices.Min(o.Rates)*o.Duration.Seconds()) < 1:
+		return o, errors.New("--rates × --duration publishes no event")
 	case o.IsolationRate <= 0 || o.IsolationFor <= 0 || o.IsolationTimeout <= 0 || int(o.IsolationRate*o.IsolationFor.Seconds()) < 1:
 		return o, errors.New("--isolation-rate × --isolation-duration publishes no event, or --isolation-timeout is not above zero")
 	case int(o.StreamRate*o.StreamFor.Seconds()) < 1:
@@ -237,21 +266,31 @@ func (b *bench) runPhases(ctx context.Context, res *results) error {
 			return err
 		}},
 		{"e2e", func(ctx context.Context) error {
-			d, err := b.measureDeliveries(ctx, "e2e", 1, b.opts.Events, e2eBatchSize)
+			d, err := b.measureDeliveries(ctx, sessionSpec{phase: "e2e"}, 1, b.opts.Events, e2eBatchSize)
 			if err == nil {
 				res.EndToEnd = &d
 			}
 			return err
 		}},
-		{"latency", func(ctx context.Context) error {
-			l, err := b.measureLatency(ctx)
+		{"single", func(ctx context.Context) error {
+			r, err := b.measureSingle(ctx)
 			if err == nil {
-				res.Latency = &l
+				res.Single = &r
 			}
 			return err
 		}},
+		{"latency", func(ctx context.Context) error {
+			for _, rate := range b.opts.Rates {
+				l, err := b.measureLatency(ctx, rate)
+				if err != nil {
+					return fmt.Errorf("at %s events/s: %w", num(rate), err)
+				}
+				res.Latency = append(res.Latency, l)
+			}
+			return nil
+		}},
 		{"fanout", func(ctx context.Context) error {
-			d, err := b.measureDeliveries(ctx, "fanout", b.opts.FanoutWebhooks, b.opts.FanoutEvents, publishBatchSize)
+			d, err := b.measureDeliveries(ctx, sessionSpec{phase: "fanout"}, b.opts.FanoutWebhooks, b.opts.FanoutEvents, publishBatchSize)
 			if err == nil {
 				res.FanOut = &d
 			}
@@ -279,6 +318,17 @@ func (b *bench) runPhases(ctx context.Context, res *results) error {
 			return err
 		}})
 	}
+	phases = append(phases,
+		phase{"postgres", func(ctx context.Context) error {
+			r, err := b.measurePostgres(ctx)
+			res.Postgres = r
+			return err
+		}},
+		phase{"backlog", func(ctx context.Context) error {
+			r, err := b.measureBacklog(ctx)
+			res.Backlog = r
+			return err
+		}})
 	// The ceiling again: a machine shared with other work can depress
 	// one measure, and the bars are ratios to the better of the two.
 	phases = append(phases, phase{"ceiling", func(ctx context.Context) error {
@@ -318,8 +368,13 @@ func (b *bench) runPhases(ctx context.Context, res *results) error {
 		}
 		fmt.Fprintf(b.progress, "phase: %s\n", p.name)
 		timeout := b.opts.PhaseTimeout
-		if p.name == "isolation" { // one hookd per count of hanging endpoints
+		switch p.name {
+		case "isolation": // one hookd per count of hanging endpoints
 			timeout *= time.Duration(len(b.opts.IsolationHanging))
+		case "latency": // one hookd per rate
+			timeout *= time.Duration(len(b.opts.Rates))
+		case "backlog":
+			timeout = backlogTimeout(b.opts.PhaseTimeout, b.opts.BacklogEvents+b.opts.BacklogReference)
 		}
 		pctx, cancel := context.WithTimeoutCause(ctx, timeout, fmt.Errorf("phase %s took over %v", p.name, timeout))
 		start := b.now()
@@ -331,6 +386,28 @@ func (b *bench) runPhases(ctx context.Context, res *results) error {
 		fmt.Fprintf(b.progress, "  done in %.1fs\n", b.now().Sub(start).Seconds())
 	}
 	return nil
+}
+
+// defaultPostgres is the postgres phase's database unless --postgres
+// says otherwise: $HOOKD_TEST_POSTGRES_URL, or the local test database.
+func defaultPostgres() string {
+	if u := os.Getenv("HOOKD_TEST_POSTGRES_URL"); u != "" {
+		return u
+	}
+	return "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
+}
+
+// parseRates reads a comma-separated list of rates above zero.
+func parseRates(s string) ([]float64, error) {
+	var out []float64
+	for _, f := range strings.Split(s, ",") {
+		v, err := strconv.ParseFloat(strings.TrimSpace(f), 64)
+		if err != nil || v <= 0 || math.IsInf(v, 0) {
+			return nil, fmt.Errorf("%q is not a rate above zero", f)
+		}
+		out = append(out, v)
+	}
+	return out, nil
 }
 
 // newRunID returns a short random id that names this run's tenants.

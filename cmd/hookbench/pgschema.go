@@ -22,6 +22,9 @@ type pgDatabase struct {
 	// when it runs on this machine and /proc shows it; 0 otherwise. Its
 	// CPU, and its backends', is reported apart from "other".
 	serverPID int
+	// encryptionKey is the HOOKD_ENCRYPTION_KEY of the hookd nodes a
+	// phase of its own starts on it ("" when the run's key is used).
+	encryptionKey string
 }
 
 // schemaName is the schema of one phase of one run.

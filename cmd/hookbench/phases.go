@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -42,14 +43,19 @@ type deliveryResult struct {
 // latencyResult is publish→arrival latency at a steady publish rate.
 type latencyResult struct {
 	TargetRate   float64 `json:"target_rate"`
+	Publishers   int     `json:"publishers"`
 	AchievedRate float64 `json:"achieved_rate"`
 	Events       int     `json:"events"`
-	Errors       int64   `json:"errors"`
-	MaxSendLagMs float64 `json:"max_send_lag_ms"` // how late the generator sent against its schedule
-	P50Ms        float64 `json:"p50_ms"`
-	P90Ms        float64 `json:"p90_ms"`
-	P99Ms        float64 `json:"p99_ms"`
-	MaxMs        float64 `json:"max_ms"`
+	Errors       int64   `json:"errors"` // publishes not accepted, refused or unanswered
+	// Refused counts the publishes answered with another status than
+	// 202, by status; hookd's default limits are in force.
+	Refused      int            `json:"refused"`
+	RefusedBy    map[string]int `json:"refused_by_status,omitempty"`
+	MaxSendLagMs float64        `json:"max_send_lag_ms"` // how late the generator sent against its schedule
+	P50Ms        float64        `json:"p50_ms"`
+	P90Ms        float64        `json:"p90_ms"`
+	P99Ms        float64        `json:"p99_ms"`
+	MaxMs        float64        `json:"max_ms"`
 	// P99FromScheduleMs measures from when the event was due to be sent
 	// rather than when its POST started, so a late generator (hookd slow
 	// to answer earlier posts) counts against the figure.
@@ -101,9 +107,10 @@ func (b *bench) measurePublish(ctx context.Context) (publishResult, error) {
 
 // measureDeliveries publishes events to each of webhooks webhooks in
 // batches and measures until every delivery has arrived once.
-func (b *bench) measureDeliveries(ctx context.Context, phase string, webhooks, events, batchSize int) (deliveryResult, error) {
+func (b *bench) measureDeliveries(ctx context.Context, spec sessionSpec, webhooks, events, batchSize int) (deliveryResult, error) {
 	res := deliveryResult{Webhooks: webhooks, Events: events, Deliveries: webhooks * events}
-	s, err := b.openSession(ctx, phase)
+	phase := spec.phase
+	s, err := b.openSessionSpec(ctx, spec)
 	if err != nil {
 		return res, err
 	}
@@ -151,11 +158,12 @@ type sent struct {
 	answered time.Duration
 }
 
-// measureLatency publishes single events at a steady rate and measures
-// each one's time from the start of its POST to its arrival.
-func (b *bench) measureLatency(ctx context.Context) (latencyResult, error) {
-	res := latencyResult{TargetRate: b.opts.Rate}
-	s, err := b.openSession(ctx, "latency")
+// measureLatency publishes single events at a steady rate, with
+// hookd's default limits, and measures each one's time from the start of
+// its POST (and from when it was due) to its arrival.
+func (b *bench) measureLatency(ctx context.Context, rate float64) (latencyResult, error) {
+	res := latencyResult{TargetRate: rate}
+	s, err := b.openSessionWith(ctx, latencyPhase(rate), func(c *hookdConfig) { c.DefaultLimits = true })
 	if err != nil {
 		return res, err
 	}
@@ -163,43 +171,48 @@ func (b *bench) measureLatency(ctx context.Context) (latencyResult, error) {
 	if err := s.addWebhook(ctx, "/lat"); err != nil {
 		return res, err
 	}
-	total := int(b.opts.Rate * b.opts.Duration.Seconds())
+	total := int(rate * b.opts.Duration.Seconds())
+	bodies := make([][]byte, total)
+	for i := range bodies {
+		bodies[i] = eventBody(i)
+	}
 	s.mark()
 	start := b.now()
 	jobs := make(chan int, total)
-	go pace(ctx, b.now, start, b.opts.Rate, total, jobs)
+	go pace(ctx, b.now, start, rate, total, jobs)
 
 	var (
-		mu   sync.Mutex
-		done []sent
-		lag  time.Duration
-		wg   sync.WaitGroup
+		mu    sync.Mutex
+		done  []sent
+		lag   time.Duration
+		tally publishTally
+		wg    sync.WaitGroup
 	)
-	for range latencyWorkers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+	res.Publishers = latencyPublishers(rate)
+	for range res.Publishers {
+		wg.Go(func() {
 			for seq := range jobs {
 				t0 := b.now()
-				due := start.Add(time.Duration(float64(seq) / b.opts.Rate * float64(time.Second)))
-				id, err := s.api(seq).publish(ctx, eventBody(seq))
+				due := dueAt(start, rate, seq)
+				id, status, err := s.api(seq).publishAnswer(ctx, bodies[seq])
 				took := b.now().Sub(t0)
+				tally.add(status, took, err)
 				mu.Lock()
 				lag = max(lag, t0.Sub(due))
-				if err != nil {
-					res.Errors++
-				} else {
+				if err == nil {
 					done = append(done, sent{id: id, due: due, start: t0, answered: took})
 				}
 				mu.Unlock()
 			}
-		}()
+		})
 	}
 	wg.Wait()
 	if err := context.Cause(ctx); err != nil {
 		return res, err
 	}
 	res.Events = len(done)
+	res.Refused, res.RefusedBy = tally.refused()
+	res.Errors = int64(res.Refused + tally.failed)
 	res.AchievedRate = float64(len(done)) / b.now().Sub(start).Seconds()
 	res.MaxSendLagMs = ms(lag)
 	if err := s.rc.waitUnique(ctx, len(done)); err != nil {
@@ -211,25 +224,59 @@ func (b *bench) measureLatency(ctx context.Context) (latencyResult, error) {
 		return res, err
 	}
 	if b.opts.LatencyCSV != "" {
-		if err := writeSamples(b.opts.LatencyCSV, samples); err != nil {
+		if err := writeSamples(latencyCSVPath(b.opts.LatencyCSV, rate, len(b.opts.Rates)), samples); err != nil {
 			return res, err
 		}
 	}
 	return res, s.checkAlive()
 }
 
+// latencyPublishers is how many publishers send the latency measure's
+// events at rate: at least latencyWorkers, and enough that answers
+// taking 60 ms on average (a busy hookd) do not hold the next events
+// back, so the schedule stays open-loop as independent backends'
+// publishes are, and a late event is hookd's doing.
+func latencyPublishers(rate float64) int {
+	return max(latencyWorkers, int(math.Ceil(rate/16)))
+}
+
+// latencyPhase names the session of the latency measure at rate, e.g.
+// latency500 (its SQLite file, its PostgreSQL schema).
+func latencyPhase(rate float64) string {
+	return "latency" + strconv.Itoa(int(math.Round(rate)))
+}
+
+// latencyCSVPath is where the samples at rate go: the path given when
+// there is one rate, else the path with the rate before its extension.
+func latencyCSVPath(path string, rate float64, rates int) string {
+	if rates <= 1 {
+		return path
+	}
+	ext := filepath.Ext(path)
+	return strings.TrimSuffix(path, ext) + "-" + strconv.Itoa(int(math.Round(rate))) + ext
+}
+
+// dueAt is when the seq-th event (from 0) of a steady rate from start is
+// due to be sent.
+func dueAt(start time.Time, rate float64, seq int) time.Time {
+	return start.Add(time.Duration(float64(seq) / rate * float64(time.Second)))
+}
+
 // pace feeds total sequence numbers into jobs at rate a second from
-// start, catching up when the ticker is late, then closes jobs.
+// start, each when it is due (every one already due at once, when the
+// pacer is late), then closes jobs.
 func pace(ctx context.Context, now func() time.Time, start time.Time, rate float64, total int, jobs chan<- int) {
 	defer close(jobs)
-	tick := time.NewTicker(2 * time.Millisecond)
-	defer tick.Stop()
-	issued := 0
-	for issued < total {
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
+	timer := time.NewTimer(0)
+	defer timer.Stop()
+	for issued := 0; issued < total; {
+		if wait := dueAt(start, rate, issued).Sub(now()); wait > 0 {
+			timer.Reset(wait)
+			select {
+			case <-ctx.Done():
+				return
+			case <-timer.C:
+			}
 		}
 		due := min(total, int(now().Sub(start).Seconds()*rate)+1)
 		for ; issued < due; issued++ {

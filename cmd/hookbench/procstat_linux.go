@@ -18,7 +18,10 @@ import (
 const clockTicks = 100
 
 // peakRSS returns the peak resident set size (VmHWM) of a process in bytes.
-func peakRSS(pid int) (int64, error) {
+func peakRSS(pid int) (int64, error) { return statusBytes(pid, "VmHWM:") }
+
+// statusBytes reads a size field of /proc/<pid>/status in bytes.
+func statusBytes(pid int, field string) (int64, error) {
 	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		return 0, err
@@ -26,20 +29,20 @@ func peakRSS(pid int) (int64, error) {
 	defer f.Close()
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
-		rest, ok := strings.CutPrefix(sc.Text(), "VmHWM:")
+		rest, ok := strings.CutPrefix(sc.Text(), field)
 		if !ok {
 			continue
 		}
 		kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
 		if err != nil {
-			return 0, fmt.Errorf("VmHWM %q: %w", rest, err)
+			return 0, fmt.Errorf("%s %q: %w", field, rest, err)
 		}
 		return kb << 10, nil
 	}
 	if err := sc.Err(); err != nil {
 		return 0, err
 	}
-	return 0, fmt.Errorf("no VmHWM in /proc/%d/status", pid)
+	return 0, fmt.Errorf("no %s in /proc/%d/status", field, pid)
 }
 
 // cpuTime returns the user plus system CPU time a process has used so far.
@@ -163,3 +166,6 @@ func machineCPU() (busy, steal time.Duration, err error) {
 	toDur := func(t int64) time.Duration { return time.Duration(t) * time.Second / clockTicks }
 	return toDur(b), toDur(ticks[7]), nil
 }
+
+// currentRSS returns the resident set size (VmRSS) of a process in bytes.
+func currentRSS(pid int) (int64, error) { return statusBytes(pid, "VmRSS:") }

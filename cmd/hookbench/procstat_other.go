@@ -14,6 +14,9 @@ var errNoProc = errors.New("process statistics need Linux /proc")
 // peakRSS is only available on Linux.
 func peakRSS(int) (int64, error) { return 0, errNoProc }
 
+// currentRSS is only available on Linux.
+func currentRSS(int) (int64, error) { return 0, errNoProc }
+
 // cpuTime is only available on Linux.
 func cpuTime(int) (time.Duration, error) { return 0, errNoProc }
 

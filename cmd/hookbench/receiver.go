@@ -27,6 +27,7 @@ type receiver struct {
 	mu      sync.Mutex
 	first   map[string]time.Time // delivery key → first arrival
 	arrived []time.Time          // first arrivals in order
+	keys    []string             // the delivery key of each of arrived
 }
 
 // deliveryKey names one delivery: hookd sends the same webhook-id (the
@@ -35,7 +36,13 @@ func deliveryKey(path, webhookID string) string { return path + " " + webhookID 
 
 // startReceiver listens on a free loopback port and serves until close.
 func startReceiver(now func() time.Time, delay time.Duration) (*receiver, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	return startReceiverAt(now, delay, "127.0.0.1:0")
+}
+
+// startReceiverAt listens on addr, e.g. a port webhooks already point
+// at while nothing listened there.
+func startReceiverAt(now func() time.Time, delay time.Duration, addr string) (*receiver, error) {
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, err
 	}
@@ -57,6 +64,7 @@ func (rc *receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if _, seen := rc.first[key]; !seen {
 			rc.first[key] = at
 			rc.arrived = append(rc.arrived, at)
+			rc.keys = append(rc.keys, key)
 		}
 		rc.mu.Unlock()
 	}
@@ -81,6 +89,51 @@ func (rc *receiver) nthArrival(n int) (time.Time, bool) {
 		return time.Time{}, false
 	}
 	return rc.arrived[n-1], true
+}
+
+// nthExcept walks arrivals in order, skipping the keys in excluded, with
+// count of the others already seen before them: it returns the new count
+// and, if the nth of the others (from 1) is among these, when it came.
+func nthExcept(arrived []time.Time, keys []string, excluded map[string]bool, n, count int) (int, time.Time, bool) {
+	for i, at := range arrived {
+		if excluded[keys[i]] {
+			continue
+		}
+		if count++; count == n {
+			return count, at, true
+		}
+	}
+	return count, time.Time{}, false
+}
+
+// waitExcept waits until n distinct deliveries not in excluded have
+// arrived, or ctx ends, and returns when the nth came. It reads each
+// arrival once, so a wait for a million costs the receiver little.
+func (rc *receiver) waitExcept(ctx context.Context, excluded map[string]bool, n int) (time.Time, error) {
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	pos, count := 0, 0
+	for {
+		rc.mu.Lock()
+		arrived, keys := rc.arrived[pos:], rc.keys[pos:]
+		rc.mu.Unlock()
+		// The slices' elements never change once appended, so they are
+		// read outside the lock.
+		var (
+			at time.Time
+			ok bool
+		)
+		count, at, ok = nthExcept(arrived, keys, excluded, n, count)
+		if ok {
+			return at, nil
+		}
+		pos += len(arrived)
+		select {
+		case <-ctx.Done():
+			return time.Time{}, fmt.Errorf("%d of %d deliveries arrived: %w", count, n, context.Cause(ctx))
+		case <-tick.C:
+		}
+	}
 }
 
 // firstArrival returns when a delivery first arrived.

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 )
@@ -137,19 +138,40 @@ func (w *cpuWindow) usage() usage {
 func (b *bench) phaseDatabase(ctx context.Context, phase string) (dsn string, cleanup func(context.Context) error, err error) {
 	switch {
 	case b.pg != nil:
-		schema, err := phaseSchema(b.runID, phase)
-		if err != nil {
-			return "", nil, err
-		}
-		if dsn, err = b.pg.createSchema(ctx, schema); err != nil {
-			return "", nil, err
-		}
-		return dsn, func(ctx context.Context) error { return b.pg.dropSchema(ctx, schema) }, nil
+		return b.pg.phaseDatabase(ctx, b.runID, phase)
 	case b.opts.Database != "":
 		return b.opts.Database, nil, nil
 	default:
-		return "sqlite:" + filepath.Join(b.tmp, phase+".db"), nil, nil
+		path := filepath.Join(b.tmp, phase+".db")
+		// The file can be large (the backlog phase's is gigabytes): it
+		// goes when the phase ends, not with the run.
+		return "sqlite:" + path, func(context.Context) error { return removeSQLite(path) }, nil
 	}
+}
+
+// removeSQLite deletes a SQLite database and the files beside it.
+func removeSQLite(path string) error {
+	var errs []error
+	for _, suffix := range []string{"", "-wal", "-shm", "-journal"} {
+		if err := os.Remove(path + suffix); err != nil && !errors.Is(err, os.ErrNotExist) {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// phaseDatabase creates the phase's fresh schema and returns its URL and
+// what drops it.
+func (db *pgDatabase) phaseDatabase(ctx context.Context, runID, phase string) (string, func(context.Context) error, error) {
+	schema, err := phaseSchema(runID, phase)
+	if err != nil {
+		return "", nil, err
+	}
+	dsn, err := db.createSchema(ctx, schema)
+	if err != nil {
+		return "", nil, err
+	}
+	return dsn, func(ctx context.Context) error { return db.dropSchema(ctx, schema) }, nil
 }
 
 // openSession starts the phase's hookd nodes on a database of its own
@@ -160,8 +182,35 @@ func (b *bench) openSession(ctx context.Context, phase string) (*session, error)
 
 // openSessionWith is openSession with each node's configuration adjusted
 // by adjust (nil: none).
-func (b *bench) openSessionWith(ctx context.Context, phase string, adjust func(*hookdConfig)) (_ *session, err error) {
-	dsn, cleanup, err := b.phaseDatabase(ctx, phase)
+func (b *bench) openSessionWith(ctx context.Context, phase string, adjust func(*hookdConfig)) (*session, error) {
+	return b.openSessionSpec(ctx, sessionSpec{phase: phase, adjust: adjust})
+}
+
+// sessionSpec shapes a session beyond its phase's name.
+type sessionSpec struct {
+	phase  string
+	adjust func(*hookdConfig) // nil: none
+	// db, when set, is the database instead of the run's (--database).
+	db *pgDatabase
+	// nodes overrides --nodes when above zero.
+	nodes int
+	// noReceiver leaves the receiver to the phase (startReceiverAt).
+	noReceiver bool
+}
+
+// openSessionSpec starts a phase's hookd nodes on a database of its own
+// and, unless the spec says otherwise, a receiver for them.
+func (b *bench) openSessionSpec(ctx context.Context, spec sessionSpec) (_ *session, err error) {
+	phase := spec.phase
+	var (
+		dsn     string
+		cleanup func(context.Context) error
+	)
+	if spec.db != nil {
+		dsn, cleanup, err = spec.db.phaseDatabase(ctx, b.runID, phase)
+	} else {
+		dsn, cleanup, err = b.phaseDatabase(ctx, phase)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -171,13 +220,20 @@ func (b *bench) openSessionWith(ctx context.Context, phase string, adjust func(*
 			_ = s.close()
 		}
 	}()
-	for range b.opts.Nodes {
+	nodes := b.opts.Nodes
+	if spec.nodes > 0 {
+		nodes = spec.nodes
+	}
+	for range nodes {
 		cfg := hookdConfig{
 			Binary: b.binary, DatabaseURL: dsn,
 			EncryptionKey: b.encryptionKey, Workers: b.opts.Workers,
 		}
-		if adjust != nil {
-			adjust(&cfg)
+		if spec.db != nil {
+			cfg.EncryptionKey = spec.db.encryptionKey
+		}
+		if spec.adjust != nil {
+			spec.adjust(&cfg)
 		}
 		proc, err := startHookd(ctx, cfg)
 		if err != nil {
@@ -185,8 +241,10 @@ func (b *bench) openSessionWith(ctx context.Context, phase string, adjust func(*
 		}
 		s.nodes = append(s.nodes, proc)
 	}
-	if s.rc, err = startReceiver(b.now, b.opts.ReceiverDelay); err != nil {
-		return nil, err
+	if !spec.noReceiver {
+		if s.rc, err = startReceiver(b.now, b.opts.ReceiverDelay); err != nil {
+			return nil, err
+		}
 	}
 	for _, proc := range s.nodes {
 		api, err := newAPIClient(proc.URL, "bench-"+b.runID+"-"+phase, b.now())
@@ -195,10 +253,42 @@ func (b *bench) openSessionWith(ctx context.Context, phase string, adjust func(*
 		}
 		s.apis = append(s.apis, api)
 	}
-	if b.pg != nil {
+	switch {
+	case spec.db != nil:
+		s.dbPID = spec.db.serverPID
+	case b.pg != nil:
 		s.dbPID = b.pg.serverPID
 	}
 	return s, nil
+}
+
+// stopNodes stops every node with SIGTERM, as an operator would, and
+// waits for them to exit.
+func (s *session) stopNodes() {
+	var wg sync.WaitGroup
+	for _, p := range s.nodes {
+		wg.Go(p.stop)
+	}
+	wg.Wait()
+	for _, api := range s.apis {
+		api.close()
+	}
+}
+
+// startNodes starts the stopped nodes again, each on its database and
+// address as before (so the API clients keep working), and returns when
+// every one answers /healthz.
+func (s *session) startNodes(ctx context.Context) error {
+	for i, p := range s.nodes {
+		cfg := p.cfg
+		cfg.Addr = strings.TrimPrefix(p.URL, "http://")
+		proc, err := startHookd(ctx, cfg)
+		if err != nil {
+			return fmt.Errorf("restart node %d: %w", i+1, err)
+		}
+		s.nodes[i] = proc
+	}
+	return nil
 }
 
 // api is the client of the node that takes the seq-th publish: the
