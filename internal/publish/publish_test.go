@@ -94,3 +94,24 @@ func TestConcurrentPublishesShareCommits(t *testing.T) {
 		t.Errorf("%d publish transactions for %d publishes", n, publishers*each)
 	}
 }
+
+// compact gives what json.Compact gives for every valid payload.
+func TestCompact(t *testing.T) {
+	t.Parallel()
+	for _, in := range []string{
+		`{}`,
+		`{"a":1}`,
+		`{ "a" : 1 }`,
+		"{\n\t\"a\": [1, 2,\r\n 3]\n}",
+		`{"s":"with spaces, \"quoted\" and \\ back"}`,
+		`{"s":"ends in a backslash \\","t": 1}`,
+		`{"s":"\\\"","t":[ ]}`,
+		`{"s":"tab\tinside"}`,
+		`{"é":"ü","n":-1.5e3,"b":true,"z":null}`,
+	} {
+		want := hookd.CompactJSON(json.RawMessage(in))
+		if got := compact(json.RawMessage(in)); string(got) != string(want) {
+			t.Errorf("compact(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
