@@ -1,9 +1,9 @@
 package app
 
 import (
+	"bytes"
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/hookd/hookd/internal/hookd"
 )
@@ -87,7 +87,7 @@ func checkEnvelope(in *hookd.PublishInput) (EventToPublish, []hookd.FieldError) 
 	}
 	if len(in.Payload) == 0 || string(in.Payload) == "null" {
 		details = append(details, hookd.FieldError{Field: "payload", Message: "is required"})
-	} else if strings.TrimSpace(string(in.Payload))[0] != '{' {
+	} else if p := bytes.TrimLeft(in.Payload, " \t\r\n"); len(p) == 0 || p[0] != '{' {
 		details = append(details, hookd.FieldError{Field: "payload", Message: "must be a JSON object"})
 	}
 	if in.IdempotencyKey != nil {

@@ -7,6 +7,7 @@ package auth
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -120,6 +121,8 @@ type Verifier struct {
 	audience string
 	methods  []string
 	parser   *jwt.Parser
+	now      hookd.Clock
+	cache    *tokenCache // HS256 tokens that verified (cache.go)
 	cancel   context.CancelFunc
 }
 
@@ -137,10 +140,12 @@ func NewVerifier(ctx context.Context, opts Options) (*Verifier, error) {
 		secret:   slices.Clone(opts.HS256Secret),
 		issuer:   opts.Issuer,
 		audience: opts.Audience,
+		now:      now,
 		cancel:   func() {},
 	}
 	if len(v.secret) > 0 {
 		v.methods = append(v.methods, algHS256)
+		v.cache = newTokenCache()
 	}
 	if opts.JWKSURL != "" {
 		ctx, cancel := context.WithCancel(ctx)
@@ -175,6 +180,18 @@ func (v *Verifier) Verify(ctx context.Context, token string) (Principal, error) 
 	if token == "" {
 		return Principal{}, unauthorized("missing bearer token")
 	}
+	cacheable := v.cache != nil && len(token) <= maxCachedTokenSize
+	var key [sha256.Size]byte
+	if cacheable {
+		key = sha256.Sum256([]byte(token))
+		if e, ok := v.cache.get(key); ok {
+			if e.valid(v.now()) {
+				return e.p, nil
+			}
+			// Out of its window: the parser says why, and it is forgotten.
+			v.cache.drop(key)
+		}
+	}
 	if !wellFormed(token) {
 		return Principal{}, unauthorized("malformed token")
 	}
@@ -187,8 +204,13 @@ func (v *Verifier) Verify(ctx context.Context, token string) (Principal, error) 
 		if err := v.checkIdentityProvider(claims); err != nil {
 			return Principal{}, err
 		}
+		return claims.principal()
 	}
-	return claims.principal()
+	p, err := claims.principal()
+	if err == nil && cacheable {
+		v.cache.put(key, cacheEntry(p, claims), v.now())
+	}
+	return p, err
 }
 
 // wellFormed reports whether token is a plausible compact JWS: three

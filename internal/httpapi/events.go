@@ -65,7 +65,7 @@ func (s *Server) publishBatch(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	items := make([]map[string]any, len(res))
+	items := make([]batchItemJSON, len(res))
 	accepted := 0
 	for i, pub := range res {
 		if pub.Err != nil {
@@ -73,18 +73,42 @@ func (s *Server) publishBatch(w http.ResponseWriter, r *http.Request) {
 			continue
 		}
 		accepted++
-		items[i] = map[string]any{"index": i, "success": true, "duplicate": pub.Duplicate, "event": newPublishedJSON(&pub.Event)}
+		items[i] = batchItemJSON{Index: i, Success: true, Duplicate: &pub.Duplicate, Event: newPublishedJSONRef(&pub.Event)}
 	}
-	ok(w, http.StatusAccepted, map[string]any{"events": items, "accepted": accepted, "rejected": len(items) - accepted},
+	ok(w, http.StatusAccepted, batchJSON{Events: items, Accepted: accepted, Rejected: len(items) - accepted},
 		fmt.Sprintf("%d of %d events published", accepted, len(items)))
 }
 
-func batchError(i int, err error) map[string]any {
+// batchJSON and batchItemJSON are a batch's answer. Their fields are in
+// alphabetical order, the order in which the maps they replace were
+// encoded, so that the answer stays the same to the byte.
+type batchJSON struct {
+	Accepted int             `json:"accepted"`
+	Events   []batchItemJSON `json:"events"`
+	Rejected int             `json:"rejected"`
+}
+
+// batchItemJSON is one item: duplicate and event when it was published,
+// error when not.
+type batchItemJSON struct {
+	Duplicate *bool          `json:"duplicate,omitempty"`
+	Error     *errorBody     `json:"error,omitempty"`
+	Event     *publishedJSON `json:"event,omitempty"`
+	Index     int            `json:"index"`
+	Success   bool           `json:"success"`
+}
+
+func newPublishedJSONRef(ev *hookd.Event) *publishedJSON {
+	p := newPublishedJSON(ev)
+	return &p
+}
+
+func batchError(i int, err error) batchItemJSON {
 	e, _ := err.(*hookd.Error)
 	if e == nil {
 		e = &hookd.Error{Code: hookd.EInternal, Message: "internal error"}
 	}
-	return map[string]any{"index": i, "success": false, "error": errorBody{Code: e.Code, Message: e.Message, Details: e.Details}}
+	return batchItemJSON{Index: i, Success: false, Error: &errorBody{Code: e.Code, Message: e.Message, Details: e.Details}}
 }
 
 func (s *Server) getEvent(w http.ResponseWriter, r *http.Request) {

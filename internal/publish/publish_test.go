@@ -1,0 +1,117 @@
+package publish
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/hookd/hookd/internal/catalog"
+	"github.com/hookd/hookd/internal/crypto"
+	"github.com/hookd/hookd/internal/hookd"
+	"github.com/hookd/hookd/internal/store/sqlite"
+)
+
+// countingStore is the real store, counting its publish transactions.
+type countingStore struct {
+	hookd.Store
+	txs atomic.Int64
+}
+
+func (s *countingStore) PublishEvents(ctx context.Context, reqs []hookd.PublishRequest) ([]hookd.PublishResult, error) {
+	s.txs.Add(1)
+	return s.Store.PublishEvents(ctx, reqs)
+}
+
+// Concurrent publishes, some refused by validation, each get their own
+// result, and exactly the valid ones are stored, whichever transactions
+// they shared.
+func TestConcurrentPublishesShareCommits(t *testing.T) {
+	t.Parallel()
+	box, err := crypto.New(make([]byte, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "hookd.db"), sqlite.Options{Cipher: box})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	cat, err := catalog.Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := &countingStore{Store: st}
+	p := New(store, NewCache(st, cat, nil), nil, nil, rand.Reader)
+	t.Cleanup(p.Close)
+
+	const publishers, each = 16, 20
+	var wg sync.WaitGroup
+	errs := make(chan error, publishers*each)
+	for g := range publishers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range each {
+				order := fmt.Sprintf("ORD-%d-%d", g, i)
+				in := Input{Event: "order.created", Payload: json.RawMessage(`{"order_id":"` + order + `","status":"confirmed","amount":1}`)}
+				invalid := (g+i)%3 == 0
+				if invalid {
+					in.Event = "no.such.type"
+				}
+				res, err := p.Publish(ctx, "t", "u", []Input{in})
+				switch {
+				case err != nil:
+					errs <- err
+				case invalid && res[0].Err == nil:
+					errs <- fmt.Errorf("%s: unknown type accepted", order)
+				case invalid:
+				case res[0].Err != nil:
+					errs <- fmt.Errorf("%s: %v", order, res[0].Err)
+				default:
+					ev, _, err := st.GetEvent(ctx, "t", res[0].Event.ID)
+					if err != nil {
+						errs <- fmt.Errorf("%s: stored event: %v", order, err)
+					} else if want := `"order_id":"` + order + `"`; !json.Valid(ev.Payload) || !strings.Contains(string(ev.Payload), want) {
+						errs <- fmt.Errorf("%s: stored payload %s", order, ev.Payload)
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if n := store.txs.Load(); n == 0 || n > publishers*each {
+		t.Errorf("%d publish transactions for %d publishes", n, publishers*each)
+	}
+}
+
+// compact gives what json.Compact gives for every valid payload.
+func TestCompact(t *testing.T) {
+	t.Parallel()
+	for _, in := range []string{
+		`{}`,
+		`{"a":1}`,
+		`{ "a" : 1 }`,
+		"{\n\t\"a\": [1, 2,\r\n 3]\n}",
+		`{"s":"with spaces, \"quoted\" and \\ back"}`,
+		`{"s":"ends in a backslash \\","t": 1}`,
+		`{"s":"\\\"","t":[ ]}`,
+		`{"s":"tab\tinside"}`,
+		`{"é":"ü","n":-1.5e3,"b":true,"z":null}`,
+	} {
+		want := hookd.CompactJSON(json.RawMessage(in))
+		if got := compact(json.RawMessage(in)); string(got) != string(want) {
+			t.Errorf("compact(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
