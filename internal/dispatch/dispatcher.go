@@ -377,7 +377,7 @@ func (d *Dispatcher) dispatch(ctx context.Context, claims []hookd.Claim, offered
 	for _, c := range claims {
 		ids = append(ids, c.Delivery.WebhookID)
 	}
-	hooks, err := d.store.LookupWebhooks(ctx, ids)
+	hooks, err := d.rows.lookup(ctx, ids)
 	if err != nil {
 		d.log.Error("look up webhooks", "err", err)
 		d.unreserve(len(claims))
