@@ -132,9 +132,7 @@ func (d *Dispatcher) poke() {
 	}
 }
 
-// maxOutstanding bounds claimed-but-unrecorded deliveries. Most of the
-// room is for results gathered for recording (complete): the claimed
-// work waiting for senders stays within the lanes' limits.
+// maxOutstanding bounds claimed-but-unrecorded deliveries.
 func (d *Dispatcher) maxOutstanding() int { return 4 * d.cfg.Workers }
 
 // claimBatch is how many deliveries the claim loop claims at a time.
