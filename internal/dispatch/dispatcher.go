@@ -518,7 +518,7 @@ func (d *Dispatcher) unsubscribe(wh *hookd.Webhook) {
 }
 
 // complete records results in batches: it gathers what arrives within
-// 50 ms of the first result, then writes them together. Under load
+// 20 ms of the first result, then writes them together. Under load
 // that makes a few large transactions rather than many small ones (on
 // SQLite's one writer, and each webhook's counters written once a batch),
 // and at low rates it delays only the record, not a request. It stops
@@ -526,7 +526,7 @@ func (d *Dispatcher) unsubscribe(wh *hookd.Webhook) {
 // loop waits for the room they take and a sender has no job.
 func (d *Dispatcher) complete(results <-chan hookd.AttemptResult) {
 	const maxBatch = 512
-	const linger = 50 * time.Millisecond
+	const linger = 20 * time.Millisecond
 	room := d.claimBatch()
 	batch := make([]hookd.AttemptResult, 0, maxBatch)
 	timer := time.NewTimer(linger)
