@@ -65,6 +65,9 @@ type Dispatcher struct {
 	wake    chan struct{} // Notify or freed capacity: the claim loop may have work
 	starved atomic.Bool   // the claim loop waits for room: record what is gathered
 	newWork atomic.Bool   // Notify was called since the claim loop last looked
+	// excluding: the claim loop's last claim left webhooks out, so a sender
+	// finishing may let it claim more.
+	excluding atomic.Bool
 
 	mu          sync.Mutex
 	cond        *sync.Cond          // the claim loop waits here for capacity
@@ -306,6 +309,7 @@ func (d *Dispatcher) claimLoop(ctx context.Context) {
 		}
 		d.starved.Store(false)
 		exclude := d.excludedLocked()
+		d.excluding.Store(len(exclude) > 0)
 		d.mu.Unlock()
 		if ctx.Err() != nil {
 			return
