@@ -63,7 +63,11 @@ type Dispatcher struct {
 	now      hookd.Clock
 
 	wake    chan struct{} // Notify or freed capacity: the claim loop may have work
+	starved atomic.Bool   // the claim loop waits for room: record what is gathered
 	newWork atomic.Bool   // Notify was called since the claim loop last looked
+	// excluding: the claim loop's last claim left webhooks out, so a sender
+	// finishing may let it claim more.
+	excluding atomic.Bool
 
 	mu          sync.Mutex
 	cond        *sync.Cond          // the claim loop waits here for capacity
@@ -300,9 +304,12 @@ func (d *Dispatcher) claimLoop(ctx context.Context) {
 		// Claim in batches: wait until a batch's worth is free, unless
 		// little is outstanding (then every free slot counts).
 		for d.outstanding > d.maxOutstanding()-batch && d.outstanding > d.cfg.Workers && ctx.Err() == nil && len(d.offered) == 0 {
+			d.starved.Store(true) // results gathered for recording hold room
 			d.cond.Wait()
 		}
+		d.starved.Store(false)
 		exclude := d.excludedLocked()
+		d.excluding.Store(len(exclude) > 0)
 		d.mu.Unlock()
 		if ctx.Err() != nil {
 			return
@@ -377,7 +384,7 @@ func (d *Dispatcher) dispatch(ctx context.Context, claims []hookd.Claim, offered
 	for _, c := range claims {
 		ids = append(ids, c.Delivery.WebhookID)
 	}
-	hooks, err := d.store.LookupWebhooks(ctx, ids)
+	hooks, err := d.rows.lookup(ctx, ids)
 	if err != nil {
 		d.log.Error("look up webhooks", "err", err)
 		d.unreserve(len(claims))
@@ -514,12 +521,17 @@ func (d *Dispatcher) unsubscribe(wh *hookd.Webhook) {
 	d.Forget(wh.ID)
 }
 
-// complete records results in batches: it gathers what arrives within a
-// couple of milliseconds of the first result (fewer, larger transactions
-// for the one SQLite writer), then writes them together.
+// complete records results in batches: it gathers what arrives within
+// 20 ms of the first result, then writes them together. Under load
+// that makes a few large transactions rather than many small ones (on
+// SQLite's one writer, and each webhook's counters written once a batch),
+// and at low rates it delays only the record, not a request. It stops
+// gathering early when the results it holds keep senders idle: the claim
+// loop waits for the room they take and a sender has no job.
 func (d *Dispatcher) complete(results <-chan hookd.AttemptResult) {
 	const maxBatch = 512
-	const linger = 2 * time.Millisecond
+	const linger = 20 * time.Millisecond
+	room := d.claimBatch()
 	batch := make([]hookd.AttemptResult, 0, maxBatch)
 	timer := time.NewTimer(linger)
 	defer timer.Stop()
@@ -534,12 +546,22 @@ func (d *Dispatcher) complete(results <-chan hookd.AttemptResult) {
 					break fill
 				}
 				batch = append(batch, r)
+				if len(batch) >= room && d.starved.Load() && d.sendersIdle() {
+					break fill
+				}
 			case <-timer.C:
 				break fill
 			}
 		}
 		d.record(batch)
 	}
+}
+
+// sendersIdle reports whether a sender has no job.
+func (d *Dispatcher) sendersIdle() bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.busy < d.cfg.Workers
 }
 
 // record writes one batch of results, retrying while the store fails; a

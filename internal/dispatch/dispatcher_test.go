@@ -172,16 +172,29 @@ func TestDispatcherDeliversOnceEach(t *testing.T) {
 	}
 }
 
-// countingStore counts claim calls, to report the mean claim batch, and
-// webhook row reads.
+// countingStore counts claim calls, to report the mean claim batch,
+// webhook row reads and the rows they opened.
 type countingStore struct {
 	hookd.Store
-	calls, claimed, lookups atomic.Int64
+	calls, claimed, lookups, opened atomic.Int64
 }
 
 func (c *countingStore) LookupWebhooks(ctx context.Context, ids []int64) (map[int64]*hookd.Webhook, error) {
+	rows, err := c.Store.LookupWebhooks(ctx, ids)
 	c.lookups.Add(1)
-	return c.Store.LookupWebhooks(ctx, ids)
+	c.opened.Add(int64(len(rows)))
+	return rows, err
+}
+
+func (c *countingStore) RecheckWebhooks(ctx context.Context, ids []int64, known map[int64]uint64) (map[int64]hookd.WebhookVersion, error) {
+	rows, err := c.Store.RecheckWebhooks(ctx, ids, known)
+	c.lookups.Add(1)
+	for _, v := range rows {
+		if v.Webhook != nil {
+			c.opened.Add(1)
+		}
+	}
+	return rows, err
 }
 
 func (c *countingStore) ClaimDeliveries(ctx context.Context, now time.Time, limit int, lease time.Duration, exclude []int64) ([]hookd.Claim, error) {
@@ -233,6 +246,7 @@ func benchDispatch(b *testing.B, store hookd.Store) {
 	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "deliveries/s")
 	b.ReportMetric(float64(st.claimed.Load())/float64(max(1, st.calls.Load())), "claimed/call")
 	b.ReportMetric(float64(st.lookups.Load())/float64(b.N), "row-reads/delivery")
+	b.ReportMetric(float64(st.opened.Load())/float64(b.N), "rows-opened/delivery")
 }
 
 // endedSubscription answers every send as a REST hook whose subscription

@@ -53,9 +53,9 @@
 //
 // Stop means stop. Right before each request a sender reads the
 // webhook's row again (reads batched: one read answers every sender that
-// asked while the previous one ran, plus a millisecond); a webhook
-// deleted or switched off on any node is then skipped and its waiting
-// deliveries released. Forget does the same at once for a change made in
+// asked while the previous one ran, plus a millisecond; a row is opened
+// again only when its version changed); a webhook deleted or switched
+// off on any node is then skipped and its waiting deliveries released. Forget does the same at once for a change made in
 // this process, and also stops a read already under way from answering
 // for it.
 //

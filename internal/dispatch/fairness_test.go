@@ -120,10 +120,12 @@ type limitStore struct {
 	limit int
 }
 
-func (s limitStore) LookupWebhooks(ctx context.Context, ids []int64) (map[int64]*hookd.Webhook, error) {
-	rows, err := s.Store.LookupWebhooks(ctx, ids)
-	for _, wh := range rows {
-		wh.MaxConcurrency = &s.limit
+func (s limitStore) RecheckWebhooks(ctx context.Context, ids []int64, known map[int64]uint64) (map[int64]hookd.WebhookVersion, error) {
+	rows, err := s.Store.RecheckWebhooks(ctx, ids, known)
+	for _, v := range rows {
+		if v.Webhook != nil {
+			v.Webhook.MaxConcurrency = &s.limit
+		}
 	}
 	return rows, err
 }

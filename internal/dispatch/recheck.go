@@ -16,6 +16,12 @@ import (
 // therefore answered from a read that began after it asked, never from an
 // older one.
 //
+// The rows it opened are kept with their versions (hookd.WebhookVersion):
+// a read answers only whether each row is still active and unchanged, and
+// opens again only the rows that changed. The claim loop takes its rows
+// from there too (lookup); it needs no fresher ones, since every request
+// is checked here first.
+//
 // Forget makes the rows of a webhook count as gone for every read that
 // had already begun, so a removal in this process takes effect at once
 // even for a read racing with it.
@@ -25,12 +31,29 @@ type rowCheck struct {
 	mu        sync.Mutex
 	asked     map[int64][]chan rowAnswer // for the next read
 	running   bool
-	round     uint64           // reads begun
-	forgotten map[int64]uint64 // webhook → the last read begun before Forget
+	round     uint64              // reads begun
+	forgotten map[int64]uint64    // webhook → the last read begun before Forget
+	rows      map[int64]*knownRow // rows as last read, active then
+	swept     time.Time           // when rows not used since were last dropped
 }
 
 // gatherAsks is how long a read waits for more senders to ask.
 const gatherAsks = time.Millisecond
+
+// maxKnownRows bounds the rows kept; beyond it rows are read but not
+// kept until the next sweep.
+const maxKnownRows = 10000
+
+// sweepKnownRows is how often kept rows that nobody asked for since the
+// last sweep are dropped.
+const sweepKnownRows = time.Minute
+
+// knownRow is a row as a read answered it.
+type knownRow struct {
+	version uint64
+	webhook *hookd.Webhook // shared by every job of the webhook: never changed
+	used    bool           // asked for since the last sweep
+}
 
 // rowAnswer is one webhook's fresh row: nil when deleted or switched off.
 type rowAnswer struct {
@@ -39,7 +62,8 @@ type rowAnswer struct {
 }
 
 func newRowCheck(store hookd.WebhookStore) *rowCheck {
-	return &rowCheck{store: store, asked: map[int64][]chan rowAnswer{}, forgotten: map[int64]uint64{}}
+	return &rowCheck{store: store, asked: map[int64][]chan rowAnswer{}, forgotten: map[int64]uint64{},
+		rows: map[int64]*knownRow{}, swept: time.Now()}
 }
 
 // active returns the webhook's row as it is now, or nil when it was
@@ -61,10 +85,61 @@ func (r *rowCheck) active(ctx context.Context, webhookID int64) (*hookd.Webhook,
 	}
 }
 
+// lookup returns the rows of these webhooks as last read, reading those
+// not known yet; deleted and inactive ones are absent. The rows may be
+// out of date: the check before each request is what counts.
+func (r *rowCheck) lookup(ctx context.Context, ids []int64) (map[int64]*hookd.Webhook, error) {
+	out := make(map[int64]*hookd.Webhook, len(ids))
+	var unknown []int64
+	r.mu.Lock()
+	for _, id := range ids {
+		if _, seen := out[id]; seen {
+			continue
+		}
+		if k := r.rows[id]; k != nil {
+			k.used = true
+			out[id] = k.webhook
+			continue
+		}
+		out[id] = nil
+		unknown = append(unknown, id)
+	}
+	r.mu.Unlock()
+	if len(unknown) == 0 {
+		return out, nil
+	}
+	got, err := r.store.RecheckWebhooks(ctx, unknown, nil)
+	if err != nil {
+		return nil, err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, id := range unknown {
+		v, ok := got[id]
+		if !ok || v.Webhook == nil {
+			delete(out, id)
+			continue
+		}
+		out[id] = v.Webhook
+		r.keepLocked(id, v)
+	}
+	return out, nil
+}
+
+// keepLocked keeps a row a read opened.
+func (r *rowCheck) keepLocked(id int64, v hookd.WebhookVersion) {
+	if k := r.rows[id]; k != nil {
+		k.version, k.webhook, k.used = v.Version, v.Webhook, true
+	} else if len(r.rows) < maxKnownRows {
+		r.rows[id] = &knownRow{version: v.Version, webhook: v.Webhook, used: true}
+	}
+}
+
 // forget counts the webhook as gone for every read already begun.
 func (r *rowCheck) forget(webhookID int64) {
 	r.mu.Lock()
 	r.forgotten[webhookID] = r.round
+	delete(r.rows, webhookID)
 	r.mu.Unlock()
 }
 
@@ -85,22 +160,35 @@ func (r *rowCheck) read() {
 		r.asked = map[int64][]chan rowAnswer{}
 		r.round++
 		round := r.round
-		r.mu.Unlock()
-
 		ids := make([]int64, 0, len(asked))
+		known := make(map[int64]uint64, len(asked))
+		held := make(map[int64]*hookd.Webhook, len(asked))
 		for id := range asked {
 			ids = append(ids, id)
+			if k := r.rows[id]; k != nil {
+				known[id], held[id] = k.version, k.webhook
+			}
 		}
+		r.sweepLocked()
+		r.mu.Unlock()
+
 		ctx, cancel := context.WithTimeout(context.Background(), readTimeout)
-		rows, err := r.store.LookupWebhooks(ctx, ids)
+		rows, err := r.store.RecheckWebhooks(ctx, ids, known)
 		cancel()
 
 		r.mu.Lock()
 		for id, chans := range asked {
 			a := rowAnswer{err: err}
-			if wh := rows[id]; err == nil && wh != nil && wh.IsActive {
-				if f, ok := r.forgotten[id]; !ok || f < round {
-					a.webhook = wh
+			if err == nil {
+				v, ok := rows[id]
+				if v.Webhook == nil && ok {
+					v.Webhook = held[id] // unchanged since it was read
+				}
+				if f, forgot := r.forgotten[id]; forgot && f >= round || !ok || v.Webhook == nil {
+					delete(r.rows, id)
+				} else {
+					a.webhook = v.Webhook
+					r.keepLocked(id, v)
 				}
 			}
 			for _, ch := range chans {
@@ -113,5 +201,20 @@ func (r *rowCheck) read() {
 			}
 		}
 		r.mu.Unlock()
+	}
+}
+
+// sweepLocked drops, once per sweepKnownRows, the kept rows nobody asked
+// for since the previous sweep.
+func (r *rowCheck) sweepLocked() {
+	if time.Since(r.swept) < sweepKnownRows {
+		return
+	}
+	r.swept = time.Now()
+	for id, k := range r.rows {
+		if !k.used {
+			delete(r.rows, id)
+		}
+		k.used = false
 	}
 }

@@ -202,6 +202,7 @@ func (d *Dispatcher) trimLocked(id int64, l *lane) []hookd.Claim {
 func (d *Dispatcher) skipped(j job, gone bool) {
 	d.mu.Lock()
 	d.outstanding--
+	d.cond.Broadcast()
 	d.mu.Unlock()
 	d.finish(j, gone)
 	d.release([]hookd.Claim{j.claim})
@@ -226,10 +227,14 @@ func (d *Dispatcher) finish(j job, dropQueue bool) {
 		d.forgetLaneLocked(id, l)
 	}
 	d.ready.Signal()
-	d.cond.Broadcast()
+	if len(dropped) > 0 { // else the claim loop's room is as it was
+		d.cond.Broadcast()
+	}
 	d.mu.Unlock()
 	d.release(dropped)
-	d.poke() // the webhook may have left the exclusion list
+	if d.excluding.Load() {
+		d.poke() // the webhook may have left the exclusion list
+	}
 }
 
 // forgetLaneLocked removes a lane with nothing queued or in flight.

@@ -61,6 +61,13 @@ type WebhookStore interface {
 	// LookupWebhooks returns the webhooks with these ids, whoever owns them
 	// (for the dispatcher); missing ids are absent from the map.
 	LookupWebhooks(ctx context.Context, ids []int64) (map[int64]*Webhook, error)
+	// RecheckWebhooks answers which of these webhooks exist and are
+	// active now, from a read that begins after the call, each with its
+	// row's Version; the row itself only where known (a webhook id → a
+	// Version an earlier answer gave) does not hold that Version. So the
+	// dispatcher checks a row right before each request without opening
+	// every row again. Deleted and inactive ids are absent from the map.
+	RecheckWebhooks(ctx context.Context, ids []int64, known map[int64]uint64) (map[int64]WebhookVersion, error)
 }
 
 // EventTypeStore keeps the event types tenants registered. Built-in types

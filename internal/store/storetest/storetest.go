@@ -54,7 +54,7 @@ type Opener func(t *testing.T) hookd.Store
 // Run runs every conformance test as a parallel subtest, each on a store
 // of its own from open.
 func Run(t *testing.T, open Opener) {
-	groups := [][]test{webhookTests, eventTests, queueTests, logTests, statsTests, operationalTests, eraseTests}
+	groups := [][]test{webhookTests, eventTests, queueTests, logTests, statsTests, operationalTests, eraseTests, recheckTests}
 	for _, group := range groups {
 		for _, tc := range group {
 			t.Run(tc.name, func(t *testing.T) {
