@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/hookd/hookd/internal/hookd"
@@ -22,13 +21,14 @@ type counterDelta struct {
 	results          []hookd.RecordedAttempt // in order, for the webhook's health
 }
 
-// completeBatch records the owned results inside one transaction: one
-// UPDATE … FROM (VALUES …) per completeRowsPerUpdate deliveries, one
-// multi-row INSERT per 100 attempts, and one counters UPDATE per webhook
-// (with auto-disable), so a batch costs few statements on the one writer.
+// completeBatch records the owned results inside one transaction: an
+// UPDATE … FROM (VALUES …) of many deliveries, multi-row INSERTs of the
+// attempts (both prepared once, see multiRow), and one counters UPDATE
+// per webhook (with auto-disable), so a batch costs few statements on the
+// one writer.
 // It returns the operational events the results cause, for the caller to
 // store in the same transaction.
-func completeBatch(ctx context.Context, tx *sql.Tx, results []hookd.AttemptResult, owned []int, rules hookd.DeliveryRules) ([]hookd.OperationalEvent, error) {
+func completeBatch(ctx context.Context, tx *sql.Tx, w *writeStmts, results []hookd.AttemptResult, owned []int, rules hookd.DeliveryRules) ([]hookd.OperationalEvent, error) {
 	type completion struct {
 		state    hookd.DeliveryState
 		finished time.Time
@@ -45,35 +45,24 @@ func completeBatch(ctx context.Context, tx *sql.Tx, results []hookd.AttemptResul
 	rows := make(map[int64]updated, len(owned))
 	values := make([]any, 0, completeRowValues*min(len(owned), completeRowsPerUpdate))
 	flush := func() error {
-		if len(values) == 0 {
-			return nil
-		}
-		n := len(values) / completeRowValues
-		row := "(" + strings.TrimSuffix(strings.Repeat("?, ", completeRowValues), ", ") + ")"
-		// SET expressions read the row as it was; v.columnN are the VALUES
-		// in the order appended below.
-		q, err := tx.QueryContext(ctx, `UPDATE deliveries SET state = v.column2, attempts = attempts + 1,
-			next_attempt_at = v.column3, lease_token = NULL, lease_until = NULL, response_code = v.column4,
-			response_time_ms = v.column5, response_time_sum_ms = response_time_sum_ms + v.column5,
-			error_type = v.column6, updated_at = v.column7, completed_at = v.column8
-			FROM (VALUES `+strings.TrimSuffix(strings.Repeat(row+", ", n), ", ")+`) AS v
-			WHERE deliveries.id = v.column1 AND deliveries.state = 'pending'
-			RETURNING deliveries.id, deliveries.webhook_id, deliveries.attempts, deliveries.test,
-				deliveries.event_type, (SELECT e.id FROM events e WHERE e.seq = deliveries.event_seq)`, values...)
-		if err != nil {
-			return fmt.Errorf("sqlite: complete deliveries: %w", err)
-		}
-		defer q.Close()
-		for q.Next() {
-			var id int64
-			var u updated
-			if err := q.Scan(&id, &u.webhookID, &u.number, &u.test, &u.eventType, &u.eventID); err != nil {
-				return err
+		err := w.completeDeliveries.each(ctx, tx, values, func(st *sql.Stmt, values []any) error {
+			q, err := st.QueryContext(ctx, values...)
+			if err != nil {
+				return fmt.Errorf("sqlite: complete deliveries: %w", err)
 			}
-			rows[id] = u
-		}
+			defer q.Close()
+			for q.Next() {
+				var id int64
+				var u updated
+				if err := q.Scan(&id, &u.webhookID, &u.number, &u.test, &u.eventType, &u.eventID); err != nil {
+					return err
+				}
+				rows[id] = u
+			}
+			return q.Err()
+		})
 		values = values[:0]
-		return q.Err()
+		return err
 	}
 	queued := make(map[int64]bool, len(owned))
 	for _, i := range owned {
@@ -145,24 +134,21 @@ func completeBatch(ctx context.Context, tx *sql.Tx, results []hookd.AttemptResul
 		d.results = append(d.results, hookd.RecordedAttempt{Result: r, LogID: r.DeliveryID,
 			EventID: u.eventID, EventType: u.eventType, Attempts: u.number})
 	}
-	if err := insertAttempts(ctx, tx, attempts); err != nil {
+	err := w.insertAttempts.each(ctx, tx, attempts, func(st *sql.Stmt, values []any) error {
+		_, err := st.ExecContext(ctx, values...)
+		return err
+	})
+	if err != nil {
 		return nil, err
 	}
 	// The counters of every webhook of the batch are read and written
-	// with the same two statements: prepared once, not once a webhook.
-	read, err := tx.PrepareContext(ctx, readCounters)
-	if err != nil {
-		return nil, err
-	}
+	// with the same two statements.
+	read, write := tx.StmtContext(ctx, w.readCounters), tx.StmtContext(ctx, w.writeCounters)
 	defer read.Close()
-	write, err := tx.PrepareContext(ctx, writeCounters)
-	if err != nil {
-		return nil, err
-	}
 	defer write.Close()
 	var operational []hookd.OperationalEvent
 	for _, id := range order {
-		evs, err := applyCounters(ctx, tx, read, write, deltas[id], rules)
+		evs, err := applyCounters(ctx, tx, w, read, write, deltas[id], rules)
 		if err != nil {
 			return nil, err
 		}
@@ -194,34 +180,36 @@ const writeCounters = `UPDATE webhook_counters SET
 // error_type, updated_at, completed_at.
 const completeRowValues = 8
 
-// completeRowsPerUpdate bounds the deliveries of one UPDATE.
+// completeRowsPerUpdate bounds the deliveries of one UPDATE (a power of
+// two, see multiRow).
 const completeRowsPerUpdate = 256
+
+// completeDeliveriesQuery is completeBatch's UPDATE of n deliveries. SET
+// expressions read the row as it was; v.columnN are the VALUES in the
+// order completeBatch appends them.
+func completeDeliveriesQuery(n int) string {
+	return `UPDATE deliveries SET state = v.column2, attempts = attempts + 1,
+		next_attempt_at = v.column3, lease_token = NULL, lease_until = NULL, response_code = v.column4,
+		response_time_ms = v.column5, response_time_sum_ms = response_time_sum_ms + v.column5,
+		error_type = v.column6, updated_at = v.column7, completed_at = v.column8
+		FROM (VALUES ` + valuesRows(n, completeRowValues) + `) AS v
+		WHERE deliveries.id = v.column1 AND deliveries.state = 'pending'
+		RETURNING deliveries.id, deliveries.webhook_id, deliveries.attempts, deliveries.test,
+			deliveries.event_type, (SELECT e.id FROM events e WHERE e.seq = deliveries.event_seq)`
+}
 
 // attemptColumns is the number of values per attempts row.
 const attemptColumns = 9
 
-// insertAttempts inserts attempt rows with multi-row INSERTs.
-func insertAttempts(ctx context.Context, tx *sql.Tx, values []any) error {
-	const perStatement = 100
-	row := "(" + strings.TrimSuffix(strings.Repeat("?, ", attemptColumns), ", ") + ")"
-	for len(values) > 0 {
-		n := min(len(values)/attemptColumns, perStatement)
-		_, err := tx.ExecContext(ctx, `INSERT INTO attempts (delivery_id, number, started_at,
-			request_headers, response_code, response_body, response_time_ms, error_type, error_message)
-			VALUES `+strings.TrimSuffix(strings.Repeat(row+", ", n), ", "), values[:n*attemptColumns]...)
-		if err != nil {
-			return err
-		}
-		values = values[n*attemptColumns:]
-	}
-	return nil
-}
+// attemptRowsPerInsert bounds the rows of one attempts INSERT (a power of
+// two, see multiRow).
+const attemptRowsPerInsert = 128
 
 // applyCounters writes one webhook's counter changes and switches it off
 // when a result says so or its consecutive final failures reach the limit;
 // its health (hookd.WebhookHealth) says which operational events the
 // results cause, and those are returned.
-func applyCounters(ctx context.Context, tx *sql.Tx, read, write *sql.Stmt, d *counterDelta, rules hookd.DeliveryRules) ([]hookd.OperationalEvent, error) {
+func applyCounters(ctx context.Context, tx *sql.Tx, ws *writeStmts, read, write *sql.Stmt, d *counterDelta, rules hookd.DeliveryRules) ([]hookd.OperationalEvent, error) {
 	var health hookd.WebhookHealth
 	var failingSince sql.NullInt64
 	w := hookd.Webhook{ID: d.webhookID}
@@ -244,7 +232,8 @@ func applyCounters(ctx context.Context, tx *sql.Tx, read, write *sql.Stmt, d *co
 	if err != nil || health.DisableReason == "" {
 		return operational, err
 	}
-	_, err = tx.ExecContext(ctx, `UPDATE webhooks SET is_active = 0, disabled_reason = ?, updated_at = ?
-		WHERE id = ? AND is_active = 1`, health.DisableReason, d.finished, d.webhookID)
+	disable := tx.StmtContext(ctx, ws.disableWebhook)
+	defer disable.Close()
+	_, err = disable.ExecContext(ctx, health.DisableReason, d.finished, d.webhookID)
 	return operational, err
 }

@@ -253,11 +253,11 @@ func (s *Store) CompleteAttempts(ctx context.Context, results []hookd.AttemptRes
 	b.mu.Unlock()
 	var created []createdDelivery // operational events' deliveries
 	err := s.write(ctx, func(tx *sql.Tx) error {
-		operational, err := completeBatch(ctx, tx, results, owned, rules)
+		operational, err := completeBatch(ctx, tx, s.w, results, owned, rules)
 		if err != nil {
 			return err
 		}
-		created, err = insertOperational(ctx, tx, operational)
+		created, err = insertOperational(ctx, tx, s.w, operational)
 		return err
 	})
 	b.mu.Lock()

@@ -50,9 +50,10 @@ type Store struct {
 	writer *sql.DB // one connection: every write
 	reader *sql.DB // query-only pool: reads
 	leases *leaseBook
-	queue  *dueQueue // pending deliveries by due time; guarded by leases.mu
-	lock   *dbLock   // this process's ownership of the file
-	stmts  sync.Map  // query text -> *sql.Stmt on reader, prepared once (see readStmt)
+	queue  *dueQueue   // pending deliveries by due time; guarded by leases.mu
+	lock   *dbLock     // this process's ownership of the file
+	stmts  sync.Map    // query text -> *sql.Stmt on reader, prepared once (see readStmt)
+	w      *writeStmts // the hot writes' statements, prepared once on writer
 
 	stopCheckpoints chan struct{} // closed by Close
 	checkpointsDone chan struct{} // closed when the checkpointer stopped
@@ -125,6 +126,10 @@ func open(ctx context.Context, path string, opts Options) (*Store, error) {
 	if _, err := writer.ExecContext(ctx, "PRAGMA optimize=0x10002"); err != nil {
 		writer.Close()
 		return nil, fmt.Errorf("sqlite: optimize: %w", err)
+	}
+	if err := s.prepareWrites(ctx); err != nil {
+		writer.Close()
+		return nil, fmt.Errorf("sqlite: prepare: %w", err)
 	}
 	reader, err := sql.Open("sqlite", uri(path)+"?"+common+"&"+busyTimeout(10*time.Second)+"&_query_only=1")
 	if err != nil {
@@ -243,6 +248,9 @@ func (s *Store) Close() error {
 		// Keeps the planner's statistics fresh; cheap when nothing changed.
 		_, _ = s.writer.Exec("PRAGMA optimize")
 		var errs []error
+		if s.w != nil {
+			errs = append(errs, s.w.close())
+		}
 		s.stmts.Range(func(_, st any) bool {
 			errs = append(errs, st.(*sql.Stmt).Close())
 			return true
