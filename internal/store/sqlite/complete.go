@@ -158,10 +158,15 @@ func completeBatch(ctx context.Context, tx *sql.Tx, w *writeStmts, results []hoo
 }
 
 // readCounters reads a webhook's failure streak and what its operational
-// events name (applyCounters).
-const readCounters = `SELECT c.consecutive_failures, c.failed_attempts, c.failing_since,
+// events name (applyCounters). The webhook is read on its own (the
+// materialized CTE), looked up by id: in a join, statistics taken when
+// there were few webhooks made SQLite scan them all, for each webhook of
+// a batch.
+const readCounters = `WITH w AS MATERIALIZED (
+		SELECT tenant, user_id, name, url, kind, is_active FROM webhooks WHERE id = ?1)
+	SELECT c.consecutive_failures, c.failed_attempts, c.failing_since,
 	w.tenant, w.user_id, w.name, w.url, w.kind, w.is_active
-	FROM webhook_counters c JOIN webhooks w ON w.id = c.webhook_id WHERE c.webhook_id = ?`
+	FROM webhook_counters c, w WHERE c.webhook_id = ?1`
 
 // writeCounters adds a batch's outcomes to a webhook's counters
 // (applyCounters). SET expressions see the row as it was, so both CASEs
