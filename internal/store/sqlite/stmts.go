@@ -21,8 +21,8 @@ type writeStmts struct {
 	insertDeliveries   multiRow
 	insertEvents       multiRow
 	addPending         multiRow
+	writeCounters      multiRow
 	readCounters       *sql.Stmt
-	writeCounters      *sql.Stmt
 	disableWebhook     *sql.Stmt
 	webhookTenants     *sql.Stmt
 	recentEvent        *sql.Stmt
@@ -100,13 +100,15 @@ func (s *Store) prepareWrites(ctx context.Context) error {
 				webhooks_matched, integrations_matched, test, created_at) VALUES ` +
 				strings.TrimSuffix(strings.Repeat(row+", ", n), ", ") + " RETURNING id, seq"
 		}},
+		writeCounters: multiRow{columns: counterValues, maxRows: 64, text: writeCountersQuery},
 		// One webhook's pending count (or more at once, from the VALUES).
 		addPending: multiRow{columns: 2, maxRows: 64, text: func(n int) string {
 			return `UPDATE webhook_counters SET pending_count = pending_count + v.column2
 				FROM (VALUES ` + valuesRows(n, 2) + `) AS v WHERE webhook_counters.webhook_id = v.column1`
 		}},
 	}
-	for _, m := range []*multiRow{&w.completeDeliveries, &w.insertAttempts, &w.insertDeliveries, &w.insertEvents, &w.addPending} {
+	for _, m := range []*multiRow{&w.completeDeliveries, &w.insertAttempts, &w.insertDeliveries, &w.insertEvents,
+		&w.addPending, &w.writeCounters} {
 		if err := m.prepare(ctx, s.writer, &w.all); err != nil {
 			return errors.Join(err, w.close())
 		}
@@ -116,7 +118,6 @@ func (s *Store) prepareWrites(ctx context.Context) error {
 		query string
 	}{
 		{&w.readCounters, readCounters},
-		{&w.writeCounters, writeCounters},
 		{&w.disableWebhook, `UPDATE webhooks SET is_active = 0, disabled_reason = ?, updated_at = ?
 			WHERE id = ? AND is_active = 1`},
 		{&w.webhookTenants, "SELECT id, tenant FROM webhooks WHERE id IN (SELECT value FROM json_each(?))"},
