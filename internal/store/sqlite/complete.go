@@ -178,7 +178,7 @@ const completeRowValues = 8
 
 // completeRowsPerUpdate bounds the deliveries of one UPDATE (a power of
 // two, see multiRow).
-const completeRowsPerUpdate = 256
+const completeRowsPerUpdate = 64
 
 // completeDeliveriesQuery is completeBatch's UPDATE of n deliveries. SET
 // expressions read the row as it was; v.columnN are the VALUES in the
@@ -199,7 +199,7 @@ const attemptColumns = 9
 
 // attemptRowsPerInsert bounds the rows of one attempts INSERT (a power of
 // two, see multiRow).
-const attemptRowsPerInsert = 128
+const attemptRowsPerInsert = 64
 
 // applyCounters writes the webhooks' counter changes (deltas, in order)
 // and switches off each webhook a result says to or whose consecutive

@@ -44,7 +44,7 @@ func isUniqueViolation(err error) bool {
 
 // deliveryRowsPerInsert bounds the rows of one multi-row INSERT (a power
 // of two, see multiRow).
-const deliveryRowsPerInsert = 128
+const deliveryRowsPerInsert = 64
 
 // PublishEvents stores every event and one pending delivery per webhook
 // id in one transaction. Webhook ids that do not exist (any more) or
@@ -178,7 +178,7 @@ type publication struct {
 
 // eventRowsPerInsert bounds the events of one multi-row INSERT (a power of
 // two, see multiRow).
-const eventRowsPerInsert = 128
+const eventRowsPerInsert = 64
 
 // eventRowValues is the number of values per events row inserted.
 const eventRowValues = 10
