@@ -191,3 +191,54 @@ func BenchmarkPublishBatch(b *testing.B) {
 	}
 	b.ReportMetric(float64(n*len(ids))/b.Elapsed().Seconds(), "deliveries/s")
 }
+
+// BenchmarkClaimCompleteFanout publishes 200 events to 100 webhooks
+// (20,000 deliveries), then claims them in batches of 64 and completes
+// each batch in one call, as a fan-out: every batch names many webhooks.
+// It reports CPU per delivery over claim plus complete.
+func BenchmarkClaimCompleteFanout(b *testing.B) {
+	ctx := context.Background()
+	const webhooks, events, batch = 100, 200, 64
+	var cpu time.Duration
+	for b.Loop() {
+		b.StopTimer()
+		s := benchStore(b)
+		start := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+		owner := hookd.Owner{Tenant: "bench", User: "u"}
+		var ids []int64
+		for range webhooks {
+			ids = append(ids, benchWebhook(b, s, owner, start).ID)
+		}
+		var reqs []hookd.PublishRequest
+		for i := range events {
+			reqs = append(reqs, hookd.PublishRequest{WebhookIDs: ids, Event: hookd.Event{
+				ID: fmt.Sprintf("evt_%06d", i), Tenant: "bench", Type: "order.created",
+				Payload: json.RawMessage(`{"order_id":"ORD-1","amount":10}`), CreatedAt: start}})
+		}
+		if _, err := s.PublishEvents(ctx, reqs); err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		cpu0 := processCPU()
+		now := start.Add(time.Minute)
+		for done := 0; done < webhooks*events; {
+			claims, err := s.ClaimDeliveries(ctx, now, batch, time.Minute, nil)
+			if err != nil || len(claims) == 0 {
+				b.Fatalf("claimed %d after %d: %v", len(claims), done, err)
+			}
+			results := make([]hookd.AttemptResult, len(claims))
+			for i, c := range claims {
+				code := 200
+				results[i] = hookd.AttemptResult{DeliveryID: c.Delivery.ID, LeaseToken: c.LeaseToken, Success: true,
+					Attempt: hookd.Attempt{StartedAt: now, ResponseCode: &code, ResponseBody: "OK", ResponseTimeMs: 12,
+						RequestHeaders: map[string]string{"Content-Type": "application/json"}}}
+			}
+			if err := s.CompleteAttempts(ctx, results, hookd.DeliveryRules{AutoDisableAfter: 50}); err != nil {
+				b.Fatal(err)
+			}
+			done += len(claims)
+		}
+		cpu += processCPU() - cpu0
+	}
+	b.ReportMetric(float64(cpu.Microseconds())/float64(b.N*webhooks*events), "cpu-µs/delivery")
+}

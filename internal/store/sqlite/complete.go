@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/hookd/hookd/internal/hookd"
@@ -22,13 +21,14 @@ type counterDelta struct {
 	results          []hookd.RecordedAttempt // in order, for the webhook's health
 }
 
-// completeBatch records the owned results inside one transaction: one
-// UPDATE … FROM (VALUES …) per completeRowsPerUpdate deliveries, one
-// multi-row INSERT per 100 attempts, and one counters UPDATE per webhook
-// (with auto-disable), so a batch costs few statements on the one writer.
+// completeBatch records the owned results inside one transaction: an
+// UPDATE … FROM (VALUES …) of many deliveries, multi-row INSERTs of the
+// attempts (both prepared once, see multiRow), and one counters UPDATE
+// per webhook (with auto-disable), so a batch costs few statements on the
+// one writer.
 // It returns the operational events the results cause, for the caller to
 // store in the same transaction.
-func completeBatch(ctx context.Context, tx *sql.Tx, results []hookd.AttemptResult, owned []int, rules hookd.DeliveryRules) ([]hookd.OperationalEvent, error) {
+func completeBatch(ctx context.Context, tx *sql.Tx, w *writeStmts, results []hookd.AttemptResult, owned []int, rules hookd.DeliveryRules) ([]hookd.OperationalEvent, error) {
 	type completion struct {
 		state    hookd.DeliveryState
 		finished time.Time
@@ -45,35 +45,24 @@ func completeBatch(ctx context.Context, tx *sql.Tx, results []hookd.AttemptResul
 	rows := make(map[int64]updated, len(owned))
 	values := make([]any, 0, completeRowValues*min(len(owned), completeRowsPerUpdate))
 	flush := func() error {
-		if len(values) == 0 {
-			return nil
-		}
-		n := len(values) / completeRowValues
-		row := "(" + strings.TrimSuffix(strings.Repeat("?, ", completeRowValues), ", ") + ")"
-		// SET expressions read the row as it was; v.columnN are the VALUES
-		// in the order appended below.
-		q, err := tx.QueryContext(ctx, `UPDATE deliveries SET state = v.column2, attempts = attempts + 1,
-			next_attempt_at = v.column3, lease_token = NULL, lease_until = NULL, response_code = v.column4,
-			response_time_ms = v.column5, response_time_sum_ms = response_time_sum_ms + v.column5,
-			error_type = v.column6, updated_at = v.column7, completed_at = v.column8
-			FROM (VALUES `+strings.TrimSuffix(strings.Repeat(row+", ", n), ", ")+`) AS v
-			WHERE deliveries.id = v.column1 AND deliveries.state = 'pending'
-			RETURNING deliveries.id, deliveries.webhook_id, deliveries.attempts, deliveries.test,
-				deliveries.event_type, (SELECT e.id FROM events e WHERE e.seq = deliveries.event_seq)`, values...)
-		if err != nil {
-			return fmt.Errorf("sqlite: complete deliveries: %w", err)
-		}
-		defer q.Close()
-		for q.Next() {
-			var id int64
-			var u updated
-			if err := q.Scan(&id, &u.webhookID, &u.number, &u.test, &u.eventType, &u.eventID); err != nil {
-				return err
+		err := w.completeDeliveries.each(ctx, tx, values, func(st *sql.Stmt, values []any) error {
+			q, err := st.QueryContext(ctx, values...)
+			if err != nil {
+				return fmt.Errorf("sqlite: complete deliveries: %w", err)
 			}
-			rows[id] = u
-		}
+			defer q.Close()
+			for q.Next() {
+				var id int64
+				var u updated
+				if err := q.Scan(&id, &u.webhookID, &u.number, &u.test, &u.eventType, &u.eventID); err != nil {
+					return err
+				}
+				rows[id] = u
+			}
+			return q.Err()
+		})
 		values = values[:0]
-		return q.Err()
+		return err
 	}
 	queued := make(map[int64]bool, len(owned))
 	for _, i := range owned {
@@ -145,106 +134,142 @@ func completeBatch(ctx context.Context, tx *sql.Tx, results []hookd.AttemptResul
 		d.results = append(d.results, hookd.RecordedAttempt{Result: r, LogID: r.DeliveryID,
 			EventID: u.eventID, EventType: u.eventType, Attempts: u.number})
 	}
-	if err := insertAttempts(ctx, tx, attempts); err != nil {
-		return nil, err
-	}
-	// The counters of every webhook of the batch are read and written
-	// with the same two statements: prepared once, not once a webhook.
-	read, err := tx.PrepareContext(ctx, readCounters)
+	err := w.insertAttempts.each(ctx, tx, attempts, func(st *sql.Stmt, values []any) error {
+		_, err := st.ExecContext(ctx, values...)
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}
-	defer read.Close()
-	write, err := tx.PrepareContext(ctx, writeCounters)
-	if err != nil {
-		return nil, err
-	}
-	defer write.Close()
-	var operational []hookd.OperationalEvent
-	for _, id := range order {
-		evs, err := applyCounters(ctx, tx, read, write, deltas[id], rules)
-		if err != nil {
-			return nil, err
-		}
-		operational = append(operational, evs...)
-	}
-	return operational, nil
+	return applyCounters(ctx, tx, w, order, deltas, rules)
 }
 
-// readCounters reads a webhook's failure streak and what its operational
-// events name (applyCounters).
-const readCounters = `SELECT c.consecutive_failures, c.failed_attempts, c.failing_since,
+// readCounters reads the failure streaks of a JSON array of webhooks and
+// what their operational events name (applyCounters). Planned from
+// statistics taken when there were few webhooks, it may scan them all:
+// once a batch, not once a webhook.
+const readCounters = `SELECT c.webhook_id, c.consecutive_failures, c.failed_attempts, c.failing_since,
 	w.tenant, w.user_id, w.name, w.url, w.kind, w.is_active
-	FROM webhook_counters c JOIN webhooks w ON w.id = c.webhook_id WHERE c.webhook_id = ?`
+	FROM webhook_counters c JOIN webhooks w ON w.id = c.webhook_id
+	WHERE c.webhook_id IN (SELECT value FROM json_each(?))`
 
-// writeCounters adds a batch's outcomes to a webhook's counters
-// (applyCounters). SET expressions see the row as it was, so both CASEs
-// compare with the previous last_attempt_at.
-const writeCounters = `UPDATE webhook_counters SET
-	success_count = success_count + ?1, failure_count = failure_count + ?2,
-	pending_count = pending_count - ?1 - ?2,
-	response_time_total_ms = response_time_total_ms + ?3, response_samples = response_samples + ?4,
-	last_response_ms = CASE WHEN last_attempt_at IS NULL OR ?5 >= last_attempt_at THEN ?6 ELSE last_response_ms END,
-	last_attempt_at = CASE WHEN last_attempt_at IS NULL OR ?5 >= last_attempt_at THEN ?5 ELSE last_attempt_at END,
-	consecutive_failures = ?7, failed_attempts = ?9, failing_since = ?10
-	WHERE webhook_id = ?8`
+// counterValues is the number of values per webhook in writeCountersQuery.
+const counterValues = 10
+
+// writeCountersQuery adds a batch's outcomes to n webhooks' counters
+// (applyCounters); v.columnN are the values in applyCounters' order. SET
+// expressions see the row as it was, so both CASEs compare with the
+// previous last_attempt_at.
+func writeCountersQuery(n int) string {
+	return `UPDATE webhook_counters SET
+		success_count = success_count + v.column2, failure_count = failure_count + v.column3,
+		pending_count = pending_count - v.column2 - v.column3,
+		response_time_total_ms = response_time_total_ms + v.column4, response_samples = response_samples + v.column5,
+		last_response_ms = CASE WHEN last_attempt_at IS NULL OR v.column6 >= last_attempt_at THEN v.column7 ELSE last_response_ms END,
+		last_attempt_at = CASE WHEN last_attempt_at IS NULL OR v.column6 >= last_attempt_at THEN v.column6 ELSE last_attempt_at END,
+		consecutive_failures = v.column8, failed_attempts = v.column9, failing_since = v.column10
+		FROM (VALUES ` + valuesRows(n, counterValues) + `) AS v WHERE webhook_counters.webhook_id = v.column1`
+}
 
 // completeRowValues is the number of values per delivery in completeBatch's
 // UPDATE: id, state, next_attempt_at, response_code, response_time_ms,
 // error_type, updated_at, completed_at.
 const completeRowValues = 8
 
-// completeRowsPerUpdate bounds the deliveries of one UPDATE.
-const completeRowsPerUpdate = 256
+// completeRowsPerUpdate bounds the deliveries of one UPDATE (a power of
+// two, see multiRow).
+const completeRowsPerUpdate = 64
+
+// completeDeliveriesQuery is completeBatch's UPDATE of n deliveries. SET
+// expressions read the row as it was; v.columnN are the VALUES in the
+// order completeBatch appends them.
+func completeDeliveriesQuery(n int) string {
+	return `UPDATE deliveries SET state = v.column2, attempts = attempts + 1,
+		next_attempt_at = v.column3, lease_token = NULL, lease_until = NULL, response_code = v.column4,
+		response_time_ms = v.column5, response_time_sum_ms = response_time_sum_ms + v.column5,
+		error_type = v.column6, updated_at = v.column7, completed_at = v.column8
+		FROM (VALUES ` + valuesRows(n, completeRowValues) + `) AS v
+		WHERE deliveries.id = v.column1 AND deliveries.state = 'pending'
+		RETURNING deliveries.id, deliveries.webhook_id, deliveries.attempts, deliveries.test,
+			deliveries.event_type, (SELECT e.id FROM events e WHERE e.seq = deliveries.event_seq)`
+}
 
 // attemptColumns is the number of values per attempts row.
 const attemptColumns = 9
 
-// insertAttempts inserts attempt rows with multi-row INSERTs.
-func insertAttempts(ctx context.Context, tx *sql.Tx, values []any) error {
-	const perStatement = 100
-	row := "(" + strings.TrimSuffix(strings.Repeat("?, ", attemptColumns), ", ") + ")"
-	for len(values) > 0 {
-		n := min(len(values)/attemptColumns, perStatement)
-		_, err := tx.ExecContext(ctx, `INSERT INTO attempts (delivery_id, number, started_at,
-			request_headers, response_code, response_body, response_time_ms, error_type, error_message)
-			VALUES `+strings.TrimSuffix(strings.Repeat(row+", ", n), ", "), values[:n*attemptColumns]...)
-		if err != nil {
-			return err
-		}
-		values = values[n*attemptColumns:]
-	}
-	return nil
-}
+// attemptRowsPerInsert bounds the rows of one attempts INSERT (a power of
+// two, see multiRow).
+const attemptRowsPerInsert = 64
 
-// applyCounters writes one webhook's counter changes and switches it off
-// when a result says so or its consecutive final failures reach the limit;
-// its health (hookd.WebhookHealth) says which operational events the
-// results cause, and those are returned.
-func applyCounters(ctx context.Context, tx *sql.Tx, read, write *sql.Stmt, d *counterDelta, rules hookd.DeliveryRules) ([]hookd.OperationalEvent, error) {
-	var health hookd.WebhookHealth
-	var failingSince sql.NullInt64
-	w := hookd.Webhook{ID: d.webhookID}
-	err := read.QueryRowContext(ctx, d.webhookID).Scan(&health.Consecutive, &health.FailedAttempts, &failingSince,
-		&w.Owner.Tenant, &w.Owner.User, &w.Name, &w.URL, &w.Kind, &w.IsActive)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, nil // the webhook was deleted meanwhile
+// applyCounters writes the webhooks' counter changes (deltas, in order)
+// and switches off each webhook a result says to or whose consecutive
+// final failures reach the limit; its health (hookd.WebhookHealth) says
+// which operational events the results cause, and those are returned.
+// All the webhooks' counters are read with one statement and written
+// with few (multiRow), however many webhooks the batch names: a fan-out's
+// batches name many.
+func applyCounters(ctx context.Context, tx *sql.Tx, ws *writeStmts, order []int64, deltas map[int64]*counterDelta, rules hookd.DeliveryRules) ([]hookd.OperationalEvent, error) {
+	if len(order) == 0 {
+		return nil, nil
 	}
+	type current struct {
+		health  hookd.WebhookHealth
+		webhook hookd.Webhook
+	}
+	read := tx.StmtContext(ctx, ws.readCounters)
+	defer read.Close()
+	rows, err := read.QueryContext(ctx, jsonIDs(order))
 	if err != nil {
 		return nil, err
 	}
-	health.FailingSince = fromNullMs(failingSince)
-	var operational []hookd.OperationalEvent
-	for _, r := range d.results {
-		operational = append(operational, health.Record(&w, r, rules)...)
+	found := make(map[int64]*current, len(order))
+	for rows.Next() {
+		c := &current{}
+		var failingSince sql.NullInt64
+		w := &c.webhook
+		if err := rows.Scan(&w.ID, &c.health.Consecutive, &c.health.FailedAttempts, &failingSince,
+			&w.Owner.Tenant, &w.Owner.User, &w.Name, &w.URL, &w.Kind, &w.IsActive); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		c.health.FailingSince = fromNullMs(failingSince)
+		found[w.ID] = c
 	}
-	_, err = write.ExecContext(ctx,
-		d.success, d.failure, d.rtTotal, d.samples, d.lastAt, d.lastMs, health.Consecutive, d.webhookID,
-		health.FailedAttempts, msPtr(health.FailingSince))
-	if err != nil || health.DisableReason == "" {
+	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+		return nil, err
+	}
+	var operational []hookd.OperationalEvent
+	var writes []any
+	var disable []*counterDelta
+	var reasons []string
+	for _, id := range order {
+		c, ok := found[id]
+		if !ok {
+			continue // the webhook was deleted meanwhile
+		}
+		d, health := deltas[id], &c.health
+		for _, r := range d.results {
+			operational = append(operational, health.Record(&c.webhook, r, rules)...)
+		}
+		writes = append(writes, id, d.success, d.failure, d.rtTotal, d.samples, d.lastAt, d.lastMs,
+			health.Consecutive, health.FailedAttempts, msPtr(health.FailingSince))
+		if health.DisableReason != "" {
+			disable, reasons = append(disable, d), append(reasons, health.DisableReason)
+		}
+	}
+	err = ws.writeCounters.each(ctx, tx, writes, func(st *sql.Stmt, values []any) error {
+		_, err := st.ExecContext(ctx, values...)
+		return err
+	})
+	if err != nil || len(disable) == 0 {
 		return operational, err
 	}
-	_, err = tx.ExecContext(ctx, `UPDATE webhooks SET is_active = 0, disabled_reason = ?, updated_at = ?
-		WHERE id = ? AND is_active = 1`, health.DisableReason, d.finished, d.webhookID)
-	return operational, err
+	st := tx.StmtContext(ctx, ws.disableWebhook)
+	defer st.Close()
+	for i, d := range disable {
+		if _, err := st.ExecContext(ctx, reasons[i], d.finished, d.webhookID); err != nil {
+			return nil, err
+		}
+	}
+	return operational, nil
 }

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/hookd/hookd/internal/hookd"
@@ -43,8 +42,9 @@ func isUniqueViolation(err error) bool {
 	return e.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || e.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
 }
 
-// deliveryRowsPerInsert bounds the rows of one multi-row INSERT.
-const deliveryRowsPerInsert = 100
+// deliveryRowsPerInsert bounds the rows of one multi-row INSERT (a power
+// of two, see multiRow).
+const deliveryRowsPerInsert = 64
 
 // PublishEvents stores every event and one pending delivery per webhook
 // id in one transaction. Webhook ids that do not exist (any more) or
@@ -66,13 +66,12 @@ func (s *Store) PublishEvents(ctx context.Context, reqs []hookd.PublishRequest) 
 	var leased []hookd.Claim
 	var created []createdDelivery
 	err := s.write(ctx, func(tx *sql.Tx) error {
-		tenants, err := webhookTenants(ctx, tx, reqs)
+		tenants, err := webhookTenants(ctx, tx, s.w, reqs)
 		if err != nil {
 			return err
 		}
-		p := &publication{tx: tx, tenants: tenants, pending: map[int64]int64{},
-			reqs: reqs, results: results, inserts: map[int]*sql.Stmt{}}
-		defer p.close()
+		p := &publication{tx: tx, w: s.w, tenants: tenants, pending: map[int64]int64{},
+			reqs: reqs, results: results}
 		for i := range reqs {
 			if err := p.publish(ctx, i); err != nil {
 				return err
@@ -81,14 +80,12 @@ func (s *Store) PublishEvents(ctx context.Context, reqs []hookd.PublishRequest) 
 		if err := p.flush(ctx); err != nil {
 			return err
 		}
-		created, err = insertDeliveries(ctx, tx, p.deliveries)
+		created, err = insertDeliveries(ctx, tx, s.w, p.deliveries)
 		if err != nil {
 			return err
 		}
-		for id, n := range p.pending {
-			if _, err := tx.ExecContext(ctx, "UPDATE webhook_counters SET pending_count = pending_count + ? WHERE webhook_id = ?", n, id); err != nil {
-				return err
-			}
+		if err := s.w.addPendingCounts(ctx, tx, p.pending); err != nil {
+			return err
 		}
 		if leasing {
 			leased, err = s.leaseFresh(reqs, results, created)
@@ -170,17 +167,18 @@ func (s *Store) leaseFresh(reqs []hookd.PublishRequest, results []hookd.PublishR
 // publication is one PublishEvents transaction under way.
 type publication struct {
 	tx         *sql.Tx
-	inserts    map[int]*sql.Stmt // events INSERTs by row count, prepared on first use
-	tenants    map[int64]string  // of the webhooks the batch names
-	pending    map[int64]int64   // deliveries queued per webhook
-	deliveries []any             // deliveryRowValues values a row, to insert
+	w          *writeStmts
+	tenants    map[int64]string // of the webhooks the batch names
+	pending    map[int64]int64  // deliveries queued per webhook
+	deliveries []any            // deliveryRowValues values a row, to insert
 	reqs       []hookd.PublishRequest
 	results    []hookd.PublishResult
 	waiting    []int // requests without an idempotency key, not inserted yet
 }
 
-// eventRowsPerInsert bounds the events of one multi-row INSERT.
-const eventRowsPerInsert = 100
+// eventRowsPerInsert bounds the events of one multi-row INSERT (a power of
+// two, see multiRow).
+const eventRowsPerInsert = 64
 
 // eventRowValues is the number of values per events row inserted.
 const eventRowValues = 10
@@ -195,7 +193,7 @@ func (p *publication) publish(ctx context.Context, i int) error {
 		if err := p.flush(ctx); err != nil {
 			return err
 		}
-		first, err := recentEvent(ctx, p.tx, ev)
+		first, err := recentEvent(ctx, p.tx, p.w, ev)
 		if err != nil || first != nil {
 			p.results[i] = hookd.PublishResult{Event: deref(first), Duplicate: first != nil}
 			return err
@@ -208,10 +206,9 @@ func (p *publication) publish(ctx context.Context, i int) error {
 	if err := p.flush(ctx); err != nil || ev.IdempotencyKey == "" {
 		return err
 	}
-	_, err := p.tx.ExecContext(ctx, `INSERT INTO idempotency_keys (tenant, key, event_seq, created_at)
-		VALUES (?, ?, ?, ?) ON CONFLICT (tenant, key)
-		DO UPDATE SET event_seq = excluded.event_seq, created_at = excluded.created_at`,
-		ev.Tenant, ev.IdempotencyKey, p.results[i].Event.Seq, ms(ev.CreatedAt))
+	take := p.tx.StmtContext(ctx, p.w.takeIdempotencyKey)
+	defer take.Close()
+	_, err := take.ExecContext(ctx, ev.Tenant, ev.IdempotencyKey, p.results[i].Event.Seq, ms(ev.CreatedAt))
 	return err
 }
 
@@ -227,37 +224,28 @@ func (p *publication) flush(ctx context.Context) error {
 	if len(p.waiting) == 0 {
 		return nil
 	}
-	st := p.inserts[len(p.waiting)]
-	if st == nil {
-		const row = "(?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?)"
-		var err error
-		st, err = p.tx.PrepareContext(ctx, `INSERT INTO events (id, tenant, publisher, type, version,
-			payload, idempotency_key, webhooks_matched, integrations_matched, test, created_at) VALUES `+
-			strings.TrimSuffix(strings.Repeat(row+", ", len(p.waiting)), ", ")+" RETURNING id, seq")
-		if err != nil {
-			return err
-		}
-		p.inserts[len(p.waiting)] = st
-	}
 	values := make([]any, 0, len(p.waiting)*eventRowValues)
 	for _, i := range p.waiting {
 		values = append(values, eventValues(p.reqs[i].Event)...)
 	}
-	rows, err := st.QueryContext(ctx, values...)
-	if err != nil {
-		return p.insertError(err)
-	}
 	seqs := make(map[string]int64, len(p.waiting))
-	for rows.Next() {
-		var id string
-		var seq int64
-		if err := rows.Scan(&id, &seq); err != nil {
-			rows.Close()
+	err := p.w.insertEvents.each(ctx, p.tx, values, func(st *sql.Stmt, values []any) error {
+		rows, err := st.QueryContext(ctx, values...)
+		if err != nil {
 			return err
 		}
-		seqs[id] = seq
-	}
-	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+		for rows.Next() {
+			var id string
+			var seq int64
+			if err := rows.Scan(&id, &seq); err != nil {
+				rows.Close()
+				return err
+			}
+			seqs[id] = seq
+		}
+		return errors.Join(rows.Err(), rows.Close())
+	})
+	if err != nil {
 		return p.insertError(err)
 	}
 	for _, i := range p.waiting {
@@ -282,13 +270,6 @@ func (p *publication) insertError(err error) error {
 		return hookd.Errorf(hookd.EConflict, "event %s already exists", p.reqs[p.waiting[0]].Event.ID)
 	}
 	return hookd.Errorf(hookd.EConflict, "an event id of the batch already exists")
-}
-
-// close frees the statements the publication prepared.
-func (p *publication) close() {
-	for _, st := range p.inserts {
-		st.Close()
-	}
 }
 
 // stored records request i's event as inserted and queues its deliveries
@@ -321,7 +302,7 @@ func deref(ev *hookd.Event) hookd.Event {
 
 // webhookTenants returns the tenant of every existing webhook the
 // requests name.
-func webhookTenants(ctx context.Context, tx *sql.Tx, reqs []hookd.PublishRequest) (map[int64]string, error) {
+func webhookTenants(ctx context.Context, tx *sql.Tx, w *writeStmts, reqs []hookd.PublishRequest) (map[int64]string, error) {
 	seen := make(map[int64]bool)
 	var ids []int64
 	for _, r := range reqs {
@@ -332,35 +313,32 @@ func webhookTenants(ctx context.Context, tx *sql.Tx, reqs []hookd.PublishRequest
 			}
 		}
 	}
-	out := make(map[int64]string, len(ids))
-	for _, part := range chunks(ids, 500) {
-		rows, err := tx.QueryContext(ctx, "SELECT id, tenant FROM webhooks WHERE id IN ("+placeholders(len(part))+")", int64Args(part)...)
-		if err != nil {
-			return nil, err
-		}
-		for rows.Next() {
-			var id int64
-			var tenant string
-			if err := rows.Scan(&id, &tenant); err != nil {
-				rows.Close()
-				return nil, err
-			}
-			out[id] = tenant
-		}
-		if err := rows.Close(); err != nil {
-			return nil, err
-		}
+	st := tx.StmtContext(ctx, w.webhookTenants)
+	defer st.Close()
+	rows, err := st.QueryContext(ctx, jsonIDs(ids))
+	if err != nil {
+		return nil, err
 	}
-	return out, nil
+	defer rows.Close()
+	out := make(map[int64]string, len(ids))
+	for rows.Next() {
+		var id int64
+		var tenant string
+		if err := rows.Scan(&id, &tenant); err != nil {
+			return nil, err
+		}
+		out[id] = tenant
+	}
+	return out, rows.Err()
 }
 
 // recentEvent returns the event that took ev's idempotency key within the
 // window before ev.CreatedAt, or nil.
-func recentEvent(ctx context.Context, tx *sql.Tx, ev hookd.Event) (*hookd.Event, error) {
+func recentEvent(ctx context.Context, tx *sql.Tx, w *writeStmts, ev hookd.Event) (*hookd.Event, error) {
 	var keyAt int64
-	row := tx.QueryRowContext(ctx, `SELECT k.created_at, `+eventColumns+`
-		FROM idempotency_keys k JOIN events e ON e.seq = k.event_seq
-		WHERE k.tenant = ? AND k.key = ?`, ev.Tenant, ev.IdempotencyKey)
+	st := tx.StmtContext(ctx, w.recentEvent)
+	defer st.Close()
+	row := st.QueryRowContext(ctx, ev.Tenant, ev.IdempotencyKey)
 	first, err := scanEvent(scanPrefix{row: row, first: &keyAt})
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
@@ -392,22 +370,15 @@ func (p scanPrefix) Scan(dest ...any) error {
 const deliveryRowValues = 7
 
 // insertDeliveries queues the pending deliveries of a whole publish, with
-// multi-row INSERTs of deliveryRowsPerInsert rows; the full-size statement
-// is prepared once, so SQLite parses at most two statements however many
-// events the publish holds. It reports the rows it made, for the due
-// queue and the publisher's leases.
-func insertDeliveries(ctx context.Context, tx *sql.Tx, values []any) ([]createdDelivery, error) {
-	stmt := func(rows int) string {
-		row := "(?, ?, ?, ?, 'pending', ?, ?, ?)"
-		return `INSERT INTO deliveries (tenant, webhook_id, event_seq, event_type, state,
-			next_attempt_at, created_at, updated_at) VALUES ` + strings.TrimSuffix(strings.Repeat(row+", ", rows), ", ") +
-			" RETURNING id, webhook_id, event_seq, next_attempt_at"
-	}
+// multi-row INSERTs of up to deliveryRowsPerInsert rows prepared once
+// (multiRow). It reports the rows it made, for the due queue and the
+// publisher's leases.
+func insertDeliveries(ctx context.Context, tx *sql.Tx, w *writeStmts, values []any) ([]createdDelivery, error) {
 	created := make([]createdDelivery, 0, len(values)/deliveryRowValues)
-	run := func(st *sql.Stmt, values []any) error {
+	err := w.insertDeliveries.each(ctx, tx, values, func(st *sql.Stmt, values []any) error {
 		rows, err := st.QueryContext(ctx, values...)
 		if err != nil {
-			return err
+			return fmt.Errorf("sqlite: queue deliveries: %w", err)
 		}
 		defer rows.Close()
 		for rows.Next() {
@@ -418,21 +389,9 @@ func insertDeliveries(ctx context.Context, tx *sql.Tx, values []any) ([]createdD
 			created = append(created, c)
 		}
 		return rows.Err()
-	}
-	const full = deliveryRowsPerInsert * deliveryRowValues
-	for len(values) > 0 {
-		n := min(len(values), full)
-		st, err := tx.PrepareContext(ctx, stmt(n/deliveryRowValues))
-		if err != nil {
-			return nil, err
-		}
-		for ; len(values) >= n; values = values[n:] { // every full chunk, or the rest once
-			if err := run(st, values[:n]); err != nil {
-				st.Close()
-				return nil, fmt.Errorf("sqlite: queue deliveries: %w", err)
-			}
-		}
-		st.Close()
+	})
+	if err != nil {
+		return nil, err
 	}
 	return created, nil
 }

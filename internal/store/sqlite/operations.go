@@ -17,7 +17,7 @@ import (
 // They are stored like test sends (test = 1) as far as the tenant's
 // stream goes: they belong to one user, and streams are tenant-wide. It
 // returns the new deliveries, for the due queue once committed.
-func insertOperational(ctx context.Context, tx *sql.Tx, events []hookd.OperationalEvent) ([]createdDelivery, error) {
+func insertOperational(ctx context.Context, tx *sql.Tx, w *writeStmts, events []hookd.OperationalEvent) ([]createdDelivery, error) {
 	if len(events) == 0 {
 		return nil, nil
 	}
@@ -63,16 +63,11 @@ func insertOperational(ctx context.Context, tx *sql.Tx, events []hookd.Operation
 			pending[w.ID]++
 		}
 	}
-	created, err := insertDeliveries(ctx, tx, deliveries)
+	created, err := insertDeliveries(ctx, tx, w, deliveries)
 	if err != nil {
 		return nil, err
 	}
-	for id, n := range pending {
-		if _, err := tx.ExecContext(ctx, "UPDATE webhook_counters SET pending_count = pending_count + ? WHERE webhook_id = ?", n, id); err != nil {
-			return nil, err
-		}
-	}
-	return created, nil
+	return created, w.addPendingCounts(ctx, tx, pending)
 }
 
 // subscribers returns the owner's active webhooks and integrations with

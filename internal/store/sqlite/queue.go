@@ -99,9 +99,13 @@ func (s *Store) claimPicked(ctx context.Context, picked []poppedEntry, token str
 		ids[i] = p.id
 		byID[p.id] = append(byID[p.id], p)
 	}
+	// The webhook's is_active comes from a subquery, not a join: planned
+	// from statistics taken when there were few webhooks, the join scanned
+	// them all for each delivery; the subquery looks it up by id.
 	st, err := s.readStmt(ctx, `SELECT d.id, d.tenant, d.webhook_id, d.event_seq, d.event_type, d.attempts,
-		d.next_attempt_at, d.created_at, d.updated_at, d.state, w.is_active
-		FROM deliveries d LEFT JOIN webhooks w ON w.id = d.webhook_id
+		d.next_attempt_at, d.created_at, d.updated_at, d.state,
+		(SELECT w.is_active FROM webhooks w WHERE w.id = d.webhook_id)
+		FROM deliveries d
 		WHERE d.id IN (SELECT value FROM json_each(?)) ORDER BY d.next_attempt_at, d.id`)
 	if err != nil {
 		return nil, nil, err
@@ -253,11 +257,11 @@ func (s *Store) CompleteAttempts(ctx context.Context, results []hookd.AttemptRes
 	b.mu.Unlock()
 	var created []createdDelivery // operational events' deliveries
 	err := s.write(ctx, func(tx *sql.Tx) error {
-		operational, err := completeBatch(ctx, tx, results, owned, rules)
+		operational, err := completeBatch(ctx, tx, s.w, results, owned, rules)
 		if err != nil {
 			return err
 		}
-		created, err = insertOperational(ctx, tx, operational)
+		created, err = insertOperational(ctx, tx, s.w, operational)
 		return err
 	})
 	b.mu.Lock()
