@@ -1,10 +1,13 @@
 package webhook
 
 import (
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -100,4 +103,54 @@ func TestSendFollowsChangesOfTheWebhook(t *testing.T) {
 			t.Errorf("%s: stored X-Tenant %q, want %q", st.name, s, wantStored)
 		}
 	}
+}
+
+// TestFanOutReusesConnections: deliveries to many webhooks on one
+// host:port, from as many senders at once as hookd runs by default, go
+// over kept-alive connections: each sender needs about one, not one a
+// delivery. (A connection can be dialled while another is on its way
+// back to the pool, hence the factor of two.)
+func TestFanOutReusesConnections(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	dials := 0
+	recv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+	}))
+	recv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			mu.Lock()
+			dials++
+			mu.Unlock()
+		}
+	}
+	recv.Start()
+	defer recv.Close()
+	const senders, webhooks, events = 64, 100, 10
+	client := outbound.NewClient(outbound.NewTransport(&outbound.Guard{AllowPrivate: true}, 10*time.Second, 0), 10*time.Second)
+	d := New(&outbound.Sender{Client: client, UserAgent: "hookd/test", Now: time.Now})
+	ev := &hookd.Event{ID: "evt_1", Type: "order.created", Payload: []byte(`{"a":1}`), CreatedAt: time.Now()}
+	jobs := make(chan int)
+	var wg sync.WaitGroup
+	for range senders {
+		wg.Go(func() {
+			for i := range jobs {
+				wh := &hookd.Webhook{ID: int64(i % webhooks), URL: fmt.Sprintf("%s/hooks/%d", recv.URL, i%webhooks), Secret: "s"}
+				if out := d.Send(t.Context(), wh, destination.Message{Event: ev, DeliveryID: int64(i)}); !out.Success {
+					t.Errorf("delivery %d: %+v", i, out.Attempt)
+				}
+			}
+		})
+	}
+	for i := range webhooks * events {
+		jobs <- i
+	}
+	close(jobs)
+	wg.Wait()
+	mu.Lock()
+	defer mu.Unlock()
+	if dials > 2*senders {
+		t.Errorf("%d connections dialled for %d deliveries from %d senders", dials, webhooks*events, senders)
+	}
+	t.Logf("%d connections for %d deliveries", dials, webhooks*events)
 }
