@@ -179,7 +179,11 @@ func (m *Message) target() *Target {
 // delivery headers and both signatures. The HTTP request carries them;
 // a message broker destination sends them as message headers.
 func (s *Sender) Headers(m Message, now time.Time) http.Header {
-	h, _ := m.target().headers(&m, s.UserAgent, now, false)
+	t := m.Target
+	if t == nil {
+		t = newHeaderTarget(m.Headers, m.Secret, m.PreviousSecret, nil)
+	}
+	h, _ := t.headers(&m, s.UserAgent, now, false)
 	return h
 }
 

@@ -59,16 +59,23 @@ var canonicalOwn = ownHeaderNames[:6]
 // (any case) are masked in the stored attempt like those
 // hookd.SensitiveHeader matches.
 func NewTarget(rawURL string, headers map[string]string, secret, previous string, sensitive []string) *Target {
-	t := &Target{sensitive: slices.Clone(sensitive), current: newSigningKey(secret)}
-	if previous != "" {
-		t.previous = newSigningKey(previous)
-	}
+	t := newHeaderTarget(headers, secret, previous, sensitive)
 	// As http.NewRequest does: the URL parsed, an empty port dropped.
 	if u, err := url.Parse(rawURL); err != nil {
 		t.urlErr = err
 	} else {
 		u.Host = strings.TrimSuffix(u.Host, ":")
 		t.url = u
+	}
+	return t
+}
+
+// newHeaderTarget is a Target for headers only (a message broker's), with
+// no URL.
+func newHeaderTarget(headers map[string]string, secret, previous string, sensitive []string) *Target {
+	t := &Target{sensitive: slices.Clone(sensitive), current: newSigningKey(secret)}
+	if previous != "" {
+		t.previous = newSigningKey(previous)
 	}
 	// Sorted, so that two names of one canonical form resolve the same
 	// way every time (the later wins, as with repeated Sets).
