@@ -60,6 +60,13 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		// GOGC set in the environment wins.
 		debug.SetGCPercent(defaultGOGC)
 	}
+	if os.Getenv("GOMEMLIMIT") == "" && os.Getenv("GOGC") == "" {
+		// Either set in the environment leaves the trade to the runtime.
+		limitCtx, stopLimit := context.WithCancel(ctx)
+		limited := make(chan struct{})
+		go func() { defer close(limited); governMemory(limitCtx) }()
+		defer func() { stopLimit(); <-limited }()
+	}
 	// Listen first: a start that fails here (port taken) leaves no new
 	// database, key file or development secret behind.
 	ln, err := net.Listen("tcp", cfg.Addr)
@@ -115,6 +122,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 
 	guard := &outbound.Guard{AllowPrivate: cfg.AllowPrivateTargets, Allowed: cfg.AllowedTargets, Log: log}
 	transport := outbound.NewTransport(guard, cfg.DeliveryTimeout, 0)
+	// Every sender may hold a connection to one host (many webhooks of
+	// one receiver): the pool keeps them all, so none is dialled again.
+	transport.MaxIdleConnsPerHost = max(transport.MaxIdleConnsPerHost, cfg.Workers)
 	sender := &outbound.Sender{Client: outbound.NewClient(transport, cfg.DeliveryTimeout), UserAgent: "hookd/" + version, Now: clock}
 	// Integrations send through the same guarded client as webhooks.
 	providers := builtin.Registry(integrations.Deps{Client: sender.Client, UserAgent: sender.UserAgent, Now: clock, MailchimpAPIBase: cfg.MailchimpAPIBase})

@@ -18,7 +18,24 @@ var sensitiveWords = []string{
 // sensitiveWords. hookd's own signature headers are not: a webhook cannot
 // set them, and each signs one message only.
 func SensitiveHeader(name string) bool {
-	n := strings.ToLower(name)
+	if !isASCII(name) {
+		return sensitiveLower(strings.ToLower(name))
+	}
+	// It runs for every header of every delivery: an ASCII name (any
+	// valid one) is matched without making a lower-case copy.
+	if strings.EqualFold(name, "x-webhook-signature") || strings.EqualFold(name, "webhook-signature") {
+		return false
+	}
+	for _, w := range sensitiveWords {
+		if containsLowerASCII(name, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// sensitiveLower is SensitiveHeader of a lower-case name.
+func sensitiveLower(n string) bool {
 	switch n {
 	case "x-webhook-signature", "webhook-signature":
 		return false
@@ -27,6 +44,34 @@ func SensitiveHeader(name string) bool {
 		if strings.Contains(n, w) {
 			return true
 		}
+	}
+	return false
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
+
+// containsLowerASCII reports whether the ASCII string s, lowered,
+// contains w, which is lower-case.
+func containsLowerASCII(s, w string) bool {
+next:
+	for i := 0; i+len(w) <= len(s); i++ {
+		for j := 0; j < len(w); j++ {
+			c := s[i+j]
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			if c != w[j] {
+				continue next
+			}
+		}
+		return true
 	}
 	return false
 }

@@ -1,6 +1,9 @@
 package hookd
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestSensitiveHeader(t *testing.T) {
 	t.Parallel()
@@ -23,6 +26,24 @@ func TestSensitiveHeader(t *testing.T) {
 	got := MaskHeaders(map[string]string{"X-My-Header": "v", "X-Key": "k", "X-Other": "o"}, "X-MY-HEADER")
 	if got["X-My-Header"] != Masked || got["X-Key"] != Masked || got["X-Other"] != "o" {
 		t.Errorf("MaskHeaders = %v", got)
+	}
+}
+
+// TestSensitiveHeaderMatchesLowered: the ASCII names matched in place get
+// the answer of the same name lowered first.
+func TestSensitiveHeaderMatchesLowered(t *testing.T) {
+	t.Parallel()
+	for _, name := range []string{
+		"", "K", "KEY", "xKeY", "X-Webhook-Signaturex", "X-WEBHOOK-SIGNATURE", "WebHook-Signature",
+		"tokenx", "X-TOKE", "PassWd", "X-Sess1on", "Bearer-", "-hmac-", "Jwt", "X-Xsrf", "abcdefghijklmnopqrstuvwxyz0123456789",
+		"X-Request-Id", "Content-Type", "User-Agent", "X-Webhook-Delivery",
+	} {
+		if got, want := SensitiveHeader(name), sensitiveLower(strings.ToLower(name)); got != want {
+			t.Errorf("SensitiveHeader(%q) = %v, lowered %v", name, got, want)
+		}
+	}
+	if !SensitiveHeader("X-\u212Aey") { // KELVIN SIGN lowers to k
+		t.Error("a non-ASCII name is matched lowered")
 	}
 }
 

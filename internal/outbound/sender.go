@@ -6,7 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"strconv"
+	"sync"
 	"time"
 
 	"github.com/hookd/hookd/internal/hookd"
@@ -14,7 +14,7 @@ import (
 
 // Response bodies are read up to maxReadBody and stored up to
 // hookd.MaxStoredResponseBody (docs/api.md §6).
-const maxReadBody = 64 << 10
+const maxReadBody int64 = 64 << 10
 
 // Message is one HTTP request to make for a delivery.
 type Message struct {
@@ -31,6 +31,11 @@ type Message struct {
 	// Client, when set, sends this message instead of the Sender's own
 	// (one that presents a client certificate, say).
 	Client *http.Client
+	// Target, when set, is URL, Headers and both secrets made ready once
+	// for many messages (NewTarget from the same values): Send takes
+	// them from it, and still signs with the previous secret only while
+	// PreviousSecret is set.
+	Target *Target
 }
 
 // Outcome is what one attempt found.
@@ -107,23 +112,23 @@ func appendJSONString(b []byte, s string) []byte {
 // Send makes one attempt. It never returns an error: failures are
 // classified into the Outcome.
 func (s *Sender) Send(ctx context.Context, m Message) Outcome {
+	t := m.target()
 	now := s.Now()
-	h := s.Headers(m, now)
-	out := Outcome{Attempt: hookd.Attempt{StartedAt: now}}
+	h, stored := t.headers(&m, s.UserAgent, now, m.Auth == nil)
+	out := Outcome{Attempt: hookd.Attempt{StartedAt: now, RequestHeaders: stored}}
 	if m.Auth != nil {
-		if err := m.Auth.Authorize(ctx, h); err != nil {
-			out.Attempt.RequestHeaders = flatten(h)
+		err := m.Auth.Authorize(ctx, h)
+		out.Attempt.RequestHeaders = t.flatten(h)
+		if err != nil {
 			out.Attempt.ErrorType, out.Attempt.ErrorMessage = hookd.ErrTypeAuth, authMessage(err)
 			return out
 		}
 	}
-	out.Attempt.RequestHeaders = flatten(h)
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, m.URL, bytes.NewReader(m.Body))
-	if err != nil {
-		out.Attempt.ErrorType, out.Attempt.ErrorMessage = hookd.ErrTypeConnection, "invalid URL: "+err.Error()
+	if t.urlErr != nil {
+		out.Attempt.ErrorType, out.Attempt.ErrorMessage = hookd.ErrTypeConnection, "invalid URL: "+t.urlErr.Error()
 		return out
 	}
-	req.Header = h
+	req := t.request(ctx, h, m.Body)
 	client := s.Client
 	if m.Client != nil {
 		client = m.Client
@@ -138,7 +143,7 @@ func (s *Sender) Send(ctx context.Context, m Message) Outcome {
 		}
 		if fresh {
 			again := req.Clone(ctx)
-			again.Body, _ = req.GetBody() // a bytes.Reader's: never fails
+			again.Body, _ = req.GetBody() // never fails
 			start = time.Now()
 			resp, body, err = do(client, again)
 		}
@@ -148,7 +153,7 @@ func (s *Sender) Send(ctx context.Context, m Message) Outcome {
 		code := resp.StatusCode
 		out.Status = code
 		out.Attempt.ResponseCode = &code
-		out.Attempt.ResponseBody = hookd.StoredResponseBody(body)
+		out.Attempt.ResponseBody = body
 		if HonorsRetryAfter(code) {
 			out.RetryAfter = ParseRetryAfter(resp.Header.Get("Retry-After"), s.Now())
 		}
@@ -161,54 +166,84 @@ func (s *Sender) Send(ctx context.Context, m Message) Outcome {
 	return out
 }
 
+// target is m's Target, made for this message alone when it has none.
+func (m *Message) target() *Target {
+	if m.Target != nil {
+		return m.Target
+	}
+	return NewTarget(m.URL, m.Headers, m.Secret, m.PreviousSecret, nil)
+}
+
 // Headers builds the headers of m's attempt at now (docs/api.md §6):
 // content type, user agent, the webhook's own headers, the event, id and
 // delivery headers and both signatures. The HTTP request carries them;
 // a message broker destination sends them as message headers.
 func (s *Sender) Headers(m Message, now time.Time) http.Header {
-	xSig, whSig := SignatureHeaders(m.EventID, now, m.Body, m.Secret, m.PreviousSecret)
-	h := make(http.Header, len(m.Headers)+9)
-	for k, v := range m.Headers {
-		h.Set(k, v)
+	t := m.Target
+	if t == nil {
+		t = newHeaderTarget(m.Headers, m.Secret, m.PreviousSecret, nil)
 	}
-	h.Set("Content-Type", "application/json")
-	h.Set("User-Agent", s.UserAgent)
-	h.Set("X-Webhook-Event", m.EventType)
-	h.Set("X-Webhook-ID", m.EventID)
-	h.Set("X-Webhook-Delivery", strconv.FormatInt(m.DeliveryID, 10))
-	h.Set("X-Webhook-Signature", xSig)
-	// Standard Webhooks header names are lower-case; set them verbatim.
-	h["webhook-id"] = []string{m.EventID}
-	h["webhook-timestamp"] = []string{strconv.FormatInt(now.Unix(), 10)}
-	h["webhook-signature"] = []string{whSig}
+	h, _ := t.headers(&m, s.UserAgent, now, false)
 	return h
 }
 
-// do sends req and reads the answer's body up to maxReadBody.
-func do(client *http.Client, req *http.Request) (*http.Response, []byte, error) {
-	resp, err := client.Do(req)
-	if err != nil {
-		return resp, nil, err
+// request is the POST of body with headers h to t's URL. It is built by
+// hand, not with http.NewRequest, so the URL parsed once serves every
+// delivery (the client and transport only read it).
+func (t *Target) request(ctx context.Context, h http.Header, body []byte) *http.Request {
+	r := &requestBody{body: body}
+	r.Reset(body)
+	req := http.Request{
+		Method: http.MethodPost, URL: t.url, Host: t.url.Host,
+		Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
+		Header: h, Body: r, ContentLength: int64(len(body)),
+		// So the transport can send it again on a kept-alive connection
+		// the receiver had closed.
+		GetBody: r.again,
 	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxReadBody))
-	// Drain a little more so the connection can be reused, then close.
-	_, _ = io.CopyN(io.Discard, resp.Body, maxReadBody)
-	resp.Body.Close()
-	return resp, body, err
+	return req.WithContext(ctx)
 }
 
-// flatten turns headers into the stored form, secrets masked.
-func flatten(h http.Header) map[string]string {
-	out := make(map[string]string, len(h))
-	for k, vs := range h {
-		v := ""
-		if len(vs) > 0 {
-			v = vs[0]
-		}
-		if hookd.SensitiveHeader(k) {
-			v = hookd.Masked
-		}
-		out[k] = v
+// requestBody is a request's body that can be read afresh.
+type requestBody struct {
+	bytes.Reader
+	body []byte
+}
+
+func (*requestBody) Close() error { return nil }
+
+func (r *requestBody) again() (io.ReadCloser, error) {
+	return io.NopCloser(bytes.NewReader(r.body)), nil
+}
+
+// readBufs hold the part of a response body an attempt keeps, and the
+// byte after it that tells whether the body had to be cut.
+var readBufs = sync.Pool{New: func() any { return new([hookd.MaxStoredResponseBody + 1]byte) }}
+
+// do sends req and returns the answer's body as stored
+// (hookd.StoredResponseBody). It reads no more than maxReadBody, and
+// drains as much again so that the connection can be reused.
+func do(client *http.Client, req *http.Request) (*http.Response, string, error) {
+	resp, err := client.Do(req)
+	if err != nil {
+		return resp, "", err
 	}
-	return out
+	defer resp.Body.Close()
+	buf := readBufs.Get().(*[hookd.MaxStoredResponseBody + 1]byte)
+	n, err := io.ReadFull(resp.Body, buf[:])
+	body := hookd.StoredResponseBody(buf[:n])
+	readBufs.Put(buf)
+	switch err {
+	case io.EOF, io.ErrUnexpectedEOF:
+		return resp, body, nil
+	case nil:
+	default:
+		return resp, body, err
+	}
+	// The rest, up to maxReadBody, is read for its errors as well.
+	if _, err = io.CopyN(io.Discard, resp.Body, maxReadBody-int64(n)); err == io.EOF {
+		return resp, body, nil
+	}
+	_, _ = io.CopyN(io.Discard, resp.Body, maxReadBody)
+	return resp, body, err
 }

@@ -19,15 +19,16 @@ const Kind = ""
 // Destination sends webhook deliveries. Every failure may be retried (a
 // receiver's owner can fix it), so its outcomes are never Permanent.
 type Destination struct {
-	sender *outbound.Sender
-	auth   *authCache
+	sender  *outbound.Sender
+	auth    *authCache
+	targets *targetCache
 }
 
 var _ destination.Destination = (*Destination)(nil)
 
 // New returns the webhook destination, sending with sender.
 func New(sender *outbound.Sender) *Destination {
-	return &Destination{sender: sender, auth: newAuthCache(sender.Client, sender.Now)}
+	return &Destination{sender: sender, auth: newAuthCache(sender.Client, sender.Now), targets: newTargetCache(sender.Now)}
 }
 
 // Send posts m's event body, signed with the webhook's secret (and its
@@ -35,6 +36,9 @@ func New(sender *outbound.Sender) *Destination {
 // wh.Auth says (docs/api.md §12).
 func (d *Destination) Send(ctx context.Context, wh *hookd.Webhook, m destination.Message) outbound.Outcome {
 	msg := Message(wh, m, d.sender.Now())
+	// The target masks the webhook's own sensitive headers too, before
+	// the attempt is stored.
+	msg.Target = d.targets.forWebhook(wh)
 	if wh.Auth != nil {
 		auth, client, err := d.auth.forWebhook(wh)
 		if err != nil {
@@ -43,11 +47,7 @@ func (d *Destination) Send(ctx context.Context, wh *hookd.Webhook, m destination
 		}
 		msg.Auth, msg.Client = auth, client
 	}
-	out := d.sender.Send(ctx, msg)
-	// The sender masks what the general rule matches; the webhook's own
-	// sensitive headers are masked here, before the attempt is stored.
-	hookd.MaskHeadersInPlace(out.Attempt.RequestHeaders, wh.SensitiveHeaders...)
-	return out
+	return d.sender.Send(ctx, msg)
 }
 
 // Message is what an attempt at now sends for m to the user's webhook wh,
