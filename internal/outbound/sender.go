@@ -196,7 +196,11 @@ func (t *Target) request(ctx context.Context, h http.Header, body []byte) *http.
 	req := http.Request{
 		Method: http.MethodPost, URL: t.url, Host: t.url.Host,
 		Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
-		Header: h, Body: r, ContentLength: int64(len(body)),
+		// A *bytes.Reader in io.NopCloser is a body net/http knows is in
+		// memory: it writes headers and body in one write. Any other
+		// type has its headers flushed alone first, a second write and
+		// segment per delivery.
+		Header: h, Body: io.NopCloser(&r.Reader), ContentLength: int64(len(body)),
 		// So the transport can send it again on a kept-alive connection
 		// the receiver had closed.
 		GetBody: r.again,
@@ -209,8 +213,6 @@ type requestBody struct {
 	bytes.Reader
 	body []byte
 }
-
-func (*requestBody) Close() error { return nil }
 
 func (r *requestBody) again() (io.ReadCloser, error) {
 	return io.NopCloser(bytes.NewReader(r.body)), nil
