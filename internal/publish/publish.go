@@ -54,8 +54,24 @@ type commitBatch struct {
 	done    chan struct{}
 }
 
-// maxGroupEvents bounds the events the committer writes in one transaction.
-const maxGroupEvents = 500
+// rows is how many rows b's requests write: an event and its deliveries each.
+func (b *commitBatch) rows() int {
+	n := len(b.reqs)
+	for _, r := range b.reqs {
+		n += len(r.WebhookIDs)
+	}
+	return n
+}
+
+// maxGroupEvents bounds the events the committer writes in one
+// transaction, and maxGroupRows its rows (events and deliveries): a
+// publish that fans out to many webhooks fills a transaction alone, so
+// its deliveries go out while the next publish is written instead of
+// waiting for both.
+const (
+	maxGroupEvents = 500
+	maxGroupRows   = 2000
+)
 
 // groupWait bounds how long the committer holds a transaction open for
 // publishes that are coming (see gather).
@@ -110,7 +126,7 @@ func (p *Publisher) committer() {
 }
 
 // gather returns first with the publishes queued behind it, up to
-// maxGroupEvents events, and their count of events.
+// maxGroupEvents events and maxGroupRows rows, and their count of events.
 //
 // A transaction costs much more than an event in it, so when publishes
 // are on their way it waits for them, up to groupWait: for the Publish
@@ -121,9 +137,9 @@ func (p *Publisher) committer() {
 // more CPU for them; a lone publisher never waits.
 func (p *Publisher) gather(first *commitBatch, shared bool) ([]*commitBatch, int) {
 	group := []*commitBatch{first}
-	n := len(first.reqs)
+	n, rows := len(first.reqs), first.rows()
 	var timeout <-chan time.Time
-	for n < maxGroupEvents {
+	for n < maxGroupEvents && rows < maxGroupRows {
 		var b *commitBatch
 		var ok bool
 		select {
@@ -150,6 +166,7 @@ func (p *Publisher) gather(first *commitBatch, shared bool) ([]*commitBatch, int
 		}
 		group = append(group, b)
 		n += len(b.reqs)
+		rows += b.rows()
 	}
 	return group, n
 }

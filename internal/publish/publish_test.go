@@ -115,3 +115,25 @@ func TestCompact(t *testing.T) {
 		}
 	}
 }
+
+// A publish that fans out to many webhooks fills a transaction alone;
+// small ones queued behind each other share one.
+func TestGatherBoundsRows(t *testing.T) {
+	t.Parallel()
+	batch := func(webhooks int) *commitBatch {
+		return &commitBatch{reqs: []hookd.PublishRequest{{WebhookIDs: make([]int64, webhooks)}}}
+	}
+	p := &Publisher{commits: make(chan *commitBatch, 8), left: make(chan struct{}, 1)}
+	p.commits <- batch(10)
+	p.commits <- batch(10)
+	if group, n := p.gather(batch(10), false); len(group) != 3 || n != 3 {
+		t.Fatalf("small publishes: a group of %d batches and %d events, want 3 and 3", len(group), n)
+	}
+	p.commits <- batch(10)
+	if group, _ := p.gather(batch(maxGroupRows-1), false); len(group) != 1 {
+		t.Fatalf("a publish of %d rows was grouped with %d more", maxGroupRows, len(group)-1)
+	}
+	if group, _ := p.gather(<-p.commits, false); len(group) != 1 {
+		t.Fatalf("the publish left behind came in a group of %d", len(group))
+	}
+}
