@@ -85,6 +85,10 @@ func (s *Store) ClaimDeliveries(ctx context.Context, now time.Time, limit int, l
 // only while the result's lease token is still the row's), updates the
 // log rows that kept their lease, inserts their attempts, and locks the
 // webhooks' counters in id order, answering their consecutive failures.
+// The results travel on with the queue rows they kept (done, again), so
+// the log rows are found by primary key from those: a join back to r,
+// whose row count the planner cannot see through the CTEs, could be a
+// nested loop reading the whole batch once per result.
 const completeQuery = `WITH r AS (
 		SELECT * FROM unnest($1::bigint[], $2::uuid[], $3::text[], $4::timestamptz[], $5::int[], $6::bigint[],
 			$7::text[], $8::timestamptz[], $9::timestamptz[], $10::jsonb[], $11::text[], $12::text[])
@@ -92,27 +96,26 @@ const completeQuery = `WITH r AS (
 	), done AS (
 		DELETE FROM delivery_queue q USING r
 		WHERE q.delivery_id = ANY($1) AND q.delivery_id = r.id AND q.lease_token = r.tok AND r.state <> 'pending'
-		RETURNING q.delivery_id
+		RETURNING r.*
 	), again AS (
 		UPDATE delivery_queue q SET next_attempt_at = r.next_at, lease_token = NULL
 		FROM r WHERE q.delivery_id = ANY($1) AND q.delivery_id = r.id AND q.lease_token = r.tok
 		AND r.state = 'pending'
-		RETURNING q.delivery_id
+		RETURNING r.*
 	), d AS (
-		UPDATE deliveries d SET state = r.state, attempts = d.attempts + 1, response_code = r.code,
-			response_time_ms = r.rt, response_time_sum_ms = d.response_time_sum_ms + r.rt,
-			error_type = r.error_type, updated_at = r.finished,
-			completed_at = CASE WHEN r.state = 'pending' THEN NULL ELSE r.finished END
-		FROM r, (SELECT id, error_type FROM deliveries WHERE id = ANY($1)) o
-		WHERE d.id = ANY(ARRAY(SELECT delivery_id FROM done UNION ALL SELECT delivery_id FROM again))
-		AND d.id = r.id AND o.id = r.id AND d.state = 'pending'
+		UPDATE deliveries d SET state = x.state, attempts = d.attempts + 1, response_code = x.code,
+			response_time_ms = x.rt, response_time_sum_ms = d.response_time_sum_ms + x.rt,
+			error_type = x.error_type, updated_at = x.finished,
+			completed_at = CASE WHEN x.state = 'pending' THEN NULL ELSE x.finished END
+		FROM (SELECT * FROM done UNION ALL SELECT * FROM again) x, deliveries o
+		WHERE d.id = x.id AND o.id = x.id AND d.state = 'pending'
 		RETURNING d.id, d.webhook_id, d.attempts, d.test, d.created_at, d.event_type,
-			o.error_type AS old_error_type, d.response_time_sum_ms, d.event_seq
+			o.error_type AS old_error_type, d.response_time_sum_ms, d.event_seq,
+			x.started, x.headers, x.code, x.body, x.rt, x.error_type AS new_error_type, x.error_message
 	), a AS (
 		INSERT INTO attempts (delivery_id, number, started_at, request_headers, response_code,
 			response_body, response_time_ms, error_type, error_message)
-		SELECT d.id, d.attempts, r.started, r.headers, r.code, r.body, r.rt, r.error_type, r.error_message
-		FROM d JOIN r ON r.id = d.id
+		SELECT id, attempts, started, headers, code, body, rt, new_error_type, error_message FROM d
 	), c AS (
 		SELECT c.webhook_id, c.consecutive_failures, c.failed_attempts, c.failing_since,
 			w.tenant, w.user_id, w.name, w.url, w.kind, w.is_active
