@@ -16,9 +16,7 @@ import (
 // lets claimers on every node take disjoint rows without waiting, and a
 // row another claimer leased after this statement's snapshot is re-checked
 // (its next_attempt_at moved to the lease end) and left out. It answers
-// each delivery with its event. The "= ANY(ARRAY(...))" condition keeps
-// the update on primary-key lookups whatever the planner estimates for
-// the CTE: a hash join would read the whole queue.
+// each delivery with its event.
 const claimQuery = `WITH c AS (
 		SELECT delivery_id, next_attempt_at AS due FROM delivery_queue
 		WHERE next_attempt_at <= $1 AND webhook_id <> ALL($2::bigint[])
@@ -26,7 +24,54 @@ const claimQuery = `WITH c AS (
 		ORDER BY next_attempt_at, delivery_id
 		LIMIT $3
 		FOR UPDATE SKIP LOCKED
-	), u AS (
+	)` + claimLease
+
+// claimWindowQuery is claimQuery for a claim that leaves webhooks out: it
+// looks at the first $6 due rows only, so that an excluded webhook's
+// backlog ahead of the others' rows is not read whole; when that comes
+// back short, claimByWebhookQuery looks further.
+const claimWindowQuery = `WITH c AS (
+		SELECT delivery_id, next_attempt_at AS due FROM delivery_queue
+		WHERE delivery_id = ANY(ARRAY(SELECT delivery_id FROM delivery_queue WHERE next_attempt_at <= $1
+			ORDER BY next_attempt_at, delivery_id LIMIT $6))
+		AND next_attempt_at <= $1 AND webhook_id <> ALL($2::bigint[])
+		AND webhook_id NOT IN (SELECT id FROM webhooks WHERE NOT is_active)
+		ORDER BY next_attempt_at, delivery_id
+		LIMIT $3
+		FOR UPDATE SKIP LOCKED
+	)` + claimLease
+
+// claimByWebhookQuery is claimQuery for a claim that leaves webhooks out,
+// webhook by webhook: it walks the webhooks that have queue rows
+// (delivery_queue_webhook, one index probe each), and takes the oldest
+// due rows of those not left out. Its cost follows the webhooks claimed
+// for, however long the excluded webhooks' backlog.
+const claimByWebhookQuery = `WITH RECURSIVE w AS (
+		(SELECT webhook_id FROM delivery_queue ORDER BY webhook_id LIMIT 1)
+		UNION ALL
+		SELECT (SELECT q.webhook_id FROM delivery_queue q WHERE q.webhook_id > w.webhook_id
+			ORDER BY q.webhook_id LIMIT 1)
+		FROM w WHERE w.webhook_id IS NOT NULL
+	), due AS (
+		SELECT x.delivery_id FROM w, LATERAL (
+			SELECT q.delivery_id, q.next_attempt_at FROM delivery_queue q
+			WHERE q.webhook_id = w.webhook_id AND q.next_attempt_at <= $1
+			ORDER BY q.next_attempt_at, q.delivery_id LIMIT $3) x
+		WHERE w.webhook_id <> ALL($2::bigint[])
+		AND w.webhook_id NOT IN (SELECT id FROM webhooks WHERE NOT is_active)
+		ORDER BY x.next_attempt_at, x.delivery_id LIMIT $3
+	), c AS (
+		SELECT delivery_id, next_attempt_at AS due FROM delivery_queue
+		WHERE delivery_id = ANY(ARRAY(SELECT delivery_id FROM due)) AND next_attempt_at <= $1
+		ORDER BY next_attempt_at, delivery_id
+		FOR UPDATE SKIP LOCKED
+	)` + claimLease
+
+// claimLease leases the rows c picked until $5 with the token $4 and
+// answers them. The "= ANY(ARRAY(...))" condition keeps the update on
+// primary-key lookups whatever the planner estimates for the CTE: a hash
+// join would read the whole queue.
+const claimLease = `, u AS (
 		UPDATE delivery_queue q SET lease_token = $4, next_attempt_at = $5
 		FROM c WHERE q.delivery_id = ANY(ARRAY(SELECT delivery_id FROM c)) AND q.delivery_id = c.delivery_id
 		RETURNING q.delivery_id, c.due
@@ -34,6 +79,10 @@ const claimQuery = `WITH c AS (
 	SELECT d.id, d.webhook_id, d.event_type, d.attempts, u.due, d.created_at, d.updated_at, ` + eventColumns + `
 	FROM u JOIN deliveries d ON d.id = u.delivery_id JOIN events e ON e.seq = d.event_seq
 	ORDER BY u.due, d.id`
+
+// claimWindow is how many due rows, per row wanted, claimWindowQuery
+// looks at.
+const claimWindow = 4
 
 // ClaimDeliveries leases up to limit pending deliveries due at now, oldest
 // due first, until now+lease. All claims of one call share a lease token.
@@ -53,7 +102,36 @@ func (s *Store) ClaimDeliveries(ctx context.Context, now time.Time, limit int, l
 	if exclude == nil {
 		exclude = []int64{}
 	}
-	rows, err := s.pool.Query(ctx, claimQuery, now, exclude, limit, token, until)
+	if len(exclude) == 0 {
+		return s.claim(ctx, claimQuery, now, exclude, limit, token, until)
+	}
+	// Leaving webhooks out: first the oldest due rows, then, when they
+	// hold too few of the others', webhook by webhook.
+	claims, err := s.claim(ctx, claimWindowQuery, now, exclude, limit, token, until, limit*claimWindow)
+	if err != nil || len(claims) == limit {
+		return claims, err
+	}
+	more, err := s.claim(ctx, claimByWebhookQuery, now, exclude, limit-len(claims), token, until)
+	if err != nil {
+		// The first claims hold their leases: answer them, the error
+		// will come again at the next claim.
+		return claims, nil
+	}
+	claims = append(claims, more...)
+	sort.SliceStable(claims, func(i, j int) bool {
+		a, b := claims[i].Delivery, claims[j].Delivery
+		if !a.NextAttemptAt.Equal(*b.NextAttemptAt) {
+			return a.NextAttemptAt.Before(*b.NextAttemptAt)
+		}
+		return a.ID < b.ID
+	})
+	return claims, nil
+}
+
+// claim runs one of the claim queries and reads its claims.
+func (s *Store) claim(ctx context.Context, query string, now time.Time, exclude []int64, limit int, token string, until time.Time, extra ...any) ([]hookd.Claim, error) {
+	args := append([]any{now, exclude, limit, token, until}, extra...)
+	rows, err := s.pool.Query(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
