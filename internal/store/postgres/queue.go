@@ -256,7 +256,8 @@ type held struct {
 // failed for good), the webhook's counters, and auto-disable. A result
 // whose lease token is no longer the delivery's is skipped entirely, and
 // so is a repeat of a delivery earlier in the batch. Two statements do it
-// whatever the batch size.
+// whatever the batch size, in two round trips (BEGIN rides with the
+// first, COMMIT with the second) unless operational events are stored.
 func (s *Store) CompleteAttempts(ctx context.Context, results []hookd.AttemptResult, rules hookd.DeliveryRules) error {
 	batch := make([]*hookd.AttemptResult, 0, len(results))
 	seen := make(map[int64]bool, len(results))
@@ -277,9 +278,13 @@ func (s *Store) CompleteAttempts(ctx context.Context, results []hookd.AttemptRes
 	}
 	churn := 0
 	defer func() { s.noteQueueChurn(churn) }()
-	return s.inTx(ctx, func(tx pgx.Tx) error {
-		rows, err := tx.Query(ctx, completeQuery, args...)
+	return s.inPipelinedTx(ctx, func(t *pipelinedTx) error {
+		b := &pgx.Batch{}
+		b.Queue(completeQuery, args...)
+		br := t.send(ctx, b, false)
+		rows, err := br.Query()
 		if err != nil {
+			br.Close()
 			return err
 		}
 		got := make(map[int64]held, len(batch))
@@ -291,23 +296,33 @@ func (s *Store) CompleteAttempts(ctx context.Context, results []hookd.AttemptRes
 			got[id] = h
 			return nil
 		})
+		if cerr := br.Close(); err == nil {
+			err = cerr
+		}
 		if err != nil {
 			return fmt.Errorf("postgres: complete deliveries: %w", err)
 		}
 		tally := tallyCounters(batch, got, rules)
 		churn = len(got)
-		if len(tally.ids) == 0 {
-			return nil
+		// The counters go with COMMIT unless operational events need
+		// their owners' subscriptions read first.
+		b = &pgx.Batch{}
+		if len(tally.ids) > 0 {
+			b.Queue(countersQuery, tally.args()...)
+			if !tally.stats.empty() {
+				b.Queue(addStats, tally.stats.args()...)
+			}
 		}
-		b := &pgx.Batch{}
-		b.Queue(countersQuery, tally.args()...)
-		if !tally.stats.empty() {
-			b.Queue(addStats, tally.stats.args()...)
+		if len(tally.operational) == 0 {
+			return t.send(ctx, b, true).Close()
 		}
-		if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		if err := t.send(ctx, b, false).Close(); err != nil {
 			return err
 		}
-		return insertOperational(ctx, tx, tally.operational)
+		if err := insertOperational(ctx, t, tally.operational); err != nil {
+			return err
+		}
+		return t.send(ctx, &pgx.Batch{}, true).Close()
 	})
 }
 
