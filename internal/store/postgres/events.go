@@ -71,15 +71,16 @@ type publication struct {
 // increase in commit order within a tenant (streams resume by it without
 // gaps) and idempotency keys hold across nodes. Webhooks queued for are
 // key-share locked, so a concurrent DeleteWebhook waits and cancels what
-// was queued. Everything is written in two round trips: the locks and
-// lookups, then one statement inserting events, deliveries, queue rows
-// and keys from arrays, pipelined with the counters' update.
+// was queued. Everything is written in two round trips: BEGIN with the
+// locks and lookups, then one statement inserting events, deliveries,
+// queue rows and keys from arrays, pipelined with the counters' update
+// and COMMIT.
 func (s *Store) PublishEvents(ctx context.Context, reqs []hookd.PublishRequest) ([]hookd.PublishResult, error) {
 	if len(reqs) == 0 {
 		return []hookd.PublishResult{}, nil
 	}
 	var results []hookd.PublishResult
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
+	err := s.inPipelinedTx(ctx, func(tx *pipelinedTx) error {
 		p := &publication{reqs: reqs, results: make([]hookd.PublishResult, len(reqs)),
 			keys: map[tenantKey]keyHolder{}, dupOf: map[int]int{}}
 		if err := p.lookUp(ctx, tx); err != nil {
@@ -102,7 +103,7 @@ func (s *Store) PublishEvents(ctx context.Context, reqs []hookd.PublishRequest) 
 
 // lookUp takes the tenants' publish locks, then reads the webhooks, keys
 // and event ids the batch names, in one round trip.
-func (p *publication) lookUp(ctx context.Context, tx pgx.Tx) error {
+func (p *publication) lookUp(ctx context.Context, tx *pipelinedTx) error {
 	tenantSet := map[string]bool{}
 	var webhookIDs []int64
 	var keyTenants, keyNames, eventIDs []string
@@ -137,7 +138,7 @@ func (p *publication) lookUp(ctx context.Context, tx pgx.Tx) error {
 		WHERE k.tenant = ANY($1) AND k.key = ANY($2)
 		AND (k.tenant, k.key) IN (SELECT * FROM unnest($1::text[], $2::text[]))`, keyTenants, keyNames)
 	b.Queue("SELECT id FROM events WHERE id = ANY($1)", eventIDs)
-	br := tx.SendBatch(ctx, b)
+	br := tx.send(ctx, b, false) // BEGIN goes with it
 	defer br.Close()
 	if p.lockLater == nil {
 		for range tenants {
@@ -314,10 +315,10 @@ func uniqueStrings(ss []string) []string {
 }
 
 // write stores the new events and fills in the results.
-func (p *publication) write(ctx context.Context, tx pgx.Tx) error {
+func (p *publication) write(ctx context.Context, tx *pipelinedTx) error {
 	if len(p.fresh) == 0 {
 		p.fillDuplicates()
-		return nil
+		return tx.send(ctx, &pgx.Batch{}, true).Close()
 	}
 	n := len(p.fresh)
 	ids, tenants, publishers := make([]string, n), make([]string, n), make([]string, n)
@@ -379,7 +380,7 @@ func (p *publication) write(ctx context.Context, tx pgx.Tx) error {
 	b.Queue(publishInsert, ids, tenants, publishers, types, versions, payloads, keys, wm, im, at,
 		deliveryEvents, deliveryHooks, keyed, leasedEvents, leasedUntil, token)
 	b.Queue(notifyPublished, uniqueStrings(tenants))
-	br := tx.SendBatch(ctx, b)
+	br := tx.send(ctx, b, true) // and COMMIT: answered before PublishEvents returns
 	defer br.Close()
 	for range p.lockLater {
 		if _, err := br.Exec(); err != nil {

@@ -48,7 +48,7 @@ const operationalInsert = `WITH ev AS (
 // one pending delivery to each. An event nobody takes is not stored.
 // The recipients' counters are locked (addPending) before their stats
 // rows are written, as every writer of delivery_stats does.
-func insertOperational(ctx context.Context, tx pgx.Tx, events []hookd.OperationalEvent) error {
+func insertOperational(ctx context.Context, tx batcher, events []hookd.OperationalEvent) error {
 	if len(events) == 0 {
 		return nil
 	}
@@ -109,7 +109,7 @@ func insertOperational(ctx context.Context, tx pgx.Tx, events []hookd.Operationa
 
 // subscribers returns the owner's active webhooks and integrations with
 // their subscriptions only.
-func subscribers(ctx context.Context, tx pgx.Tx, owner hookd.Owner) ([]*hookd.Webhook, error) {
+func subscribers(ctx context.Context, tx batcher, owner hookd.Owner) ([]*hookd.Webhook, error) {
 	rows, err := tx.Query(ctx, `SELECT id, kind, events FROM webhooks
 		WHERE tenant = $1 AND user_id = $2 AND is_active ORDER BY id`, owner.Tenant, owner.User)
 	if err != nil {

@@ -16,9 +16,7 @@ import (
 // lets claimers on every node take disjoint rows without waiting, and a
 // row another claimer leased after this statement's snapshot is re-checked
 // (its next_attempt_at moved to the lease end) and left out. It answers
-// each delivery with its event. The "= ANY(ARRAY(...))" condition keeps
-// the update on primary-key lookups whatever the planner estimates for
-// the CTE: a hash join would read the whole queue.
+// each delivery with its event.
 const claimQuery = `WITH c AS (
 		SELECT delivery_id, next_attempt_at AS due FROM delivery_queue
 		WHERE next_attempt_at <= $1 AND webhook_id <> ALL($2::bigint[])
@@ -26,7 +24,54 @@ const claimQuery = `WITH c AS (
 		ORDER BY next_attempt_at, delivery_id
 		LIMIT $3
 		FOR UPDATE SKIP LOCKED
-	), u AS (
+	)` + claimLease
+
+// claimWindowQuery is claimQuery for a claim that leaves webhooks out: it
+// looks at the first $6 due rows only, so that an excluded webhook's
+// backlog ahead of the others' rows is not read whole; when that comes
+// back short, claimByWebhookQuery looks further.
+const claimWindowQuery = `WITH c AS (
+		SELECT delivery_id, next_attempt_at AS due FROM delivery_queue
+		WHERE delivery_id = ANY(ARRAY(SELECT delivery_id FROM delivery_queue WHERE next_attempt_at <= $1
+			ORDER BY next_attempt_at, delivery_id LIMIT $6))
+		AND next_attempt_at <= $1 AND webhook_id <> ALL($2::bigint[])
+		AND webhook_id NOT IN (SELECT id FROM webhooks WHERE NOT is_active)
+		ORDER BY next_attempt_at, delivery_id
+		LIMIT $3
+		FOR UPDATE SKIP LOCKED
+	)` + claimLease
+
+// claimByWebhookQuery is claimQuery for a claim that leaves webhooks out,
+// webhook by webhook: it walks the webhooks that have queue rows
+// (delivery_queue_webhook, one index probe each), and takes the oldest
+// due rows of those not left out. Its cost follows the webhooks claimed
+// for, however long the excluded webhooks' backlog.
+const claimByWebhookQuery = `WITH RECURSIVE w AS (
+		(SELECT webhook_id FROM delivery_queue ORDER BY webhook_id LIMIT 1)
+		UNION ALL
+		SELECT (SELECT q.webhook_id FROM delivery_queue q WHERE q.webhook_id > w.webhook_id
+			ORDER BY q.webhook_id LIMIT 1)
+		FROM w WHERE w.webhook_id IS NOT NULL
+	), due AS (
+		SELECT x.delivery_id FROM w, LATERAL (
+			SELECT q.delivery_id, q.next_attempt_at FROM delivery_queue q
+			WHERE q.webhook_id = w.webhook_id AND q.next_attempt_at <= $1
+			ORDER BY q.next_attempt_at, q.delivery_id LIMIT $3) x
+		WHERE w.webhook_id <> ALL($2::bigint[])
+		AND w.webhook_id NOT IN (SELECT id FROM webhooks WHERE NOT is_active)
+		ORDER BY x.next_attempt_at, x.delivery_id LIMIT $3
+	), c AS (
+		SELECT delivery_id, next_attempt_at AS due FROM delivery_queue
+		WHERE delivery_id = ANY(ARRAY(SELECT delivery_id FROM due)) AND next_attempt_at <= $1
+		ORDER BY next_attempt_at, delivery_id
+		FOR UPDATE SKIP LOCKED
+	)` + claimLease
+
+// claimLease leases the rows c picked until $5 with the token $4 and
+// answers them. The "= ANY(ARRAY(...))" condition keeps the update on
+// primary-key lookups whatever the planner estimates for the CTE: a hash
+// join would read the whole queue.
+const claimLease = `, u AS (
 		UPDATE delivery_queue q SET lease_token = $4, next_attempt_at = $5
 		FROM c WHERE q.delivery_id = ANY(ARRAY(SELECT delivery_id FROM c)) AND q.delivery_id = c.delivery_id
 		RETURNING q.delivery_id, c.due
@@ -34,6 +79,10 @@ const claimQuery = `WITH c AS (
 	SELECT d.id, d.webhook_id, d.event_type, d.attempts, u.due, d.created_at, d.updated_at, ` + eventColumns + `
 	FROM u JOIN deliveries d ON d.id = u.delivery_id JOIN events e ON e.seq = d.event_seq
 	ORDER BY u.due, d.id`
+
+// claimWindow is how many due rows, per row wanted, claimWindowQuery
+// looks at.
+const claimWindow = 4
 
 // ClaimDeliveries leases up to limit pending deliveries due at now, oldest
 // due first, until now+lease. All claims of one call share a lease token.
@@ -53,7 +102,36 @@ func (s *Store) ClaimDeliveries(ctx context.Context, now time.Time, limit int, l
 	if exclude == nil {
 		exclude = []int64{}
 	}
-	rows, err := s.pool.Query(ctx, claimQuery, now, exclude, limit, token, until)
+	if len(exclude) == 0 {
+		return s.claim(ctx, claimQuery, now, exclude, limit, token, until)
+	}
+	// Leaving webhooks out: first the oldest due rows, then, when they
+	// hold too few of the others', webhook by webhook.
+	claims, err := s.claim(ctx, claimWindowQuery, now, exclude, limit, token, until, limit*claimWindow)
+	if err != nil || len(claims) == limit {
+		return claims, err
+	}
+	more, err := s.claim(ctx, claimByWebhookQuery, now, exclude, limit-len(claims), token, until)
+	if err != nil {
+		// The first claims hold their leases: answer them, the error
+		// will come again at the next claim.
+		return claims, nil
+	}
+	claims = append(claims, more...)
+	sort.SliceStable(claims, func(i, j int) bool {
+		a, b := claims[i].Delivery, claims[j].Delivery
+		if !a.NextAttemptAt.Equal(*b.NextAttemptAt) {
+			return a.NextAttemptAt.Before(*b.NextAttemptAt)
+		}
+		return a.ID < b.ID
+	})
+	return claims, nil
+}
+
+// claim runs one of the claim queries and reads its claims.
+func (s *Store) claim(ctx context.Context, query string, now time.Time, exclude []int64, limit int, token string, until time.Time, extra ...any) ([]hookd.Claim, error) {
+	args := append([]any{now, exclude, limit, token, until}, extra...)
+	rows, err := s.pool.Query(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -85,6 +163,10 @@ func (s *Store) ClaimDeliveries(ctx context.Context, now time.Time, limit int, l
 // only while the result's lease token is still the row's), updates the
 // log rows that kept their lease, inserts their attempts, and locks the
 // webhooks' counters in id order, answering their consecutive failures.
+// The results travel on with the queue rows they kept (done, again), so
+// the log rows are found by primary key from those: a join back to r,
+// whose row count the planner cannot see through the CTEs, could be a
+// nested loop reading the whole batch once per result.
 const completeQuery = `WITH r AS (
 		SELECT * FROM unnest($1::bigint[], $2::uuid[], $3::text[], $4::timestamptz[], $5::int[], $6::bigint[],
 			$7::text[], $8::timestamptz[], $9::timestamptz[], $10::jsonb[], $11::text[], $12::text[])
@@ -92,27 +174,26 @@ const completeQuery = `WITH r AS (
 	), done AS (
 		DELETE FROM delivery_queue q USING r
 		WHERE q.delivery_id = ANY($1) AND q.delivery_id = r.id AND q.lease_token = r.tok AND r.state <> 'pending'
-		RETURNING q.delivery_id
+		RETURNING r.*
 	), again AS (
 		UPDATE delivery_queue q SET next_attempt_at = r.next_at, lease_token = NULL
 		FROM r WHERE q.delivery_id = ANY($1) AND q.delivery_id = r.id AND q.lease_token = r.tok
 		AND r.state = 'pending'
-		RETURNING q.delivery_id
+		RETURNING r.*
 	), d AS (
-		UPDATE deliveries d SET state = r.state, attempts = d.attempts + 1, response_code = r.code,
-			response_time_ms = r.rt, response_time_sum_ms = d.response_time_sum_ms + r.rt,
-			error_type = r.error_type, updated_at = r.finished,
-			completed_at = CASE WHEN r.state = 'pending' THEN NULL ELSE r.finished END
-		FROM r, (SELECT id, error_type FROM deliveries WHERE id = ANY($1)) o
-		WHERE d.id = ANY(ARRAY(SELECT delivery_id FROM done UNION ALL SELECT delivery_id FROM again))
-		AND d.id = r.id AND o.id = r.id AND d.state = 'pending'
+		UPDATE deliveries d SET state = x.state, attempts = d.attempts + 1, response_code = x.code,
+			response_time_ms = x.rt, response_time_sum_ms = d.response_time_sum_ms + x.rt,
+			error_type = x.error_type, updated_at = x.finished,
+			completed_at = CASE WHEN x.state = 'pending' THEN NULL ELSE x.finished END
+		FROM (SELECT * FROM done UNION ALL SELECT * FROM again) x, deliveries o
+		WHERE d.id = x.id AND o.id = x.id AND d.state = 'pending'
 		RETURNING d.id, d.webhook_id, d.attempts, d.test, d.created_at, d.event_type,
-			o.error_type AS old_error_type, d.response_time_sum_ms, d.event_seq
+			o.error_type AS old_error_type, d.response_time_sum_ms, d.event_seq,
+			x.started, x.headers, x.code, x.body, x.rt, x.error_type AS new_error_type, x.error_message
 	), a AS (
 		INSERT INTO attempts (delivery_id, number, started_at, request_headers, response_code,
 			response_body, response_time_ms, error_type, error_message)
-		SELECT d.id, d.attempts, r.started, r.headers, r.code, r.body, r.rt, r.error_type, r.error_message
-		FROM d JOIN r ON r.id = d.id
+		SELECT id, attempts, started, headers, code, body, rt, new_error_type, error_message FROM d
 	), c AS (
 		SELECT c.webhook_id, c.consecutive_failures, c.failed_attempts, c.failing_since,
 			w.tenant, w.user_id, w.name, w.url, w.kind, w.is_active
@@ -175,7 +256,8 @@ type held struct {
 // failed for good), the webhook's counters, and auto-disable. A result
 // whose lease token is no longer the delivery's is skipped entirely, and
 // so is a repeat of a delivery earlier in the batch. Two statements do it
-// whatever the batch size.
+// whatever the batch size, in two round trips (BEGIN rides with the
+// first, COMMIT with the second) unless operational events are stored.
 func (s *Store) CompleteAttempts(ctx context.Context, results []hookd.AttemptResult, rules hookd.DeliveryRules) error {
 	batch := make([]*hookd.AttemptResult, 0, len(results))
 	seen := make(map[int64]bool, len(results))
@@ -196,9 +278,13 @@ func (s *Store) CompleteAttempts(ctx context.Context, results []hookd.AttemptRes
 	}
 	churn := 0
 	defer func() { s.noteQueueChurn(churn) }()
-	return s.inTx(ctx, func(tx pgx.Tx) error {
-		rows, err := tx.Query(ctx, completeQuery, args...)
+	return s.inPipelinedTx(ctx, func(t *pipelinedTx) error {
+		b := &pgx.Batch{}
+		b.Queue(completeQuery, args...)
+		br := t.send(ctx, b, false)
+		rows, err := br.Query()
 		if err != nil {
+			br.Close()
 			return err
 		}
 		got := make(map[int64]held, len(batch))
@@ -210,23 +296,33 @@ func (s *Store) CompleteAttempts(ctx context.Context, results []hookd.AttemptRes
 			got[id] = h
 			return nil
 		})
+		if cerr := br.Close(); err == nil {
+			err = cerr
+		}
 		if err != nil {
 			return fmt.Errorf("postgres: complete deliveries: %w", err)
 		}
 		tally := tallyCounters(batch, got, rules)
 		churn = len(got)
-		if len(tally.ids) == 0 {
-			return nil
+		// The counters go with COMMIT unless operational events need
+		// their owners' subscriptions read first.
+		b = &pgx.Batch{}
+		if len(tally.ids) > 0 {
+			b.Queue(countersQuery, tally.args()...)
+			if !tally.stats.empty() {
+				b.Queue(addStats, tally.stats.args()...)
+			}
 		}
-		b := &pgx.Batch{}
-		b.Queue(countersQuery, tally.args()...)
-		if !tally.stats.empty() {
-			b.Queue(addStats, tally.stats.args()...)
+		if len(tally.operational) == 0 {
+			return t.send(ctx, b, true).Close()
 		}
-		if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		if err := t.send(ctx, b, false).Close(); err != nil {
 			return err
 		}
-		return insertOperational(ctx, tx, tally.operational)
+		if err := insertOperational(ctx, t, tally.operational); err != nil {
+			return err
+		}
+		return t.send(ctx, &pgx.Batch{}, true).Close()
 	})
 }
 
