@@ -37,8 +37,12 @@ type rowCheck struct {
 	swept     time.Time           // when rows not used since were last dropped
 }
 
-// gatherAsks is how long a read waits for more senders to ask.
-const gatherAsks = time.Millisecond
+// gatherAsks is how long a read waits for more senders to ask. Reads
+// batch by themselves (whoever asks while one runs waits for the next),
+// so the wait only needs to catch senders a few microseconds behind: at
+// a millisecond it held every request back longer than the read took
+// (in-process fan-out 10–20 % slower than at 200 µs, same sitting).
+const gatherAsks = 200 * time.Microsecond
 
 // maxKnownRows bounds the rows kept; beyond it rows are read but not
 // kept until the next sweep.
@@ -146,9 +150,7 @@ func (r *rowCheck) forget(webhookID int64) {
 // read answers what was asked, one store read at a time, until nothing is.
 func (r *rowCheck) read() {
 	for {
-		// Let a few more senders ask: one read then answers them all. A
-		// millisecond is little beside a request, and saves most reads
-		// when many senders are busy.
+		// Let a few more senders ask: one read then answers them all.
 		time.Sleep(gatherAsks)
 		r.mu.Lock()
 		if len(r.asked) == 0 {
