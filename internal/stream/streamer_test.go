@@ -232,9 +232,9 @@ func TestStreamerLiveOverflowDisconnects(t *testing.T) {
 	b := NewMemory()
 	reg := prometheus.NewRegistry()
 	streamer := NewStreamer(b, nil, NewMetrics(reg), Options{Buffer: 2})
-	release := make(chan struct{})
+	release, blocked := make(chan struct{}), make(chan struct{})
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		_ = streamer.Serve(r.Context(), &blockingWriter{ResponseWriter: w, release: release}, Request{Tenant: "acme", Format: SSE})
+		_ = streamer.Serve(r.Context(), &blockingWriter{ResponseWriter: w, release: release, blocked: blocked}, Request{Tenant: "acme", Format: SSE})
 	}))
 	defer srv.Close()
 	resp, err := http.Get(srv.URL)
@@ -245,8 +245,11 @@ func TestStreamerLiveOverflowDisconnects(t *testing.T) {
 	for b.Subscribers() == 0 {
 		time.Sleep(time.Millisecond)
 	}
-	// The handler blocks on its first event write while more arrive.
-	for seq := int64(1); seq <= 10; seq++ {
+	// The handler blocks on its first event write while more arrive: two
+	// fit its buffer, the next overflows it.
+	b.Publish([]hookd.Event{ev("acme", "order.created", 1)})
+	<-blocked
+	for seq := int64(2); seq <= 10; seq++ {
 		b.Publish([]hookd.Event{ev("acme", "order.created", seq)})
 	}
 	close(release)
@@ -268,15 +271,17 @@ func TestStreamerLiveOverflowDisconnects(t *testing.T) {
 	}
 }
 
-// blockingWriter holds the first event write until release is closed.
+// blockingWriter holds the first event write until release is closed,
+// closing blocked when it starts waiting.
 type blockingWriter struct {
 	http.ResponseWriter
-	release chan struct{}
-	writes  int
+	release, blocked chan struct{}
+	writes           int
 }
 
 func (w *blockingWriter) Write(p []byte) (int, error) {
 	if w.writes++; w.writes == 1 {
+		close(w.blocked)
 		<-w.release
 	}
 	return w.ResponseWriter.Write(p)
