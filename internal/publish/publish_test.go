@@ -137,3 +137,20 @@ func TestGatherBoundsRows(t *testing.T) {
 		t.Fatalf("the publish left behind came in a group of %d", len(group))
 	}
 }
+
+// FuzzCompact: for every valid JSON payload, compact gives what
+// json.Compact gives.
+func FuzzCompact(f *testing.F) {
+	for _, s := range []string{`{}`, `{ "a" : [1, 2] }`, `{"s":"\\\" x","t":"\u00e9"}`, "{\n\"a\":\t\"b c\"\r\n}"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, in string) {
+		if !json.Valid([]byte(in)) {
+			t.Skip()
+		}
+		want := hookd.CompactJSON(json.RawMessage(in))
+		if got := compact(json.RawMessage(in)); string(got) != string(want) {
+			t.Fatalf("compact(%q) = %q, want %q", in, got, want)
+		}
+	})
+}
