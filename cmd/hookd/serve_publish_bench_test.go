@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -18,16 +19,16 @@ import (
 	"github.com/hookd/hookd/internal/auth"
 )
 
-// benchServer is hookd serving in this process on a SQLite file, with one
-// webhook for order.created pointing at a local receiver that counts
-// what arrives.
+// benchServer is hookd serving in this process on a SQLite file, with
+// webhooks for order.created pointing at a local receiver (a path each,
+// as hookbench's receiver has) that counts what arrives.
 type benchServer struct {
 	base  string
 	token string
 	got   atomic.Int64 // deliveries received
 }
 
-func startBenchServer(b *testing.B) *benchServer {
+func startBenchServer(b *testing.B, webhooks int) *benchServer {
 	b.Helper()
 	s := &benchServer{}
 	recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -63,8 +64,11 @@ func startBenchServer(b *testing.B) *benchServer {
 		}
 	}
 	s.token, _ = auth.Issue([]byte(secret), auth.Principal{Tenant: "t", User: "u", Scopes: []string{auth.ScopePublish}}, time.Hour, time.Now())
-	if code, err := s.post(http.DefaultClient, "/api/webhooks/", []byte(`{"name":"b","url":"`+recv.URL+`","events":["order.created"]}`)); err != nil || code != http.StatusCreated {
-		b.Fatalf("create webhook: %d %v", code, err)
+	for i := range webhooks {
+		hook := fmt.Sprintf(`{"name":"b%d","url":"%s/w/%d","events":["order.created"]}`, i, recv.URL, i)
+		if code, err := s.post(http.DefaultClient, "/api/webhooks/", []byte(hook)); err != nil || code != http.StatusCreated {
+			b.Fatalf("create webhook: %d %v", code, err)
+		}
 	}
 	return s
 }
@@ -82,6 +86,25 @@ func (s *benchServer) post(c *http.Client, path string, body []byte) (int, error
 	_, _ = io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
 	return resp.StatusCode, nil
+}
+
+// publishBatches publishes events order.created events in batches of
+// size, each answered 202.
+func (s *benchServer) publishBatches(b *testing.B, events, size int) {
+	for sent := 0; sent < events; sent += size {
+		var buf bytes.Buffer
+		buf.WriteString(`{"events":[`)
+		for i := sent; i < min(events, sent+size); i++ {
+			if i > sent {
+				buf.WriteByte(',')
+			}
+			fmt.Fprintf(&buf, `{"event":"order.created","payload":{"order_id":"ORD-%d","status":"confirmed","amount":150.5,"customer":{"id":1,"name":"John Doe","email":"john@example.com"},"items":[{"product_id":1,"name":"Wireless Headphones","quantity":1,"price":150.5}]}}`, i)
+		}
+		buf.WriteString(`]}`)
+		if code, err := s.post(http.DefaultClient, "/api/events/batch/", buf.Bytes()); err != nil || code != http.StatusAccepted {
+			b.Fatalf("publish a batch: %d %v", code, err)
+		}
+	}
 }
 
 // waitDelivered waits until n deliveries have arrived.
@@ -117,7 +140,7 @@ func singleEvent(seq int) []byte {
 // arrived, and reports the time to each 202.
 func BenchmarkServePublishSingle(b *testing.B) {
 	const publishers = 32
-	s := startBenchServer(b)
+	s := startBenchServer(b, 1)
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: publishers}}
 	defer client.CloseIdleConnections()
 	var (
@@ -169,7 +192,7 @@ func BenchmarkServePublishSingle(b *testing.B) {
 // one publisher, each waiting for the one before: the time to a 202 when
 // nothing else is going on.
 func BenchmarkServePublishLone(b *testing.B) {
-	s := startBenchServer(b)
+	s := startBenchServer(b, 1)
 	client := &http.Client{}
 	defer client.CloseIdleConnections()
 	answers := make([]time.Duration, 0, b.N)
