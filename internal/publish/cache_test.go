@@ -18,20 +18,8 @@ import (
 // matched once cacheTTL has passed on the cache's clock, and not before.
 func TestCacheSeesOtherNodesChangesAfterTTL(t *testing.T) {
 	t.Parallel()
-	box, err := crypto.New(make([]byte, 32))
-	if err != nil {
-		t.Fatal(err)
-	}
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "hookd.db"), sqlite.Options{Cipher: box})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	cat, err := catalog.Builtin()
-	if err != nil {
-		t.Fatal(err)
-	}
+	st, cat := openStore(t)
 	clock := hookd.NewManualClock(time.Date(2024, 1, 15, 10, 0, 0, 0, time.UTC))
 	cache := NewCache(st, cat, clock.Now)
 
@@ -61,4 +49,24 @@ func TestCacheSeesOtherNodesChangesAfterTTL(t *testing.T) {
 	if n := active(); n != 1 {
 		t.Fatalf("active webhooks after the TTL = %d, want 1", n)
 	}
+}
+
+// openStore opens a store on a fresh SQLite file, closed when t ends,
+// and the built-in catalog.
+func openStore(t *testing.T) (*sqlite.Store, *catalog.Catalog) {
+	t.Helper()
+	box, err := crypto.New(make([]byte, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "hookd.db"), sqlite.Options{Cipher: box})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	cat, err := catalog.Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st, cat
 }

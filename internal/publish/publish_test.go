@@ -5,16 +5,12 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 
-	"github.com/hookd/hookd/internal/catalog"
-	"github.com/hookd/hookd/internal/crypto"
 	"github.com/hookd/hookd/internal/hookd"
-	"github.com/hookd/hookd/internal/store/sqlite"
 )
 
 // countingStore is the real store, counting its publish transactions.
@@ -33,20 +29,8 @@ func (s *countingStore) PublishEvents(ctx context.Context, reqs []hookd.PublishR
 // they shared.
 func TestConcurrentPublishesShareCommits(t *testing.T) {
 	t.Parallel()
-	box, err := crypto.New(make([]byte, 32))
-	if err != nil {
-		t.Fatal(err)
-	}
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "hookd.db"), sqlite.Options{Cipher: box})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	cat, err := catalog.Builtin()
-	if err != nil {
-		t.Fatal(err)
-	}
+	st, cat := openStore(t)
 	store := &countingStore{Store: st}
 	p := New(store, NewCache(st, cat, nil), nil, nil, rand.Reader)
 	t.Cleanup(p.Close)
