@@ -1,6 +1,9 @@
 package hookd
 
-import "strings"
+import (
+	"net/http"
+	"strings"
+)
 
 // Masked replaces sensitive values in every answer and log (docs/api.md §4).
 const Masked = "********"
@@ -156,4 +159,21 @@ func JoinURLQuery(shown, secret string) string {
 func MaskURLQuery(raw string) string {
 	shown, _ := SplitURLQuery(raw)
 	return shown
+}
+
+// FlattenHeaders turns a request's headers into the form an attempt
+// stores: each name's first value, masked where masked says so.
+func FlattenHeaders(h http.Header, masked func(name string) bool) map[string]string {
+	out := make(map[string]string, len(h))
+	for k, vs := range h {
+		v := ""
+		if len(vs) > 0 {
+			v = vs[0]
+		}
+		if masked(k) {
+			v = Masked
+		}
+		out[k] = v
+	}
+	return out
 }

@@ -49,7 +49,7 @@ func (d Deps) Do(ctx context.Context, req Request) (Sent, error) {
 		h.Set("Content-Type", "application/json")
 	}
 	h.Set("User-Agent", d.UserAgent)
-	sent := Sent{Attempt: hookd.Attempt{StartedAt: d.now(), RequestHeaders: maskHeaders(h)}}
+	sent := Sent{Attempt: hookd.Attempt{StartedAt: d.now(), RequestHeaders: hookd.FlattenHeaders(h, hookd.SensitiveHeader)}}
 	secrets := append(urlSecrets(req.URL), req.Secrets...)
 	method := req.Method
 	if method == "" {
@@ -109,22 +109,6 @@ func Retryable(errType string, status int) bool {
 		return true
 	}
 	return false
-}
-
-// maskHeaders flattens headers for the attempt log with credentials masked.
-func maskHeaders(h http.Header) map[string]string {
-	out := make(map[string]string, len(h))
-	for k, vs := range h {
-		v := ""
-		if len(vs) > 0 {
-			v = vs[0]
-		}
-		if hookd.SensitiveHeader(k) {
-			v = hookd.Masked
-		}
-		out[k] = v
-	}
-	return out
 }
 
 // urlSecrets lists what of a service URL must not be recorded: the URL

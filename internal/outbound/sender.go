@@ -118,7 +118,7 @@ func (s *Sender) Send(ctx context.Context, m Message) Outcome {
 	out := Outcome{Attempt: hookd.Attempt{StartedAt: now, RequestHeaders: stored}}
 	if m.Auth != nil {
 		err := m.Auth.Authorize(ctx, h)
-		out.Attempt.RequestHeaders = t.flatten(h)
+		out.Attempt.RequestHeaders = hookd.FlattenHeaders(h, t.masks)
 		if err != nil {
 			out.Attempt.ErrorType, out.Attempt.ErrorMessage = hookd.ErrTypeAuth, authMessage(err)
 			return out

@@ -216,19 +216,3 @@ func (t *Target) headers(m *Message, userAgent string, now time.Time, stored boo
 	}
 	return h, out
 }
-
-// flatten turns headers into the stored form, secrets masked.
-func (t *Target) flatten(h http.Header) map[string]string {
-	out := make(map[string]string, len(h))
-	for k, vs := range h {
-		v := ""
-		if len(vs) > 0 {
-			v = vs[0]
-		}
-		if t.masks(k) {
-			v = hookd.Masked
-		}
-		out[k] = v
-	}
-	return out
-}
