@@ -125,7 +125,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	// Every sender may hold a connection to one host (many webhooks of
 	// one receiver): the pool keeps them all, so none is dialled again.
 	transport.MaxIdleConnsPerHost = max(transport.MaxIdleConnsPerHost, cfg.Workers)
-	sender := &outbound.Sender{Client: outbound.NewClient(transport, cfg.DeliveryTimeout), UserAgent: "hookd/" + version, Now: clock}
+	sender := &outbound.Sender{
+		Client: outbound.NewClient(transport, cfg.DeliveryTimeout), UserAgent: "hookd/" + version, Now: clock,
+		Deliveries: outbound.NewDeliveryClient(guard, cfg.DeliveryTimeout, 0, nil),
+	}
+	defer sender.Deliveries.CloseIdleConnections()
 	// Integrations send through the same guarded client as webhooks.
 	providers := builtin.Registry(integrations.Deps{Client: sender.Client, UserAgent: sender.UserAgent, Now: clock, MailchimpAPIBase: cfg.MailchimpAPIBase})
 	// Broker hosts pass the same guard as HTTP endpoints: their

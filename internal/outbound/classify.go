@@ -31,15 +31,26 @@ import (
 // (refused, reset, EOF, and context.Canceled, which the dispatcher may
 // want to treat as an interrupted attempt instead).
 func Classify(err error, resp *http.Response) (errType, message string) {
+	if err == nil && resp != nil {
+		reason, _ := strings.CutPrefix(resp.Status, strconv.Itoa(resp.StatusCode)+" ")
+		return classifyStatus(resp.StatusCode, reason)
+	}
+	return classifyErr(err)
+}
+
+// classifyStatus names an answer by its status code; reason is the
+// status line's text after the code, if any.
+func classifyStatus(code int, reason string) (errType, message string) {
+	if code >= 200 && code <= 299 {
+		return "", ""
+	}
+	return "http_" + strconv.Itoa(code), statusMessage(code, reason)
+}
+
+// classifyErr names a failure without an answer (err nil: none came).
+func classifyErr(err error) (errType, message string) {
 	if err == nil {
-		switch {
-		case resp == nil:
-			return hookd.ErrTypeConnection, "no response"
-		case resp.StatusCode >= 200 && resp.StatusCode <= 299:
-			return "", ""
-		default:
-			return "http_" + strconv.Itoa(resp.StatusCode), statusMessage(resp)
-		}
+		return hookd.ErrTypeConnection, "no response"
 	}
 	message = errorMessage(err)
 	var blocked *BlockedError
@@ -81,16 +92,17 @@ func BlockedMessage(target string, blocked *BlockedError) string {
 	return "the target is not allowed: its host is not a public internet address"
 }
 
-// statusMessage is "HTTP <code> <reason>" for a response.
-func statusMessage(resp *http.Response) string {
-	code := strconv.Itoa(resp.StatusCode)
-	if reason, ok := strings.CutPrefix(resp.Status, code+" "); ok && reason != "" {
-		return "HTTP " + code + " " + reason
+// statusMessage is "HTTP <code> <reason>" for an answer, with the
+// standard text when the answer gave none.
+func statusMessage(code int, reason string) string {
+	c := strconv.Itoa(code)
+	if reason == "" {
+		reason = http.StatusText(code)
 	}
-	if text := http.StatusText(resp.StatusCode); text != "" {
-		return "HTTP " + code + " " + text
+	if reason != "" {
+		return "HTTP " + c + " " + reason
 	}
-	return "HTTP " + code
+	return "HTTP " + c
 }
 
 // errorMessage drops the *url.Error wrapper's `Post "<url>":` prefix,

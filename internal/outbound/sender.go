@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -59,6 +61,10 @@ type Sender struct {
 	Client    *http.Client
 	UserAgent string
 	Now       hookd.Clock
+	// Deliveries, when set, sends every message without a client of its
+	// own; Client still serves those and anything else (integrations,
+	// token requests).
+	Deliveries *DeliveryClient
 }
 
 // EventBody renders the body sent for an event (docs/api.md §6):
@@ -128,42 +134,53 @@ func (s *Sender) Send(ctx context.Context, m Message) Outcome {
 		out.Attempt.ErrorType, out.Attempt.ErrorMessage = hookd.ErrTypeConnection, "invalid URL: "+t.urlErr.Error()
 		return out
 	}
-	req := t.request(ctx, h, m.Body)
-	client := s.Client
-	if m.Client != nil {
-		client = m.Client
-	}
+	send := s.sendFunc(ctx, &m, t, h)
 	start := time.Now()
-	resp, body, err := do(client, req)
-	if err == nil && resp.StatusCode == http.StatusUnauthorized && m.Auth != nil {
+	a, err := send()
+	if err == nil && a.code == http.StatusUnauthorized && m.Auth != nil {
 		fresh, aerr := m.Auth.Refresh(ctx, h)
 		if aerr != nil {
 			out.Attempt.ErrorType, out.Attempt.ErrorMessage = hookd.ErrTypeAuth, authMessage(aerr)
 			return out
 		}
 		if fresh {
-			again := req.Clone(ctx)
-			again.Body, _ = req.GetBody() // never fails
 			start = time.Now()
-			resp, body, err = do(client, again)
+			a, err = send()
 		}
 	}
 	out.Attempt.ResponseTimeMs = time.Since(start).Milliseconds()
-	if resp != nil {
-		code := resp.StatusCode
+	if code := a.code; code != 0 {
 		out.Status = code
 		out.Attempt.ResponseCode = &code
-		out.Attempt.ResponseBody = body
+		out.Attempt.ResponseBody = a.body
 		if HonorsRetryAfter(code) {
-			out.RetryAfter = ParseRetryAfter(resp.Header.Get("Retry-After"), s.Now())
+			out.RetryAfter = ParseRetryAfter(a.retryAfter, s.Now())
 		}
 	}
-	if err == nil && resp.StatusCode >= 200 && resp.StatusCode < 300 {
+	switch {
+	case err != nil: // no answer, or one whose body could not be read
+		out.Attempt.ErrorType, out.Attempt.ErrorMessage = classifyErr(err)
+	case a.code >= 200 && a.code < 300:
 		out.Success = true
-		return out
+	default:
+		out.Attempt.ErrorType, out.Attempt.ErrorMessage = classifyStatus(a.code, a.reason)
 	}
-	out.Attempt.ErrorType, out.Attempt.ErrorMessage = Classify(err, resp)
 	return out
+}
+
+// sendFunc returns what sends m's request with headers h (read again on
+// each call, so a refreshed credential goes with a second try): through
+// the Sender's DeliveryClient unless m has a client of its own or the
+// Sender none, else with net/http.
+func (s *Sender) sendFunc(ctx context.Context, m *Message, t *Target, h http.Header) func() (answer, error) {
+	if m.Client == nil && s.Deliveries != nil {
+		return func() (answer, error) { return s.Deliveries.post(ctx, t, h, m.Body) }
+	}
+	client := s.Client
+	if m.Client != nil {
+		client = m.Client
+	}
+	return func() (answer, error) { return do(client, t.request(ctx, h, m.Body)) }
 }
 
 // target is m's Target, made for this message alone when it has none.
@@ -222,30 +239,16 @@ func (r *requestBody) again() (io.ReadCloser, error) {
 // byte after it that tells whether the body had to be cut.
 var readBufs = sync.Pool{New: func() any { return new([hookd.MaxStoredResponseBody + 1]byte) }}
 
-// do sends req and returns the answer's body as stored
-// (hookd.StoredResponseBody). It reads no more than maxReadBody, and
-// drains as much again so that the connection can be reused.
-func do(client *http.Client, req *http.Request) (*http.Response, string, error) {
+// do sends req with net/http and reads the answer as stored. A body
+// longer than maxReadBody is left unread (the connection is then closed).
+func do(client *http.Client, req *http.Request) (answer, error) {
 	resp, err := client.Do(req)
 	if err != nil {
-		return resp, "", err
+		return answer{}, err
 	}
 	defer resp.Body.Close()
-	buf := readBufs.Get().(*[hookd.MaxStoredResponseBody + 1]byte)
-	n, err := io.ReadFull(resp.Body, buf[:])
-	body := hookd.StoredResponseBody(buf[:n])
-	readBufs.Put(buf)
-	switch err {
-	case io.EOF, io.ErrUnexpectedEOF:
-		return resp, body, nil
-	case nil:
-	default:
-		return resp, body, err
-	}
-	// The rest, up to maxReadBody, is read for its errors as well.
-	if _, err = io.CopyN(io.Discard, resp.Body, maxReadBody-int64(n)); err == io.EOF {
-		return resp, body, nil
-	}
-	_, _ = io.CopyN(io.Discard, resp.Body, maxReadBody)
-	return resp, body, err
+	reason, _ := strings.CutPrefix(resp.Status, strconv.Itoa(resp.StatusCode)+" ")
+	a := answer{code: resp.StatusCode, reason: reason, retryAfter: resp.Header.Get("Retry-After")}
+	a.body, err = readStored(resp.Body)
+	return a, err
 }

@@ -25,6 +25,7 @@ import (
 // read-only once built and safe for concurrent sends.
 type Target struct {
 	url    *url.URL // nil when rawURL does not parse
+	uri    string   // url as DeliveryClient sends it
 	urlErr error
 	own    []targetHeader // the destination's own headers, canonical names
 	// ownMasked says which of hookd's headers (ownHeaderNames) the
@@ -66,6 +67,9 @@ func NewTarget(rawURL string, headers map[string]string, secret, previous string
 	} else {
 		u.Host = strings.TrimSuffix(u.Host, ":")
 		t.url = u
+		sent := *u // what goes on the wire: no fragment
+		sent.Fragment, sent.RawFragment = "", ""
+		t.uri = sent.String()
 	}
 	return t
 }

@@ -15,7 +15,7 @@ import (
 )
 
 // BenchmarkSend sends one ~900-byte event to a webhook with two headers of
-// its own over a kept-alive connection: the allocations and CPU of one
+// its own over a kept-alive connection of the DeliveryClient, as serve does: the allocations and CPU of one
 // delivery on the send path (the receiver, in process, counts too).
 func BenchmarkSend(b *testing.B) {
 	recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -23,7 +23,9 @@ func BenchmarkSend(b *testing.B) {
 	}))
 	defer recv.Close()
 	client := outbound.NewClient(outbound.NewTransport(&outbound.Guard{AllowPrivate: true}, 5*time.Second, 0), 5*time.Second)
-	d := New(&outbound.Sender{Client: client, UserAgent: "hookd/bench", Now: time.Now})
+	deliveries := outbound.NewDeliveryClient(&outbound.Guard{AllowPrivate: true}, 5*time.Second, 0, nil)
+	defer deliveries.CloseIdleConnections()
+	d := New(&outbound.Sender{Client: client, Deliveries: deliveries, UserAgent: "hookd/bench", Now: time.Now})
 	wh := &hookd.Webhook{ID: 1, URL: recv.URL + "/hook?x=1", Secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", IsActive: true,
 		Headers:          map[string]string{"X-Tenant": "acme", "X-Api-Key": "k-123"},
 		SensitiveHeaders: []string{"X-Tenant"}}
