@@ -40,6 +40,8 @@ func completeBatch(ctx context.Context, tx *sql.Tx, w *writeStmts, results []hoo
 		test      bool
 		eventType string
 		eventID   string
+		hour      int64 // of created_at, as delivery_stats groups it
+		rtSum     int64
 	}
 	done := make([]completion, len(results))
 	rows := make(map[int64]updated, len(owned))
@@ -54,7 +56,7 @@ func completeBatch(ctx context.Context, tx *sql.Tx, w *writeStmts, results []hoo
 			for q.Next() {
 				var id int64
 				var u updated
-				if err := q.Scan(&id, &u.webhookID, &u.number, &u.test, &u.eventType, &u.eventID); err != nil {
+				if err := q.Scan(&id, &u.webhookID, &u.number, &u.test, &u.eventType, &u.eventID, &u.hour, &u.rtSum); err != nil {
 					return err
 				}
 				rows[id] = u
@@ -63,6 +65,11 @@ func completeBatch(ctx context.Context, tx *sql.Tx, w *writeStmts, results []hoo
 		})
 		values = values[:0]
 		return err
+	}
+	// First attempts leave the rollup to this batch (rollup.add) while
+	// the flag row is there: from the first UPDATE to the last.
+	if _, err := tx.StmtContext(ctx, w.rollupByWriter).ExecContext(ctx); err != nil {
+		return nil, err
 	}
 	queued := make(map[int64]bool, len(owned))
 	for _, i := range owned {
@@ -92,6 +99,10 @@ func completeBatch(ctx context.Context, tx *sql.Tx, w *writeStmts, results []hoo
 	if err := flush(); err != nil {
 		return nil, err
 	}
+	if _, err := tx.StmtContext(ctx, w.rollupByTrigger).ExecContext(ctx); err != nil {
+		return nil, err
+	}
+	var rollup rollupDeltas
 	var attempts []any
 	deltas := map[int64]*counterDelta{}
 	var order []int64
@@ -112,6 +123,10 @@ func completeBatch(ctx context.Context, tx *sql.Tx, w *writeStmts, results []hoo
 		r.Attempt.DeliveryID, r.Attempt.Number = r.DeliveryID, u.number
 		if u.test {
 			continue
+		}
+		if u.number == 1 {
+			rollup.add(statsGroup{u.webhookID, u.hour, u.eventType, string(hookd.StatePending), ""}, -1, 0, 0)
+			rollup.add(statsGroup{u.webhookID, u.hour, u.eventType, string(c.state), a.ErrorType}, 1, 1, u.rtSum)
 		}
 		d := deltas[u.webhookID]
 		if d == nil {
@@ -141,7 +156,69 @@ func completeBatch(ctx context.Context, tx *sql.Tx, w *writeStmts, results []hoo
 	if err != nil {
 		return nil, err
 	}
+	if err := rollup.write(ctx, tx, w); err != nil {
+		return nil, err
+	}
 	return applyCounters(ctx, tx, w, order, deltas, rules)
+}
+
+// statsGroup is one delivery_stats row's key.
+type statsGroup struct {
+	webhookID       int64
+	hour            int64
+	eventType       string
+	state, errorTyp string
+}
+
+// rollupDeltas gathers a batch's changes to delivery_stats by group, in
+// the order first met (one order for every batch: no surprise in which
+// rows a transaction touches first).
+type rollupDeltas struct {
+	order []statsGroup
+	by    map[statsGroup]*[3]int64 // deliveries, attempts (= attempted), response_time_sum_ms
+}
+
+func (r *rollupDeltas) add(g statsGroup, deliveries, attempts, rtSum int64) {
+	if r.by == nil {
+		r.by = map[statsGroup]*[3]int64{}
+	}
+	d := r.by[g]
+	if d == nil {
+		d = new([3]int64)
+		r.by[g] = d
+		r.order = append(r.order, g)
+	}
+	d[0] += deliveries
+	d[1] += attempts
+	d[2] += rtSum
+}
+
+// write adds the deltas to delivery_stats, a group's row made when new.
+func (r *rollupDeltas) write(ctx context.Context, tx *sql.Tx, w *writeStmts) error {
+	values := make([]any, 0, len(r.order)*statsValues)
+	for _, g := range r.order {
+		d := r.by[g]
+		if d[0] == 0 && d[1] == 0 && d[2] == 0 {
+			continue
+		}
+		values = append(values, g.webhookID, g.hour, g.eventType, g.state, g.errorTyp, d[0], d[1], d[1], d[2])
+	}
+	return w.addStats.each(ctx, tx, values, func(st *sql.Stmt, values []any) error {
+		_, err := st.ExecContext(ctx, values...)
+		return err
+	})
+}
+
+// statsValues is the number of values per delivery_stats row.
+const statsValues = 9
+
+// addStatsQuery adds n groups' deltas to delivery_stats.
+func addStatsQuery(n int) string {
+	return `INSERT INTO delivery_stats (webhook_id, hour, event_type, state, error_type,
+		deliveries, attempts, attempted, response_time_sum_ms) VALUES ` + valuesRows(n, statsValues) + `
+		ON CONFLICT DO UPDATE SET deliveries = deliveries + excluded.deliveries,
+		attempts = attempts + excluded.attempts, attempted = attempted + excluded.attempted,
+		response_time_sum_ms = response_time_sum_ms + excluded.response_time_sum_ms`
 }
 
 // readCounters reads the failure streaks of a JSON array of webhooks and
@@ -191,7 +268,8 @@ func completeDeliveriesQuery(n int) string {
 		FROM (VALUES ` + valuesRows(n, completeRowValues) + `) AS v
 		WHERE deliveries.id = v.column1 AND deliveries.state = 'pending'
 		RETURNING deliveries.id, deliveries.webhook_id, deliveries.attempts, deliveries.test,
-			deliveries.event_type, (SELECT e.id FROM events e WHERE e.seq = deliveries.event_seq)`
+			deliveries.event_type, (SELECT e.id FROM events e WHERE e.seq = deliveries.event_seq),
+			deliveries.created_at / 3600000, deliveries.response_time_sum_ms`
 }
 
 // attemptColumns is the number of values per attempts row.

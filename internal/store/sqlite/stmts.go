@@ -22,7 +22,10 @@ type writeStmts struct {
 	insertEvents       multiRow
 	addPending         multiRow
 	writeCounters      multiRow
+	addStats           multiRow
 	readCounters       *sql.Stmt
+	rollupByWriter     *sql.Stmt // see completeBatch
+	rollupByTrigger    *sql.Stmt
 	disableWebhook     *sql.Stmt
 	webhookTenants     *sql.Stmt
 	recentEvent        *sql.Stmt
@@ -101,6 +104,7 @@ func (s *Store) prepareWrites(ctx context.Context) error {
 				strings.TrimSuffix(strings.Repeat(row+", ", n), ", ") + " RETURNING id, seq"
 		}},
 		writeCounters: multiRow{columns: counterValues, maxRows: 64, text: writeCountersQuery},
+		addStats:      multiRow{columns: statsValues, maxRows: 64, text: addStatsQuery},
 		// One webhook's pending count (or more at once, from the VALUES).
 		addPending: multiRow{columns: 2, maxRows: 64, text: func(n int) string {
 			return `UPDATE webhook_counters SET pending_count = pending_count + v.column2
@@ -108,7 +112,7 @@ func (s *Store) prepareWrites(ctx context.Context) error {
 		}},
 	}
 	for _, m := range []*multiRow{&w.completeDeliveries, &w.insertAttempts, &w.insertDeliveries, &w.insertEvents,
-		&w.addPending, &w.writeCounters} {
+		&w.addPending, &w.writeCounters, &w.addStats} {
 		if err := m.prepare(ctx, s.writer, &w.all); err != nil {
 			return errors.Join(err, w.close())
 		}
@@ -118,6 +122,8 @@ func (s *Store) prepareWrites(ctx context.Context) error {
 		query string
 	}{
 		{&w.readCounters, readCounters},
+		{&w.rollupByWriter, "INSERT INTO delivery_stats_by_writer VALUES (1)"},
+		{&w.rollupByTrigger, "DELETE FROM delivery_stats_by_writer"},
 		{&w.disableWebhook, `UPDATE webhooks SET is_active = 0, disabled_reason = ?, updated_at = ?
 			WHERE id = ? AND is_active = 1`},
 		{&w.webhookTenants, "SELECT id, tenant FROM webhooks WHERE id IN (SELECT value FROM json_each(?))"},
