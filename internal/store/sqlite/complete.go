@@ -28,7 +28,9 @@ type counterDelta struct {
 // one writer.
 // It returns the operational events the results cause, for the caller to
 // store in the same transaction.
-func completeBatch(ctx context.Context, tx *sql.Tx, w *writeStmts, results []hookd.AttemptResult, owned []int, rules hookd.DeliveryRules) ([]hookd.OperationalEvent, error) {
+//
+// disabled says whether it switched a webhook off.
+func completeBatch(ctx context.Context, tx *sql.Tx, w *writeStmts, results []hookd.AttemptResult, owned []int, rules hookd.DeliveryRules) (operational []hookd.OperationalEvent, disabled bool, err error) {
 	type completion struct {
 		state    hookd.DeliveryState
 		finished time.Time
@@ -69,7 +71,7 @@ func completeBatch(ctx context.Context, tx *sql.Tx, w *writeStmts, results []hoo
 	// First attempts leave the rollup to this batch (rollup.add) while
 	// the flag row is there: from the first UPDATE to the last.
 	if _, err := tx.StmtContext(ctx, w.rollupByWriter).ExecContext(ctx); err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	queued := make(map[int64]bool, len(owned))
 	for _, i := range owned {
@@ -92,15 +94,15 @@ func completeBatch(ctx context.Context, tx *sql.Tx, w *writeStmts, results []hoo
 		values = append(values, r.DeliveryID, string(state), next, code, a.ResponseTimeMs, a.ErrorType, ms(finished), completed)
 		if len(values) == completeRowValues*completeRowsPerUpdate {
 			if err := flush(); err != nil {
-				return nil, err
+				return nil, false, err
 			}
 		}
 	}
 	if err := flush(); err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	if _, err := tx.StmtContext(ctx, w.rollupByTrigger).ExecContext(ctx); err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	var rollup rollupDeltas
 	var attempts []any
@@ -116,7 +118,7 @@ func completeBatch(ctx context.Context, tx *sql.Tx, w *writeStmts, results []hoo
 		a, c := r.Attempt, done[i]
 		headers, err := rowcodec.RequestHeaders(a.RequestHeaders)
 		if err != nil {
-			return nil, err
+			return nil, false, err
 		}
 		attempts = append(attempts, r.DeliveryID, u.number, ms(a.StartedAt), headers, c.code,
 			hookd.StoredResponseBody(a.ResponseBody), a.ResponseTimeMs, a.ErrorType, a.ErrorMessage)
@@ -149,15 +151,15 @@ func completeBatch(ctx context.Context, tx *sql.Tx, w *writeStmts, results []hoo
 		d.results = append(d.results, hookd.RecordedAttempt{Result: r, LogID: r.DeliveryID,
 			EventID: u.eventID, EventType: u.eventType, Attempts: u.number})
 	}
-	err := w.insertAttempts.each(ctx, tx, attempts, func(st *sql.Stmt, values []any) error {
+	err = w.insertAttempts.each(ctx, tx, attempts, func(st *sql.Stmt, values []any) error {
 		_, err := st.ExecContext(ctx, values...)
 		return err
 	})
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	if err := rollup.write(ctx, tx, w); err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	return applyCounters(ctx, tx, w, order, deltas, rules)
 }
@@ -286,9 +288,9 @@ const attemptRowsPerInsert = 64
 // All the webhooks' counters are read with one statement and written
 // with few (multiRow), however many webhooks the batch names: a fan-out's
 // batches name many.
-func applyCounters(ctx context.Context, tx *sql.Tx, ws *writeStmts, order []int64, deltas map[int64]*counterDelta, rules hookd.DeliveryRules) ([]hookd.OperationalEvent, error) {
+func applyCounters(ctx context.Context, tx *sql.Tx, ws *writeStmts, order []int64, deltas map[int64]*counterDelta, rules hookd.DeliveryRules) ([]hookd.OperationalEvent, bool, error) {
 	if len(order) == 0 {
-		return nil, nil
+		return nil, false, nil
 	}
 	type current struct {
 		health  hookd.WebhookHealth
@@ -298,7 +300,7 @@ func applyCounters(ctx context.Context, tx *sql.Tx, ws *writeStmts, order []int6
 	defer read.Close()
 	rows, err := read.QueryContext(ctx, jsonIDs(order))
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	found := make(map[int64]*current, len(order))
 	for rows.Next() {
@@ -308,13 +310,13 @@ func applyCounters(ctx context.Context, tx *sql.Tx, ws *writeStmts, order []int6
 		if err := rows.Scan(&w.ID, &c.health.Consecutive, &c.health.FailedAttempts, &failingSince,
 			&w.Owner.Tenant, &w.Owner.User, &w.Name, &w.URL, &w.Kind, &w.IsActive); err != nil {
 			rows.Close()
-			return nil, err
+			return nil, false, err
 		}
 		c.health.FailingSince = fromNullMs(failingSince)
 		found[w.ID] = c
 	}
 	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	var operational []hookd.OperationalEvent
 	var writes []any
@@ -340,14 +342,14 @@ func applyCounters(ctx context.Context, tx *sql.Tx, ws *writeStmts, order []int6
 		return err
 	})
 	if err != nil || len(disable) == 0 {
-		return operational, err
+		return operational, false, err
 	}
 	st := tx.StmtContext(ctx, ws.disableWebhook)
 	defer st.Close()
 	for i, d := range disable {
 		if _, err := st.ExecContext(ctx, reasons[i], d.finished, d.webhookID); err != nil {
-			return nil, err
+			return nil, false, err
 		}
 	}
-	return operational, nil
+	return operational, true, nil
 }

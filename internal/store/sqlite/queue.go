@@ -256,14 +256,19 @@ func (s *Store) CompleteAttempts(ctx context.Context, results []hookd.AttemptRes
 	}
 	b.mu.Unlock()
 	var created []createdDelivery // operational events' deliveries
+	var disabled bool
 	err := s.write(ctx, func(tx *sql.Tx) error {
-		operational, err := completeBatch(ctx, tx, s.w, results, owned, rules)
+		operational, off, err := completeBatch(ctx, tx, s.w, results, owned, rules)
 		if err != nil {
 			return err
 		}
+		disabled = off
 		created, err = insertOperational(ctx, tx, s.w, operational)
 		return err
 	})
+	if disabled {
+		s.rows.changed()
+	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	for id, l := range saved {

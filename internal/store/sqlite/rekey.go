@@ -19,6 +19,7 @@ import (
 // other process uses the database (hookd rekey does, with the server
 // stopped): a server still holding the old key could not read the rows.
 func (s *Store) Rekey(ctx context.Context, newCipher hookd.Cipher) (int64, error) {
+	defer s.rows.changed()
 	if newCipher == nil {
 		return 0, fmt.Errorf("sqlite: rekey: no new cipher")
 	}

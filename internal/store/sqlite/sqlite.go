@@ -67,6 +67,7 @@ type Store struct {
 	lock   *dbLock     // this process's ownership of the file
 	stmts  sync.Map    // query text -> *sql.Stmt on reader, prepared once (see readStmt)
 	w      *writeStmts // the hot writes' statements, prepared once on writer
+	rows   rowVersions // the webhooks' fingerprints as last read (RecheckWebhooks)
 
 	stopCheckpoints chan struct{} // closed by Close
 	checkpointsDone chan struct{} // closed when the checkpointer stopped

@@ -54,6 +54,7 @@ func (s *Store) scanWebhook(row interface{ Scan(...any) error }) (*hookd.Webhook
 
 // CreateWebhook inserts w with empty counters and sets w.ID.
 func (s *Store) CreateWebhook(ctx context.Context, w *hookd.Webhook) error {
+	defer s.rows.changed() // once committed (or not)
 	r, events, err := s.sealWebhook(w)
 	if err != nil {
 		return err
@@ -103,6 +104,7 @@ func (s *Store) GetWebhook(ctx context.Context, owner hookd.Owner, id int64) (*h
 // CreatedAt stays, and is copied into w). A webhook switched from inactive
 // to active starts again with no consecutive failures.
 func (s *Store) UpdateWebhook(ctx context.Context, w *hookd.Webhook) error {
+	defer s.rows.changed() // once committed (or not)
 	r, events, err := s.sealWebhook(w)
 	if err != nil {
 		return err
@@ -146,6 +148,7 @@ func (s *Store) UpdateWebhook(ctx context.Context, w *hookd.Webhook) error {
 // its pending deliveries so they are never claimed. Its finished
 // deliveries stay until pruned.
 func (s *Store) DeleteWebhook(ctx context.Context, owner hookd.Owner, id int64) error {
+	defer s.rows.changed() // once committed (or not)
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, "DELETE FROM webhooks WHERE id = ? AND tenant = ? AND user_id = ?",
 			id, owner.Tenant, owner.User)

@@ -13,7 +13,8 @@ var recheckTests = []test{
 // testRecheckWebhooks: RecheckWebhooks answers the active rows of any
 // owner with a version that stays while the row does, opens a row only
 // when its version is not the known one, and leaves out rows switched
-// off, deleted or missing.
+// off (by an update or by a recorded outcome), deleted or missing, even
+// when it read them before.
 func testRecheckWebhooks(t *testing.T, f *fixture) {
 	a := f.hook(alice, "a")
 	other := f.hook(otherAlice, "other")
@@ -75,5 +76,21 @@ func testRecheckWebhooks(t *testing.T, f *fixture) {
 	}
 	if m := recheck(nil); len(m) != 0 {
 		t.Errorf("RecheckWebhooks(no ids) = %+v", m)
+	}
+
+	// Recording an outcome that switches a webhook off (a 410) shows at
+	// the next re-check of a row read before.
+	w := f.hook(alice, "answers 410")
+	seen := recheck(nil, w.ID)
+	known = map[int64]uint64{w.ID: seen[w.ID].Version}
+	if v := recheck(known, w.ID)[w.ID]; v.Version != known[w.ID] {
+		t.Fatalf("unchanged row = %+v, want version %d", v, known[w.ID])
+	}
+	f.publish(alice.Tenant, "order.created", base, w.ID)
+	o := httpFailed(410, 3)
+	o.disable = "endpoint answered 410 Gone"
+	f.deliver(base, 50, all(o))
+	if m := recheck(known, w.ID); len(m) != 0 {
+		t.Errorf("a row switched off by a recorded outcome = %+v, want none", m)
 	}
 }
