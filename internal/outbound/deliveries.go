@@ -91,7 +91,7 @@ func (d *DeliveryClient) post(ctx context.Context, t *Target, h http.Header, bod
 			req.Header.Add(name, v)
 		}
 	}
-	req.SetBodyRaw(body)
+	req.SetBody(body) // a copy: a cancelled call returns before the request is done
 	var a answer
 	var err error
 	if ctx.Done() == nil {
