@@ -83,7 +83,7 @@ type Dispatcher struct {
 
 // job is one claimed delivery ready to send.
 type job struct {
-	claim   hookd.Claim
+	claim   *hookd.Claim // into the claimed slice: a job is copied about, the claim is not
 	webhook *hookd.Webhook
 	seq     uint64
 }
@@ -235,7 +235,7 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 	d.offered = nil
 	for _, l := range d.lanes {
 		for _, j := range l.queue {
-			unsent = append(unsent, j.claim)
+			unsent = append(unsent, *j.claim)
 		}
 		l.queue = nil
 	}
@@ -397,20 +397,21 @@ func (d *Dispatcher) dispatch(ctx context.Context, claims []hookd.Claim, offered
 	send := make([]job, 0, len(claims))
 	paused := map[int64]time.Duration{}
 	now := d.now()
-	for _, c := range claims {
+	for i := range claims {
+		c := &claims[i]
 		wh := hooks[c.Delivery.WebhookID]
 		if wh == nil || !wh.IsActive || d.breakers.bound(wh.ID, now) == 0 {
-			release = append(release, c) // deleted, switched off or backed off meanwhile
+			release = append(release, *c) // deleted, switched off or backed off meanwhile
 			continue
 		}
 		if wh.RateLimit != nil && *wh.RateLimit > 0 {
 			if _, over := paused[wh.ID]; over {
-				release = append(release, c)
+				release = append(release, *c)
 				continue
 			}
 			if wait := d.limiters.DelayContext(ctx, wh.ID, wh.RateLimit); wait > 0 {
 				paused[wh.ID] = wait
-				release = append(release, c)
+				release = append(release, *c)
 				continue
 			}
 		}
@@ -423,7 +424,7 @@ func (d *Dispatcher) dispatch(ctx context.Context, claims []hookd.Claim, offered
 	queued := 0
 	for _, j := range send {
 		if l := d.lanes[j.webhook.ID]; l != nil && d.laneFullLocked(j.webhook.ID, l, offered) {
-			release = append(release, j.claim)
+			release = append(release, *j.claim)
 			continue
 		}
 		d.queueLocked(j)
@@ -498,7 +499,7 @@ func (d *Dispatcher) attempt(ctx context.Context, j job) hookd.AttemptResult {
 		d.unsubscribe(wh)
 	}
 	d.metrics.observeAttempt(decision.Outcome, out.Attempt.ResponseTimeMs)
-	d.logAttempt(&c, wh, &out.Attempt, decision.Outcome)
+	d.logAttempt(c, wh, &out.Attempt, decision.Outcome)
 	return hookd.AttemptResult{DeliveryID: c.Delivery.ID, WebhookID: wh.ID, LeaseToken: c.LeaseToken, Attempt: out.Attempt,
 		Success: out.Success, NextAttemptAt: decision.RetryAt, DisableWebhook: decision.Disable}
 }

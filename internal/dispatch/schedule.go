@@ -141,7 +141,7 @@ func (d *Dispatcher) next() (job, bool) {
 		if now.Add(d.cfg.AttemptTimeout + time.Second).After(j.claim.LeaseUntil) {
 			// Too close to its lease's end to be sent safely.
 			d.outstanding--
-			expired = append(expired, j.claim)
+			expired = append(expired, *j.claim)
 			d.forgetLaneLocked(bestID, best)
 			d.cond.Broadcast()
 			continue
@@ -189,7 +189,7 @@ func (d *Dispatcher) trimLocked(id int64, l *lane) []hookd.Claim {
 	keep := max(0, min(len(l.queue), d.shareLocked()-l.inflight))
 	var over []hookd.Claim
 	for _, j := range l.queue[keep:] {
-		over = append(over, j.claim)
+		over = append(over, *j.claim)
 	}
 	l.queue = l.queue[:keep:keep]
 	d.outstanding -= len(over)
@@ -205,7 +205,7 @@ func (d *Dispatcher) skipped(j job, gone bool) {
 	d.cond.Broadcast()
 	d.mu.Unlock()
 	d.finish(j, gone)
-	d.release([]hookd.Claim{j.claim})
+	d.release([]hookd.Claim{*j.claim})
 }
 
 // finish frees the job's sender and slot; dropQueue releases the
@@ -219,7 +219,7 @@ func (d *Dispatcher) finish(j job, dropQueue bool) {
 		l.inflight--
 		if dropQueue {
 			for _, w := range l.queue {
-				dropped = append(dropped, w.claim)
+				dropped = append(dropped, *w.claim)
 			}
 			l.queue = nil
 			d.outstanding -= len(dropped)
@@ -284,7 +284,7 @@ func (d *Dispatcher) Forget(webhookID int64) {
 	d.mu.Lock()
 	if l := d.lanes[webhookID]; l != nil {
 		for _, j := range l.queue {
-			dropped = append(dropped, j.claim)
+			dropped = append(dropped, *j.claim)
 		}
 		l.queue = nil
 		d.outstanding -= len(dropped)
