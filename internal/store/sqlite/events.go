@@ -373,8 +373,25 @@ const deliveryRowValues = 7
 // multi-row INSERTs of up to deliveryRowsPerInsert rows prepared once
 // (multiRow). It reports the rows it made, for the due queue and the
 // publisher's leases.
+//
+// The rows are pending and never attempted; their rollup is written once
+// per group (rollupDeltas), not by the insert trigger, once per row.
 func insertDeliveries(ctx context.Context, tx *sql.Tx, w *writeStmts, values []any) ([]createdDelivery, error) {
 	created := make([]createdDelivery, 0, len(values)/deliveryRowValues)
+	var rollup rollupDeltas
+	for i := 0; i < len(values); i += deliveryRowValues {
+		row := values[i : i+deliveryRowValues]
+		webhookID, ok1 := row[1].(int64)
+		eventType, ok2 := row[3].(string)
+		createdAt, ok3 := row[5].(int64)
+		if !ok1 || !ok2 || !ok3 {
+			return nil, fmt.Errorf("sqlite: queue deliveries: row %d: want webhook_id, event_type, created_at as int64, string, int64", i/deliveryRowValues)
+		}
+		rollup.add(statsGroup{webhookID, createdAt / 3600000, eventType, string(hookd.StatePending), ""}, 1, 0, 0)
+	}
+	if _, err := tx.StmtContext(ctx, w.rollupByWriter).ExecContext(ctx); err != nil {
+		return nil, err
+	}
 	err := w.insertDeliveries.each(ctx, tx, values, func(st *sql.Stmt, values []any) error {
 		rows, err := st.QueryContext(ctx, values...)
 		if err != nil {
@@ -393,7 +410,10 @@ func insertDeliveries(ctx context.Context, tx *sql.Tx, w *writeStmts, values []a
 	if err != nil {
 		return nil, err
 	}
-	return created, nil
+	if _, err := tx.StmtContext(ctx, w.rollupByTrigger).ExecContext(ctx); err != nil {
+		return nil, err
+	}
+	return created, rollup.write(ctx, tx, w)
 }
 
 // GetEvent returns a tenant's event and its deliveries ordered by id.
