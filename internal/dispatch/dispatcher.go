@@ -37,6 +37,13 @@ type Config struct {
 	// (outbound.Outcome.Unsubscribed), with what must follow its removal.
 	// nil: such a row is only switched off, as for any 410 Gone.
 	Unsubscribed func(ctx context.Context, wh *hookd.Webhook) error
+	// RecordQueued makes a batch of results cut short for a waiting
+	// claim loop (see complete) take along the results already queued
+	// behind it, waiting for none: for a store whose transaction costs
+	// much more than the rows it writes (PostgreSQL: round trips,
+	// planning, the commit), fewer and larger batches free the claim
+	// loop's room sooner than many of a claim batch each.
+	RecordQueued bool
 	// Now is the dispatcher's clock; nil means time.Now.
 	Now hookd.Clock
 }
@@ -556,6 +563,9 @@ func (d *Dispatcher) complete(results <-chan hookd.AttemptResult) {
 				}
 				batch = append(batch, r)
 				if len(batch) >= room && d.starved.Load() {
+					if d.cfg.RecordQueued {
+						batch = takeQueued(results, batch, maxBatch)
+					}
 					break fill
 				}
 			case <-timer.C:
@@ -564,6 +574,23 @@ func (d *Dispatcher) complete(results <-chan hookd.AttemptResult) {
 		}
 		d.record(batch)
 	}
+}
+
+// takeQueued appends to batch the results queued in results, up to limit
+// in all, without waiting for more.
+func takeQueued(results <-chan hookd.AttemptResult, batch []hookd.AttemptResult, limit int) []hookd.AttemptResult {
+	for len(batch) < limit {
+		select {
+		case r, ok := <-results:
+			if !ok {
+				return batch
+			}
+			batch = append(batch, r)
+		default:
+			return batch
+		}
+	}
+	return batch
 }
 
 // record writes one batch of results, retrying while the store fails; a
