@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -30,6 +31,14 @@ type benchServer struct {
 
 func startBenchServer(b *testing.B, webhooks int) *benchServer {
 	b.Helper()
+	return startBenchServerOn(b, webhooks, map[string]string{
+		"HOOKD_DATABASE_URL": "sqlite:" + filepath.Join(b.TempDir(), "b.db")})
+}
+
+// startBenchServerOn is startBenchServer on the database that db (the
+// HOOKD_DATABASE_URL and what it needs) names.
+func startBenchServerOn(b *testing.B, webhooks int, db map[string]string) *benchServer {
+	b.Helper()
 	s := &benchServer{}
 	recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.Copy(io.Discard, r.Body)
@@ -44,9 +53,9 @@ func startBenchServer(b *testing.B, webhooks int) *benchServer {
 	ln.Close()
 	const secret = "bench-secret-0123456789abcdef"
 	env := map[string]string{
-		"HOOKD_ADDR": addr, "HOOKD_DATABASE_URL": "sqlite:" + filepath.Join(b.TempDir(), "b.db"),
-		"HOOKD_JWT_SECRET": secret, "HOOKD_ALLOW_PRIVATE_TARGETS": "true", "HOOKD_RATE_LIMIT": "0",
+		"HOOKD_ADDR": addr, "HOOKD_JWT_SECRET": secret, "HOOKD_ALLOW_PRIVATE_TARGETS": "true", "HOOKD_RATE_LIMIT": "0",
 	}
+	maps.Copy(env, db)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {

@@ -285,3 +285,19 @@ func TestUnsubscribedRowIsHandedOver(t *testing.T) {
 		t.Fatalf("row still there: %v", err)
 	}
 }
+
+// TestTakeQueued: a batch takes what is queued, up to its limit, and
+// never waits for more.
+func TestTakeQueued(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct{ queued, limit, want int }{{5, 6, 6}, {5, 10, 7}, {0, 10, 2}} {
+		results := make(chan hookd.AttemptResult, 8)
+		for i := range c.queued {
+			results <- hookd.AttemptResult{DeliveryID: int64(i)}
+		}
+		batch := takeQueued(results, make([]hookd.AttemptResult, 2), c.limit)
+		if len(batch) != c.want {
+			t.Errorf("%d queued, limit %d: batch of %d, want %d", c.queued, c.limit, len(batch), c.want)
+		}
+	}
+}
