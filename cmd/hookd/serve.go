@@ -150,7 +150,6 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	dispatcher := dispatch.New(dispatch.Config{
 		Workers: cfg.Workers, AttemptTimeout: cfg.DeliveryTimeout, AutoDisableAfter: cfg.AutoDisableAfter, FailingAfter: cfg.FailingAfter,
 		ShutdownGrace: cfg.ShutdownTimeout, Lease: cfg.Lease, Now: clock, RateBuckets: db.buckets, Unsubscribed: endSubscription,
-		RecordQueued: db.recordQueued,
 	}, store, dests, dispatch.RetryPolicy{}, dispatch.NewMetrics(reg, store, clock), log)
 	publisher := publish.New(publishTo, fanout, dispatcher, clock, rand.Reader)
 	services = app.New(app.Deps{
@@ -235,9 +234,6 @@ type database struct {
 	// limits: the database's when it shares them among nodes
 	// (PostgreSQL), else this process's memory.
 	buckets hookd.TokenBuckets
-	// recordQueued is dispatch.Config.RecordQueued: on PostgreSQL, where
-	// a transaction costs much more than its rows.
-	recordQueued bool
 	// openStreams returns the event streams' broker and the store the
 	// publisher must write through. On one node, events enter streams
 	// once their transaction committed, in commit order
@@ -262,7 +258,7 @@ func openStore(ctx context.Context, cfg *config.Config, log *slog.Logger) (*data
 		if err != nil {
 			return nil, fmt.Errorf("open %s: %w", redactDSN(cfg.DatabaseURL), err)
 		}
-		return &database{store: st, buckets: st.Buckets(), recordQueued: true,
+		return &database{store: st, buckets: st.Buckets(),
 			openStreams: func(ctx context.Context, log *slog.Logger) (stream.Broker, hookd.Store, error) {
 				broker, err := pgstream.New(ctx, st, pgstream.Options{Logger: log})
 				return broker, st, err

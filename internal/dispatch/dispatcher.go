@@ -37,13 +37,6 @@ type Config struct {
 	// (outbound.Outcome.Unsubscribed), with what must follow its removal.
 	// nil: such a row is only switched off, as for any 410 Gone.
 	Unsubscribed func(ctx context.Context, wh *hookd.Webhook) error
-	// RecordQueued makes a batch of results cut short for a waiting
-	// claim loop (see complete) take along the results already queued
-	// behind it, waiting for none: for a store whose transaction costs
-	// much more than the rows it writes (PostgreSQL: round trips,
-	// planning, the commit), fewer and larger batches free the claim
-	// loop's room sooner than many of a claim batch each.
-	RecordQueued bool
 	// Now is the dispatcher's clock; nil means time.Now.
 	Now hookd.Clock
 }
@@ -545,6 +538,12 @@ func (d *Dispatcher) unsubscribe(wh *hookd.Webhook) {
 // gathering at a claim batch's worth when the claim loop waits for the
 // room those results take: waiting on until a sender has no job as well
 // left the claim loop idle meanwhile (in-process fan-out 12 % slower).
+// It then takes along the results already queued behind, waiting for
+// none: when recording is what the claim loop waits for, fewer and larger
+// transactions free its room sooner (a transaction costs much more than
+// a row: PostgreSQL's round trips, planning and commit; on SQLite each
+// webhook's counters and rollup rows, which a fan-out's batch names many
+// of).
 func (d *Dispatcher) complete(results <-chan hookd.AttemptResult) {
 	const maxBatch = 512
 	const linger = 20 * time.Millisecond
@@ -564,9 +563,7 @@ func (d *Dispatcher) complete(results <-chan hookd.AttemptResult) {
 				}
 				batch = append(batch, r)
 				if len(batch) >= room && d.starved.Load() {
-					if d.cfg.RecordQueued {
-						batch = takeQueued(results, batch, maxBatch)
-					}
+					batch = takeQueued(results, batch, maxBatch)
 					break fill
 				}
 			case <-timer.C:
