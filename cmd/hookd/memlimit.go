@@ -11,7 +11,7 @@ import (
 // minMemoryLimit is the lowest soft limit on the Go runtime's memory
 // (debug.SetMemoryLimit) governMemory sets. Below it, GOGC alone
 // decides when to collect.
-const minMemoryLimit = 32 << 20
+const minMemoryLimit = 28 << 20
 
 // memoryLimitEvery is how often governMemory follows the live heap.
 const memoryLimitEvery = 500 * time.Millisecond

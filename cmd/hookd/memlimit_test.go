@@ -13,7 +13,8 @@ func TestMemoryLimit(t *testing.T) {
 	}{
 		{0, minMemoryLimit},
 		{10 << 20, minMemoryLimit},
-		{16 << 20, minMemoryLimit},
+		{14 << 20, minMemoryLimit},
+		{16 << 20, 32 << 20},
 		{40 << 20, 80 << 20},
 		{math.MaxUint64, math.MaxInt64},
 	} {
