@@ -82,18 +82,46 @@ func hanging(t *testing.T, writeHeaderFirst bool) *httptest.Server {
 	return srv
 }
 
+// refusedURL is the URL of a loopback port nothing listens on.
+func refusedURL(t *testing.T) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	url := "http://" + ln.Addr().String() + "/hook"
+	ln.Close()
+	return url
+}
+
+// plainAsHTTPS is an https URL of a plain HTTP server.
+func plainAsHTTPS(t *testing.T) string {
+	srv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	t.Cleanup(srv.Close)
+	return strings.Replace(srv.URL, "http://", "https://", 1)
+}
+
+// closing is the URL of a server that closes each connection once it
+// wrote partial (possibly nothing) or, with reset, with an RST.
+func closing(t *testing.T, partial string, reset bool) string {
+	return hijacking(t, func(conn net.Conn, rw *bufio.ReadWriter) {
+		if partial != "" {
+			_, _ = rw.WriteString(partial)
+			_ = rw.Flush()
+		}
+		if tcp, ok := conn.(*net.TCPConn); ok && reset {
+			_ = tcp.SetLinger(0) // close sends RST
+		}
+	}).URL
+}
+
+// Answers cut short: in the middle of the headers, of the body.
+const (
+	partialHeaders = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
+	partialBody    = "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly a part"
+)
+
 func TestClassifyRealFailures(t *testing.T) {
 	t.Parallel()
-
-	refusedURL := func(t *testing.T, _ *http.Transport) string {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		url := "http://" + ln.Addr().String() + "/hook"
-		ln.Close()
-		return url
-	}
 
 	tests := []struct {
 		name     string
@@ -105,7 +133,7 @@ func TestClassifyRealFailures(t *testing.T) {
 	}{
 		{
 			name:     "connection refused",
-			setup:    refusedURL,
+			setup:    func(t *testing.T, _ *http.Transport) string { return refusedURL(t) },
 			wantType: "connection_error",
 			wantMsg:  "refused",
 		},
@@ -161,53 +189,31 @@ func TestClassifyRealFailures(t *testing.T) {
 			wantMsg:  "receiver.test",
 		},
 		{
-			name: "https to a plain HTTP server",
-			setup: func(t *testing.T, _ *http.Transport) string {
-				srv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
-				t.Cleanup(srv.Close)
-				return strings.Replace(srv.URL, "http://", "https://", 1)
-			},
+			name:     "https to a plain HTTP server",
+			setup:    func(t *testing.T, _ *http.Transport) string { return plainAsHTTPS(t) },
 			wantType: "tls_error",
 		},
 		{
-			name: "closed before answering",
-			setup: func(t *testing.T, _ *http.Transport) string {
-				return hijacking(t, func(net.Conn, *bufio.ReadWriter) {}).URL
-			},
+			name:     "closed before answering",
+			setup:    func(t *testing.T, _ *http.Transport) string { return closing(t, "", false) },
 			wantType: "connection_error",
 			wantMsg:  "EOF",
 		},
 		{
-			name: "closed in the middle of the headers",
-			setup: func(t *testing.T, _ *http.Transport) string {
-				return hijacking(t, func(_ net.Conn, rw *bufio.ReadWriter) {
-					_, _ = rw.WriteString("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n")
-					_ = rw.Flush()
-				}).URL
-			},
+			name:     "closed in the middle of the headers",
+			setup:    func(t *testing.T, _ *http.Transport) string { return closing(t, partialHeaders, false) },
 			wantType: "connection_error",
 			wantMsg:  "EOF",
 		},
 		{
-			name: "closed in the middle of the body",
-			setup: func(t *testing.T, _ *http.Transport) string {
-				return hijacking(t, func(_ net.Conn, rw *bufio.ReadWriter) {
-					_, _ = rw.WriteString("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly a part")
-					_ = rw.Flush()
-				}).URL
-			},
+			name:     "closed in the middle of the body",
+			setup:    func(t *testing.T, _ *http.Transport) string { return closing(t, partialBody, false) },
 			wantType: "connection_error",
 			wantMsg:  "EOF",
 		},
 		{
-			name: "connection reset",
-			setup: func(t *testing.T, _ *http.Transport) string {
-				return hijacking(t, func(conn net.Conn, _ *bufio.ReadWriter) {
-					if tcp, ok := conn.(*net.TCPConn); ok {
-						_ = tcp.SetLinger(0) // close sends RST
-					}
-				}).URL
-			},
+			name:     "connection reset",
+			setup:    func(t *testing.T, _ *http.Transport) string { return closing(t, "", true) },
 			wantType: "connection_error",
 			wantMsg:  "reset",
 		},

@@ -1,7 +1,6 @@
 package outbound
 
 import (
-	"bufio"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -48,15 +47,8 @@ func TestDeliveryClientClassifiesRealFailures(t *testing.T) {
 		wantMsg  string
 	}{
 		{
-			name: "connection refused",
-			url: func(t *testing.T) string {
-				ln, err := net.Listen("tcp", "127.0.0.1:0")
-				if err != nil {
-					t.Fatal(err)
-				}
-				ln.Close()
-				return "http://" + ln.Addr().String() + "/hook"
-			},
+			name:     "connection refused",
+			url:      refusedURL,
 			wantType: "connection_error",
 			wantMsg:  "refused",
 		},
@@ -89,38 +81,23 @@ func TestDeliveryClientClassifiesRealFailures(t *testing.T) {
 			wantMsg:  "certificate",
 		},
 		{
-			name: "https to a plain HTTP server",
-			url: func(t *testing.T) string {
-				srv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
-				t.Cleanup(srv.Close)
-				return strings.Replace(srv.URL, "http://", "https://", 1)
-			},
+			name:     "https to a plain HTTP server",
+			url:      plainAsHTTPS,
 			wantType: "tls_error",
 		},
 		{
 			name:     "closed before answering",
-			url:      func(t *testing.T) string { return hijacking(t, func(net.Conn, *bufio.ReadWriter) {}).URL },
+			url:      func(t *testing.T) string { return closing(t, "", false) },
 			wantType: "connection_error",
 		},
 		{
-			name: "closed in the middle of the headers",
-			url: func(t *testing.T) string {
-				return hijacking(t, func(_ net.Conn, rw *bufio.ReadWriter) {
-					_, _ = rw.WriteString("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n")
-					_ = rw.Flush()
-				}).URL
-			},
+			name:     "closed in the middle of the headers",
+			url:      func(t *testing.T) string { return closing(t, partialHeaders, false) },
 			wantType: "connection_error",
 		},
 		{
-			name: "connection reset",
-			url: func(t *testing.T) string {
-				return hijacking(t, func(conn net.Conn, _ *bufio.ReadWriter) {
-					if tcp, ok := conn.(*net.TCPConn); ok {
-						_ = tcp.SetLinger(0) // close sends RST
-					}
-				}).URL
-			},
+			name:     "connection reset",
+			url:      func(t *testing.T) string { return closing(t, "", true) },
 			wantType: "connection_error",
 		},
 		{
