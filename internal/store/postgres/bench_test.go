@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/hookd/hookd/internal/hookd"
+	"github.com/hookd/hookd/internal/store/storetest"
 )
 
 // benchWebhook creates an active webhook subscribed to everything.
@@ -191,13 +192,7 @@ func drain(tb testing.TB, s *Store, now time.Time, n, batch int) int {
 		if len(claims) == 0 {
 			return done
 		}
-		results := make([]hookd.AttemptResult, len(claims))
-		for i, c := range claims {
-			code := 200
-			results[i] = hookd.AttemptResult{DeliveryID: c.Delivery.ID, LeaseToken: c.LeaseToken, Success: true,
-				Attempt: hookd.Attempt{StartedAt: now, ResponseCode: &code, ResponseBody: "OK", ResponseTimeMs: 12,
-					RequestHeaders: map[string]string{"Content-Type": "application/json"}}}
-		}
+		results := storetest.Succeeded(claims, now)
 		if err := s.CompleteAttempts(ctx, results, hookd.DeliveryRules{AutoDisableAfter: 50}); err != nil {
 			tb.Fatal(err)
 		}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/hookd/hookd/internal/hookd"
+	"github.com/hookd/hookd/internal/store/storetest"
 )
 
 // BenchmarkDueQueueMillion opens a database holding 1,000,000 pending
@@ -130,7 +131,6 @@ func BenchmarkDrainBacklog(b *testing.B) {
 			defer s.Close()
 			const n, batch = 20_000, 64
 			now := start.Add(time.Duration(backlog.n) * time.Millisecond)
-			code := 200
 			cpu0 := processCPU()
 			b.ResetTimer()
 			for done := 0; done < n; {
@@ -138,12 +138,7 @@ func BenchmarkDrainBacklog(b *testing.B) {
 				if err != nil || len(claims) == 0 {
 					b.Fatalf("claimed %d after %d: %v", len(claims), done, err)
 				}
-				results := make([]hookd.AttemptResult, len(claims))
-				for i, c := range claims {
-					results[i] = hookd.AttemptResult{DeliveryID: c.Delivery.ID, LeaseToken: c.LeaseToken, Success: true,
-						Attempt: hookd.Attempt{StartedAt: now, ResponseCode: &code, ResponseBody: "OK", ResponseTimeMs: 12,
-							RequestHeaders: map[string]string{"Content-Type": "application/json"}}}
-				}
+				results := storetest.Succeeded(claims, now)
 				if err := s.CompleteAttempts(ctx, results, hookd.DeliveryRules{}); err != nil {
 					b.Fatal(err)
 				}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/hookd/hookd/internal/hookd"
+	"github.com/hookd/hookd/internal/store/storetest"
 )
 
 // benchStore opens a store in a temp dir for a benchmark.
@@ -146,13 +147,7 @@ func BenchmarkClaimComplete(b *testing.B) {
 			if len(claims) == 0 {
 				b.Fatalf("queue empty after %d", done)
 			}
-			results := make([]hookd.AttemptResult, len(claims))
-			for i, c := range claims {
-				code := 200
-				results[i] = hookd.AttemptResult{DeliveryID: c.Delivery.ID, LeaseToken: c.LeaseToken, Success: true,
-					Attempt: hookd.Attempt{StartedAt: now, ResponseCode: &code, ResponseBody: "OK", ResponseTimeMs: 12,
-						RequestHeaders: map[string]string{"Content-Type": "application/json"}}}
-			}
+			results := storetest.Succeeded(claims, now)
 			if err := s.CompleteAttempts(ctx, results, hookd.DeliveryRules{AutoDisableAfter: 50}); err != nil {
 				b.Fatal(err)
 			}
@@ -226,13 +221,7 @@ func BenchmarkClaimCompleteFanout(b *testing.B) {
 			if err != nil || len(claims) == 0 {
 				b.Fatalf("claimed %d after %d: %v", len(claims), done, err)
 			}
-			results := make([]hookd.AttemptResult, len(claims))
-			for i, c := range claims {
-				code := 200
-				results[i] = hookd.AttemptResult{DeliveryID: c.Delivery.ID, LeaseToken: c.LeaseToken, Success: true,
-					Attempt: hookd.Attempt{StartedAt: now, ResponseCode: &code, ResponseBody: "OK", ResponseTimeMs: 12,
-						RequestHeaders: map[string]string{"Content-Type": "application/json"}}}
-			}
+			results := storetest.Succeeded(claims, now)
 			if err := s.CompleteAttempts(ctx, results, hookd.DeliveryRules{AutoDisableAfter: 50}); err != nil {
 				b.Fatal(err)
 			}

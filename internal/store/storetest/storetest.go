@@ -375,3 +375,16 @@ func recordTestSend(f *fixture, ev *hookd.Event, d *hookd.Delivery, a *hookd.Att
 	}
 	return f.s.RecordTestSend(f.ctx, ev, d, a)
 }
+
+// Succeeded is a 200 "OK" answered in 12 ms, at at, for each claim: the
+// results a benchmark records for deliveries that all went well.
+func Succeeded(claims []hookd.Claim, at time.Time) []hookd.AttemptResult {
+	results := make([]hookd.AttemptResult, len(claims))
+	for i, c := range claims {
+		code := 200
+		results[i] = hookd.AttemptResult{DeliveryID: c.Delivery.ID, LeaseToken: c.LeaseToken, Success: true,
+			Attempt: hookd.Attempt{StartedAt: at, ResponseCode: &code, ResponseBody: "OK", ResponseTimeMs: 12,
+				RequestHeaders: map[string]string{"Content-Type": "application/json"}}}
+	}
+	return results
+}
