@@ -32,10 +32,15 @@ import (
 // want to treat as an interrupted attempt instead).
 func Classify(err error, resp *http.Response) (errType, message string) {
 	if err == nil && resp != nil {
-		reason, _ := strings.CutPrefix(resp.Status, strconv.Itoa(resp.StatusCode)+" ")
-		return classifyStatus(resp.StatusCode, reason)
+		return classifyStatus(resp.StatusCode, statusReason(resp))
 	}
 	return classifyErr(err)
+}
+
+// statusReason is the text of resp's status line after the code, if any.
+func statusReason(resp *http.Response) string {
+	reason, _ := strings.CutPrefix(resp.Status, strconv.Itoa(resp.StatusCode)+" ")
+	return reason
 }
 
 // classifyStatus names an answer by its status code; reason is the

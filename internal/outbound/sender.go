@@ -6,8 +6,6 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -247,8 +245,7 @@ func do(client *http.Client, req *http.Request) (answer, error) {
 		return answer{}, err
 	}
 	defer resp.Body.Close()
-	reason, _ := strings.CutPrefix(resp.Status, strconv.Itoa(resp.StatusCode)+" ")
-	a := answer{code: resp.StatusCode, reason: reason, retryAfter: resp.Header.Get("Retry-After")}
+	a := answer{code: resp.StatusCode, reason: statusReason(resp), retryAfter: resp.Header.Get("Retry-After")}
 	a.body, err = readStored(resp.Body)
 	return a, err
 }
