@@ -105,7 +105,7 @@ func completeBatch(ctx context.Context, tx *sql.Tx, w *writeStmts, results []hoo
 		return nil, false, err
 	}
 	var rollup rollupDeltas
-	var attempts []any
+	attempts := make([]any, 0, attemptColumns*len(rows))
 	deltas := map[int64]*counterDelta{}
 	var order []int64
 	for _, i := range owned {

@@ -64,7 +64,11 @@ func (s *Store) ClaimDeliveries(ctx context.Context, now time.Time, limit int, l
 			s.releaseAll(got)
 			return nil, err
 		}
-		claims, seqs = append(claims, got...), append(seqs, gotSeqs...)
+		if claims == nil { // the first pick: most claims take one
+			claims, seqs = got, gotSeqs
+		} else {
+			claims, seqs = append(claims, got...), append(seqs, gotSeqs...)
+		}
 	}
 	b.mu.Unlock()
 	if len(claims) == 0 {
@@ -115,17 +119,21 @@ func (s *Store) claimPicked(ctx context.Context, picked []poppedEntry, token str
 		return nil, nil, err
 	}
 	defer rows.Close()
-	var claims []hookd.Claim
-	var seqs []int64
+	// Each row is scanned into the slice's next element, dropped again
+	// unless leased: a Claim scanned on its own escapes to the heap, one
+	// allocation a row.
+	claims := make([]hookd.Claim, 0, len(picked))
+	seqs := make([]int64, 0, len(picked))
 	for rows.Next() {
-		var c hookd.Claim
+		claims = append(claims, hookd.Claim{})
+		c := &claims[len(claims)-1]
 		var seq, createdAt, updatedAt int64
 		var due sql.NullInt64
 		var state string
 		var active sql.NullBool
 		if err := rows.Scan(&c.Delivery.ID, &c.Delivery.Tenant, &c.Delivery.WebhookID, &seq,
 			&c.Delivery.EventType, &c.Delivery.Attempts, &due, &createdAt, &updatedAt, &state, &active); err != nil {
-			return claims, nil, err
+			return claims[:len(claims)-1], nil, err
 		}
 		entries := byID[c.Delivery.ID]
 		p := entries[0]
@@ -137,22 +145,22 @@ func (s *Store) claimPicked(ctx context.Context, picked []poppedEntry, token str
 		_, held := s.leases.held[p.id]
 		switch {
 		case held: // a second entry of a leased delivery: its lease puts it back when it ends
-			continue
 		case state != string(hookd.StatePending) || !due.Valid || due.Int64 != p.due || !active.Valid:
-			continue // stale: dropped
+			// stale: dropped
 		case !active.Bool:
 			s.queue.push(p.webhookID, p.id, p.due)
 			s.queue.park(p.webhookID)
+		default:
+			dueAt := fromMs(due.Int64)
+			c.Delivery.State = hookd.StatePending
+			c.Delivery.NextAttemptAt = &dueAt
+			c.Delivery.CreatedAt, c.Delivery.UpdatedAt = fromMs(createdAt), fromMs(updatedAt)
+			c.LeaseToken, c.LeaseUntil = token, until
+			s.leases.held[c.Delivery.ID] = heldLease{token: token, until: until, due: due.Int64, webhookID: p.webhookID}
+			seqs = append(seqs, seq)
 			continue
 		}
-		dueAt := fromMs(due.Int64)
-		c.Delivery.State = hookd.StatePending
-		c.Delivery.NextAttemptAt = &dueAt
-		c.Delivery.CreatedAt, c.Delivery.UpdatedAt = fromMs(createdAt), fromMs(updatedAt)
-		c.LeaseToken, c.LeaseUntil = token, until
-		s.leases.held[c.Delivery.ID] = heldLease{token: token, until: until, due: due.Int64, webhookID: p.webhookID}
-		claims = append(claims, c)
-		seqs = append(seqs, seq)
+		claims = claims[:len(claims)-1]
 	}
 	return claims, seqs, rows.Err()
 }
