@@ -25,6 +25,10 @@ package catalog
 // error a publisher sees is still the library's; only the verdict
 // "valid" is ever short-circuited, and only when the library would give
 // it too. FuzzFastValid checks that rule against the library.
+//
+// validText gives valid's verdict straight from the payload's text, in
+// one pass that builds nothing; only when it does not answer "valid" is
+// the payload decoded (decodeFast) for valid and then the library.
 
 import (
 	"encoding/json"
@@ -341,6 +345,141 @@ func (f *fastSchema) valid(v any) bool {
 		return f.allows(typeNull) && (!f.enum || f.enumNull)
 	}
 	return false
+}
+
+// validText is valid for a document still in its text: it reports whether
+// data holds one JSON object, followed only by whitespace, that valid
+// accepts and whose numbers checkNumbers accepts; false means "don't
+// know" (or not JSON at all). It reads the text once and builds nothing,
+// so a valid payload costs no allocation beyond the copy of its text and
+// its escaped strings, where decodeFast then valid cost one a value. Of a
+// key given twice it checks every value, where the decoded document keeps
+// the last: it may answer false where valid would not, never the reverse.
+func (f *fastSchema) validText(data []byte) bool {
+	d := jsonDecoder{src: string(data)}
+	d.skipSpace()
+	if d.pos >= len(d.src) || d.src[d.pos] != '{' || !d.checkValue(f) {
+		return false
+	}
+	d.skipSpace()
+	return d.pos == len(d.src)
+}
+
+// checkValue reads the value at the next non-space byte and reports
+// whether it is certainly valid against f (nil: any value, its numbers
+// still checked), as valid answers for it decoded.
+func (d *jsonDecoder) checkValue(f *fastSchema) bool {
+	d.skipSpace()
+	if d.pos >= len(d.src) || f != nil && f.never {
+		return false
+	}
+	switch c := d.src[d.pos]; {
+	case c == '{':
+		return (f == nil || f.allows(typeObject) && !f.enum) && d.checkObject(f)
+	case c == '[':
+		if f == nil {
+			return d.checkArray(nil)
+		}
+		return f.allows(typeArray) && !f.enum && d.checkArray(f.items)
+	case c == '"':
+		s, ok := d.str()
+		return ok && (f == nil || f.allows(typeString) && f.validString(s))
+	case c == '-' || '0' <= c && c <= '9':
+		n, ok := d.number()
+		if !ok || !numberInRange(string(n)) {
+			return false
+		}
+		return f == nil || (f.allows(typeNumber) || f.allows(typeInteger) && isIntegerLiteral(string(n))) &&
+			!f.enum && f.validNumber(string(n))
+	case c == 't':
+		return d.literal("true") && (f == nil || f.allows(typeBoolean) && (!f.enum || f.enumBools[1]))
+	case c == 'f':
+		return d.literal("false") && (f == nil || f.allows(typeBoolean) && (!f.enum || f.enumBools[0]))
+	case c == 'n':
+		return d.literal("null") && (f == nil || f.allows(typeNull) && (!f.enum || f.enumNull))
+	}
+	return false
+}
+
+// checkObject reads an object (d.pos at its '{') and reports whether it
+// is certainly valid against f (nil: any object), as validObject answers.
+func (d *jsonDecoder) checkObject(f *fastSchema) bool {
+	var required []string
+	if f != nil {
+		required = f.required
+	}
+	if len(required) > 64 || !d.enter() {
+		return false
+	}
+	var seen uint64 // bit i: required[i] is there
+	d.skipSpace()
+	if d.pos < len(d.src) && d.src[d.pos] == '}' {
+		d.pos++
+		d.depth--
+		return len(required) == 0
+	}
+	for {
+		d.skipSpace()
+		if d.pos >= len(d.src) || d.src[d.pos] != '"' {
+			return false
+		}
+		k, ok := d.str()
+		if !ok {
+			return false
+		}
+		d.skipSpace()
+		if d.pos >= len(d.src) || d.src[d.pos] != ':' {
+			return false
+		}
+		d.pos++
+		var sub *fastSchema
+		if f != nil {
+			for i, name := range required {
+				if name == k {
+					seen |= 1 << i
+				}
+			}
+			if sub, ok = f.properties[k]; !ok {
+				sub = f.additional
+			}
+		}
+		if !d.checkValue(sub) {
+			return false
+		}
+		end, ok := d.separator('}')
+		if !ok {
+			return false
+		}
+		if end {
+			return seen == 1<<len(required)-1
+		}
+	}
+}
+
+// checkArray reads an array (d.pos at its '[') and reports whether every
+// element is certainly valid against items (nil: any value).
+func (d *jsonDecoder) checkArray(items *fastSchema) bool {
+	if !d.enter() {
+		return false
+	}
+	d.skipSpace()
+	if d.pos < len(d.src) && d.src[d.pos] == ']' {
+		d.pos++
+		d.depth--
+		return true
+	}
+	for {
+		if !d.checkValue(items) {
+			return false
+		}
+		end, ok := d.separator(']')
+		if !ok {
+			return false
+		}
+		if end {
+			return true
+		}
+	}
 }
 
 // allows reports whether f's type admits t (integer only as itself).

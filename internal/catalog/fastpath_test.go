@@ -130,6 +130,12 @@ func checkFastSound(t *testing.T, s *Schema, payload []byte) {
 		t.Fatalf("Validate(%s) = %v with the fast path, %v without", payload, got, want)
 	}
 	doc, err := decodeJSON(payload)
+	if s.fast != nil && s.fast.validText(payload) {
+		// The text is read as its decoded document is judged.
+		if err != nil || len(checkNumbers(doc, "payload")) > 0 || !s.fast.valid(doc) {
+			t.Fatalf("validText accepts %q; decoded (error %v) the fast path does not", payload, err)
+		}
+	}
 	if err != nil || s.fast == nil {
 		return
 	}
@@ -236,7 +242,39 @@ func TestFastPathHandSchemas(t *testing.T) {
 		if got := s.fast.valid(doc); got != tt.want {
 			t.Errorf("schema %d, %s: fast valid = %v, want %v", tt.schema, tt.payload, got, tt.want)
 		}
+		if got := s.fast.validText([]byte(tt.payload)); got != tt.want {
+			t.Errorf("schema %d, %s: validText = %v, want %v", tt.schema, tt.payload, got, tt.want)
+		}
 		checkFastSound(t, s, []byte(tt.payload))
+	}
+}
+
+// TestValidTextDoubtsWhatItCannotRead: validText answers "don't know"
+// for what is not one JSON object and for a key given twice whose first
+// value fails (the decoded document keeps only the last), and checks the
+// numbers checkNumbers checks whatever the schema says of them.
+func TestValidTextDoubtsWhatItCannotRead(t *testing.T) {
+	t.Parallel()
+	s := mustCompile(t, handSchemas[2])
+	for _, payload := range []string{
+		``, ` `, `[]`, `"a"`, `1`, `null`, `{`, `{"a":1`, `{"a":1}x`, `{"a":1}{}`, `{"a":1,}`, `{"a" 1}`,
+		`{"a":01}`, `{"a":"\x"}`, "{\"a\":\"\x01\"}", `{"a":1e999}`, `{"a":1,"b":2}`,
+	} {
+		if s.fast.validText([]byte(payload)) {
+			t.Errorf("validText(%s) = true, want false", payload)
+		}
+	}
+	// Decoded, the second is valid: its last "n" is.
+	s0 := mustCompile(t, handSchemas[0])
+	for _, payload := range []string{`{"s":"abc","n":5,"n":"x"}`, `{"s":"abc","n":"x","n":5}`} {
+		if s0.fast.validText([]byte(payload)) {
+			t.Errorf("validText(%s) = true, want false", payload)
+		}
+	}
+	for _, payload := range []string{`{"a":1}`, " {\"a\" : 1 }\n", `{"a":"x","a":1}`} {
+		if !s.fast.validText([]byte(payload)) {
+			t.Errorf("validText(%s) = false, want true", payload)
+		}
 	}
 }
 

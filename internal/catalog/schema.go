@@ -188,6 +188,9 @@ func (s *Schema) validate(payload json.RawMessage, root string) []hookd.FieldErr
 	if len(bytes.TrimSpace(payload)) == 0 {
 		return []hookd.FieldError{{Field: root, Message: "is required"}}
 	}
+	if s.fast != nil && s.fast.validText(payload) {
+		return nil
+	}
 	doc, err := decodeFast(payload)
 	if err != nil {
 		// decodeFast refuses what encoding/json refuses; decoding again
