@@ -22,7 +22,7 @@ func newPublishedJSON(ev *hookd.Event) publishedJSON {
 
 func (s *Server) publishEvent(w http.ResponseWriter, r *http.Request) {
 	var in hookd.PublishInput
-	if err := decode(r, &in); err != nil {
+	if err := decodePublish(r, &in); err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -51,7 +51,7 @@ func (s *Server) publishBatch(w http.ResponseWriter, r *http.Request) {
 	var in struct {
 		Events []hookd.PublishInput `json:"events"`
 	}
-	if err := decode(r, &in); err != nil {
+	if err := decodePublish(r, &in); err != nil {
 		s.fail(w, r, err)
 		return
 	}
