@@ -111,8 +111,9 @@ func decode(r *http.Request, dst any) error {
 
 // decodePublish is decode for the publish endpoints' bodies, which carry
 // every event and so are most of what the API decodes: goccy/go-json
-// decodes them in about a quarter of encoding/json's time (a batch of
-// 500 ~900-byte events: 0.66 against 2.6 ms, a third of the garbage).
+// decodes them in about a quarter of encoding/json's time
+// (BenchmarkDecodePublishBatch, 500 events of ~650 bytes read and decoded:
+// 1.1 against 4.0 ms, 0.76 against 1.77 MB allocated).
 // A body it refuses is decoded again with encoding/json into a fresh
 // value, so every error reads as every other endpoint's;
 // FuzzDecodePublish holds the two to the same verdict and result.
