@@ -18,9 +18,9 @@ func TestKill9MidDelivery(t *testing.T) {
 		w.WriteHeader(200)
 	})
 	db := freshDatabase(t)
-	// 16 senders: at most 4 × 16 deliveries are claimed and not yet
+	// 16 senders: at most 8 × 16 deliveries are claimed and not yet
 	// recorded at any time, which bounds the duplicates a crash can cause.
-	const workers, maxUnrecorded = 16, 64
+	const workers, maxUnrecorded = 16, 8 * 16
 	env := []string{fmt.Sprintf("HOOKD_WORKERS=%d", workers)}
 	if onPostgres() {
 		// PostgreSQL keeps the killed process's leases: the restarted one
