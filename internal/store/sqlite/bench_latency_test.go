@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/hookd/hookd/internal/hookd"
+	"github.com/hookd/hookd/internal/store/storetest"
 )
 
 // BenchmarkPublishLatency publishes one event every 2 ms (500 a second)
@@ -60,14 +61,7 @@ func BenchmarkPublishLatency(b *testing.B) {
 			if err != nil || len(claims) == 0 {
 				continue
 			}
-			results := make([]hookd.AttemptResult, len(claims))
-			for i, c := range claims {
-				code := 200
-				results[i] = hookd.AttemptResult{DeliveryID: c.Delivery.ID, LeaseToken: c.LeaseToken, Success: true,
-					Attempt: hookd.Attempt{StartedAt: now, ResponseCode: &code, ResponseBody: "OK", ResponseTimeMs: 1,
-						RequestHeaders: map[string]string{"Content-Type": "application/json"}}}
-			}
-			_ = s.CompleteAttempts(ctx, results, hookd.DeliveryRules{AutoDisableAfter: 50})
+			_ = s.CompleteAttempts(ctx, storetest.Succeeded(claims, now), hookd.DeliveryRules{AutoDisableAfter: 50})
 		}
 	}()
 	samples := []metrics.Sample{{Name: "/sched/latencies:seconds"}, {Name: "/gc/pauses:seconds"}, {Name: "/gc/cycles/total:gc-cycles"}}
